@@ -1,0 +1,47 @@
+# The ConvNet Zoo. `make test` and `make reproduce-mnist` set everything up themselves.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+MODELS ?=
+SEEDS ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# embedded MLflow store inside the repository (git ignores it)
+STORE ?= sqlite:///$(CURDIR)/mlflow.db
+ARTIFACTS ?= $(CURDIR)/mlartifacts
+
+.PHONY: help venv test test-all reproduce-mnist report-mnist mlflow-ui clean-venv
+
+help:
+	@echo "make test             run the test suite (creates .venv on first use)"
+	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (MODELS=..., SEEDS=...)"
+	@echo "make report-mnist     rewrite reproductions/results/mnist.{csv,md} from the MLflow store"
+	@echo "make mlflow-ui        browse the runs on http://$(HOST):$(PORT)"
+
+venv: $(READY)
+
+$(READY): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==26.3"
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+test: $(READY)
+	$(PY) -m pytest
+
+reproduce-mnist: $(READY)
+	$(PY) -m reproductions.reproduce --dataset mnist --recipes "$(MODELS)" --seeds "$(SEEDS)"
+
+report-mnist: $(READY)
+	$(PY) -m reproductions.report mnist
+
+mlflow-ui: $(READY)
+	$(VENV)/bin/mlflow ui --backend-store-uri "$(STORE)" --default-artifact-root "$(ARTIFACTS)" \
+		--host $(HOST) --port $(PORT)
+
+clean-venv:
+	rm -rf $(VENV)

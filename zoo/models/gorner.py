@@ -1,0 +1,124 @@
+"""Martin Görner's MNIST nets ("TensorFlow and deep learning, without a PhD"), as the lecture shows.
+
+Source: GoogleCloudPlatform/tensorflow-without-a-phd, tensorflow-mnist-tutorial, TF1 scripts.
+  softmax        1.0   784 -> 10                                  7,850 params    0.9268
+  mlp5           2.1   784-200-100-60-30-10 ReLU, lr decay      185,300 params    0.9824
+  conv3          3.0   conv 5x5x4 s1, 5x5x8 s2, 4x4x12 s2, 200   122,270 params    0.989
+  conv3_dropout  3.1   conv 6x6x6 s1, 5x5x12 s2, 4x4x24 s2, 200, dropout 0.25   244,076   0.9928-0.9935
+  conv3_bn       4.2   conv 6x6x24, 5x5x48 s2, 4x4x64 s2, 200, BatchNorm, dropout 0.25   708,362
+Exactly as the code has them (the comments of 3.1 and 4.2 say 5x5 for the first kernel; the code
+uses 6x6): SAME padding, no pooling, weights truncated_normal(0.1), biases 0.1 (the output bias of
+1.0 and 2.1 starts at 0). The quoted figures are the maximum test accuracy seen during training,
+evaluated every 100 steps on the test set (see reproductions/ for final figures).
+"""
+
+import keras
+
+from zoo.models.common import DIGITS, MNIST_SHAPE, pixels_input
+from zoo.registry import register
+
+SOURCE = "M. Görner, TensorFlow and deep learning without a PhD, tensorflow-mnist-tutorial"
+GORNER_SCALE = 1 / 256  # Görner's scripts divide by 256; the recipe may pass 1/255
+
+
+def _w():
+    return keras.initializers.TruncatedNormal(stddev=0.1)
+
+
+def _b():
+    return keras.initializers.Constant(0.1)
+
+
+def _conv(x, filters, kernel, stride, name, bias=True):
+    return keras.layers.Conv2D(
+        filters, kernel, strides=stride, padding="same", use_bias=bias,
+        activation="relu" if bias else None, kernel_initializer=_w(), bias_initializer=_b(),
+        name=name,
+    )(x)
+
+
+def _head(x, bias=0.1):
+    return keras.layers.Dense(10, activation="softmax", kernel_initializer=_w(),
+                              bias_initializer=keras.initializers.Constant(bias), name="output")(x)
+
+
+def _batchnorm(x, name):
+    # Görner 4.2: offset initialised to 0.1, no scale, moving averages with decay 0.999, eps 1e-5
+    x = keras.layers.BatchNormalization(
+        momentum=0.999, epsilon=1e-5, scale=False, beta_initializer=_b(), name=name
+    )(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _conv3(name, k, l, m, first_kernel, dropout, scale):
+    inputs, x = pixels_input(scale)
+    x = _conv(x, k, first_kernel, 1, "conv1")
+    x = _conv(x, l, 5, 2, "conv2")
+    x = _conv(x, m, 4, 2, "conv3")
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(200, activation="relu", kernel_initializer=_w(),
+                           bias_initializer=_b(), name="dense")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    return keras.Model(inputs, _head(x), name=name)
+
+
+_MNIST = dict(input_shape=MNIST_SHAPE, input_kind="mnist", classes=DIGITS, source=SOURCE)
+
+
+@register("softmax", params=7_850, target="0.9268 max test accuracy (Görner 1.0)",
+          target_acc=0.92, summary="one dense softmax layer, 784 -> 10", **_MNIST)
+def softmax(scale=GORNER_SCALE):
+    """Görner 1.0: a single softmax layer; weights and biases start at zero, as in the script
+    (which trains it with plain gradient descent, not Adam: see its recipe)."""
+    inputs, x = pixels_input(scale)
+    x = keras.layers.Flatten(name="flatten")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", kernel_initializer="zeros",
+                                 bias_initializer="zeros", name="output")(x)
+    return keras.Model(inputs, outputs, name="softmax")
+
+
+@register("mlp5", params=185_300, target="0.9824 max test accuracy (Görner 2.1)",
+          target_acc=0.982, summary="five dense ReLU layers 784-200-100-60-30-10", **_MNIST)
+def mlp5(scale=GORNER_SCALE):
+    """Görner 2.1: five dense ReLU layers, the lecture's argument for convolutions. (2.2 adds
+    dropout after each hidden layer and peaks lower, 0.9817, so the zoo keeps 2.1.)"""
+    inputs, x = pixels_input(scale)
+    x = keras.layers.Flatten(name="flatten")(x)
+    for i, width in enumerate((200, 100, 60, 30), start=1):
+        x = keras.layers.Dense(width, activation="relu", kernel_initializer=_w(),
+                               bias_initializer=_b(), name=f"dense{i}")(x)
+    return keras.Model(inputs, _head(x, bias=0.0), name="mlp5")
+
+
+@register("conv3", params=122_270, target="0.989 max test accuracy (Görner 3.0)",
+          target_acc=0.989, summary="the lecture's first configuration: 3 convolutions + dense 200",
+          **_MNIST)
+def conv3(scale=GORNER_SCALE):
+    """Görner 3.0: conv 5x5 K=4 s1, 5x5 L=8 s2, 4x4 M=12 s2, dense 200, softmax."""
+    return _conv3("conv3", 4, 8, 12, 5, None, scale)
+
+
+@register("conv3_dropout", params=244_076,
+          target="0.9928-0.9935 max test accuracy (Görner 3.1)", target_acc=0.993,
+          summary="the lecture's second configuration: bigger, with dropout", **_MNIST)
+def conv3_dropout(scale=GORNER_SCALE):
+    """Görner 3.1: conv 6x6 K=6 s1, 5x5 L=12 s2, 4x4 M=24 s2, dense 200, dropout (keep 0.75)."""
+    return _conv3("conv3_dropout", 6, 12, 24, 6, 0.25, scale)
+
+
+@register("conv3_bn", params=708_362,
+          target="0.9953-0.9958 max test accuracy, stable around 0.9950 (Görner 4.2)",
+          target_acc=0.995, summary="the lecture's ~99.5% net: BatchNorm and dropout", **_MNIST)
+def conv3_bn(scale=GORNER_SCALE):
+    """Görner 4.2: conv 6x6 K=24, 5x5 L=48 s2, 4x4 M=64 s2, dense 200, each followed by
+    BatchNorm (no bias, no scale) and ReLU; dropout keep 0.75 on the dense layer.
+    708,362 trainable parameters; the 672 moving means and variances are not trainable."""
+    inputs, x = pixels_input(scale)
+    x = _batchnorm(_conv(x, 24, 6, 1, "conv1", bias=False), "bn1")
+    x = _batchnorm(_conv(x, 48, 5, 2, "conv2", bias=False), "bn2")
+    x = _batchnorm(_conv(x, 64, 4, 2, "conv3", bias=False), "bn3")
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(200, use_bias=False, kernel_initializer=_w(), name="dense")(x)
+    x = keras.layers.Dropout(0.25, name="dropout")(_batchnorm(x, "bn4"))
+    return keras.Model(inputs, _head(x), name="conv3_bn")

@@ -1,0 +1,68 @@
+"""Every plot of the zoo, in one place: training curves, confusion matrix, misclassified digits.
+
+Each function returns a matplotlib Figure; callers save it (fig.savefig) and close it.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display is needed or wanted
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def training_curves(history: dict[str, list[float]], title: str = ""):
+    """Loss and accuracy per evaluation, for every series in `history` (keras History names)."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    for key, values in sorted(history.items()):
+        ax = ax_loss if key.endswith("loss") else ax_acc if key.endswith("accuracy") else None
+        if ax is not None and values:
+            ax.plot(range(1, len(values) + 1), values, marker=".", label=key)
+    for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        ax.set_xlabel("evaluation")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    ax_loss.set_yscale("log")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, classes, title: str = ""):
+    n = len(classes)
+    counts = np.zeros((n, n), dtype=int)
+    np.add.at(counts, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    shown = np.where(np.eye(n, dtype=bool), 0, counts)  # colour the errors, not the diagonal
+    im = ax.imshow(shown, cmap="Reds")
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, counts[i, j], ha="center", va="center", fontsize=8,
+                    color="black" if i != j else "tab:blue")
+    ax.set_xticks(range(n), classes)
+    ax.set_yticks(range(n), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.colorbar(im, ax=ax, label="errors")
+    ax.set_title(title or f"confusion matrix ({int(np.trace(counts))}/{counts.sum()} right)")
+    fig.tight_layout()
+    return fig
+
+
+def misclassified_grid(images, y_true, y_pred, confidence, classes, limit=36, title=""):
+    """The first `limit` errors, each titled 'true -> predicted (confidence)'."""
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:limit]
+    cols = 6
+    rows = max(1, int(np.ceil(len(wrong) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong):
+        ax.imshow(images[i], cmap="gray_r")
+        ax.set_title(f"{classes[y_true[i]]}→{classes[y_pred[i]]} ({confidence[i]:.2f})",
+                     fontsize=8)
+    fig.suptitle(title or f"misclassified test images (first {len(wrong)})")
+    fig.tight_layout()
+    return fig
