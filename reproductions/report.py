@@ -26,14 +26,14 @@ COLUMNS = ("model", "recipe", "n_seeds", "mean_test_acc", "std_test_acc", "min_t
            "machine", "seeds")
 
 
-def collect(dataset: str) -> list[dict]:
-    """One dict per recipe of `dataset` that has at least one FINISHED run."""
+def collect(dataset: str, recipes=None) -> list[dict]:
+    """One dict per recipe of `dataset` (default: all of RECIPES) with a FINISHED run."""
     client = MlflowClient()
     exp = client.get_experiment_by_name(f"zoo-{dataset}")
     if exp is None:
         return []
     rows = []
-    for recipe in RECIPES.values():
+    for recipe in recipes or RECIPES.values():
         if recipe.dataset != dataset:
             continue
         runs = client.search_runs(

@@ -1,0 +1,116 @@
+"""The data layer: real MNIST facts, Fashion-MNIST, and a clear error for every bad input."""
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+
+import zoo.data
+from tests.conftest import first_idx_bytes
+from zoo.data import DataError, read_idx
+from zoo.data.mnist import FILES
+
+
+def test_mnist_facts(mnist):
+    (x_train, y_train), (x_test, y_test) = mnist
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert y_train.shape == (60000,) and y_test.shape == (10000,)
+    assert x_train.dtype == y_train.dtype == np.uint8
+    assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert round(float((x_train / 255).mean()), 4) == 0.1307
+    assert round(float((x_train / 255).std()), 4) == 0.3081
+
+
+def test_mnist_comes_from_the_verified_local_files():
+    assert zoo.data.source_of("mnist") != "tensorflow-datasets"
+
+
+def test_fashion_mnist():
+    (x_train, y_train), (x_test, y_test) = zoo.data.load_fashion_mnist()
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert y_train[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]  # ankle boot, T-shirt, ...
+
+
+def test_validation_split_is_fixed_and_disjoint(mnist):
+    (x, y), _ = mnist
+    (xt, yt), (xv, yv) = zoo.data.split_validation(x, y)
+    (_, _), (xv2, _) = zoo.data.split_validation(x, y)
+    assert len(xv) == 5000 and len(xt) == 55000
+    np.testing.assert_array_equal(xv, xv2)
+    assert np.sort(np.concatenate([yt, yv])).tolist() == np.sort(y).tolist()
+
+
+def test_training_stream_resumes_at_the_same_batch(mnist):
+    (x, y), _ = mnist
+    x, y = x[:1000], y[:1000]
+    full = [b.numpy() for b, _ in zoo.data.training_stream(x, y, 100, seed=3).take(25)]
+    rest = [b.numpy() for b, _ in zoo.data.training_stream(x, y, 100, seed=3,
+                                                           skip_batches=12).take(13)]
+    for a, b in zip(full[12:], rest):
+        np.testing.assert_array_equal(a, b)
+    other = next(iter(zoo.data.training_stream(x, y, 100, seed=4)))[0].numpy()
+    assert not np.array_equal(full[0], other)
+
+
+@pytest.fixture()
+def mnist_copy(tmp_path):
+    """A private copy of the four MNIST files, to damage."""
+    source = zoo.data.source_of("mnist")
+    for f in FILES:
+        shutil.copy(f"{source}/{f}", tmp_path / f)
+    return tmp_path
+
+
+def test_wrong_magic_is_refused(tmp_path):
+    path = tmp_path / "images.gz"
+    data = bytearray(first_idx_bytes(np.zeros((2, 3, 3))))
+    data[2] = 0x09  # signed bytes, not unsigned
+    path.write_bytes(gzip.compress(bytes(data)))
+    with pytest.raises(DataError, match=r"images\.gz: bad magic number 0x00000903"):
+        read_idx(path, 3)
+
+
+def test_length_mismatch_is_refused(tmp_path):
+    path = tmp_path / "images"
+    path.write_bytes(first_idx_bytes(np.zeros((2, 3, 3)))[:-1])
+    with pytest.raises(DataError, match=r"images: length mismatch.*\(2, 3, 3\)"):
+        read_idx(path, 3)
+
+
+def test_truncated_train_images_names_the_file(mnist_copy):
+    path = mnist_copy / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:5_000_000])
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz: SHA256 mismatch"):
+        zoo.data.load_mnist(mnist_copy)
+    # the reader alone (no checksum) also refuses it, and names the file
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz: not a complete gzip"):
+        read_idx(path, 3)
+
+
+def test_wrong_sha256_names_expected_and_actual(mnist_copy):
+    path = mnist_copy / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(path.read_bytes())
+    raw[-20] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: SHA256 mismatch, expected "
+                                        r"f7ae60f9\w+, got [0-9a-f]{64}"):
+        zoo.data.load_mnist(mnist_copy)
+
+
+def test_missing_file_is_named(mnist_copy):
+    (mnist_copy / "t10k-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte\.gz: file not found"):
+        zoo.data.load_mnist(mnist_copy)
+
+
+def test_data_dir_that_is_not_a_folder(tmp_path):
+    with pytest.raises(DataError, match="is not a folder"):
+        zoo.data.load_mnist(tmp_path / "nowhere")
+
+
+def test_folder_of_another_dataset_is_passed_over(mnist_copy, monkeypatch):
+    """ZOO_DATA_DIR pointing at MNIST does not break Fashion-MNIST: the folder is skipped."""
+    monkeypatch.setenv("ZOO_DATA_DIR", str(mnist_copy))
+    assert zoo.data.source_of("fashion_mnist") != str(mnist_copy)

@@ -1,0 +1,33 @@
+"""Every pinned dependency imports, at the version requirements.txt pins."""
+
+import importlib
+import importlib.metadata
+from pathlib import Path
+
+import pytest
+
+REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
+MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_tuner",
+           "mlflow": "mlflow", "tensorflow-datasets": "tensorflow_datasets",
+           "matplotlib": "matplotlib", "pillow": "PIL", "pytest": "pytest",
+           "protobuf": "google.protobuf", "numpy": "numpy"}
+
+
+def pins():
+    for line in REQUIREMENTS.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split("==")
+            yield name, version
+
+
+def test_every_requirement_is_pinned_exactly():
+    lines = [ln.split("#", 1)[0].strip() for ln in REQUIREMENTS.read_text().splitlines()]
+    assert all("==" in ln for ln in lines if ln)
+    assert {name for name, _ in pins()} == set(MODULES)
+
+
+@pytest.mark.parametrize("name,version", list(pins()))
+def test_pinned_package_imports_at_its_version(name, version):
+    importlib.import_module(MODULES[name])
+    assert importlib.metadata.version(name) == version

@@ -1,0 +1,106 @@
+"""One shared test for every registered model (keras-hub style): it builds, has its declared
+parameter count, gives probabilities on real inputs, learns from one step, and survives a save
+and a safe reload unchanged."""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from zoo.models.xo import O_IMAGE, X_IMAGE
+
+EXPECTED = ["conv3", "conv3_bn", "conv3_dropout", "lenet5", "lenet5_modern", "mlp5", "softmax",
+            "xo", "xo_lecture"]
+
+
+def real_batch(name, mnist_batch):
+    if zoo.model_info(name)["input_kind"] == "xo":
+        return np.stack([X_IMAGE, O_IMAGE] * 8), np.array([0, 1] * 8)
+    return mnist_batch
+
+
+def test_every_lecture_model_is_registered():
+    assert set(EXPECTED) <= set(zoo.list_models())
+    assert zoo.list_models() == sorted(zoo.list_models())
+    assert zoo.list_models("conv3*") == ["conv3", "conv3_bn", "conv3_dropout"]
+
+
+def test_model_info_names_its_figure_and_source():
+    info = zoo.model_info("conv3_bn")
+    assert info["params"] == 708_362 and info["input_shape"] == (28, 28)
+    assert "0.995" in info["target"] and "Görner" in info["source"]
+
+
+def test_unknown_model_lists_close_matches():
+    with pytest.raises(zoo.UnknownModelError, match=r"unknown model 'conv3bn'.*Did you mean "
+                                                    r"conv3_bn"):
+        zoo.create_model("conv3bn")
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_model(name, mnist_batch, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = zoo.create_model(name)
+    info = zoo.model_info(name)
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable == info["params"]
+
+    x, y = real_batch(name, mnist_batch)
+    probs = model.predict(x, verbose=0)
+    assert probs.shape == (len(x), len(info["classes"]))
+    assert np.all(probs >= 0) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+
+    # train_on_batch reports the loss before its update: the second call sees the updated weights
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    before = float(model.train_on_batch(x, y))
+    after = float(model.train_on_batch(x, y))
+    assert after < before
+
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_mnist_models_take_raw_pixels_with_or_without_channel(mnist_batch):
+    model = zoo.create_model("lenet5")
+    x, _ = mnist_batch
+    expected = model.predict(x[:8], verbose=0)  # uint8 (n, 28, 28), as load_mnist gives them
+    np.testing.assert_allclose(model.predict(x[:8, :, :, None].astype("float32"), verbose=0),
+                               expected, atol=1e-6)
+    np.testing.assert_allclose(model(x[:8, :, :, None]), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,expected", [("softmax", 7_850), ("mlp5", 185_300),
+                                           ("conv3", 122_270), ("conv3_dropout", 244_076),
+                                           ("conv3_bn", 708_362)])
+def test_published_parameter_counts(name, expected):
+    assert zoo.model_info(name)["params"] == expected
+
+
+def test_lenet5_has_60000_parameters_up_to_f6():
+    model = zoo.create_model("lenet5")
+    up_to_f6 = sum(int(np.prod(w.shape)) for layer in model.layers if layer.name != "output"
+                   for w in layer.trainable_weights)
+    assert up_to_f6 == 60_000
+    per_layer = {l.name: sum(int(np.prod(w.shape)) for w in l.trainable_weights)
+                 for l in model.layers}
+    assert [per_layer[n] for n in ("C1", "S2", "C3", "S4", "C5", "F6")] == \
+        [156, 12, 1_516, 32, 48_120, 10_164]
+
+
+def test_lenet5_c3_follows_the_connection_table():
+    """A C3 map must not react to an S2 map that Table I does not connect it to."""
+    from zoo.layers import PartialConv2D
+    from zoo.models.lenet import C3_CONNECTIONS
+
+    layer = PartialConv2D(C3_CONNECTIONS, 5)
+    layer.build((None, 10, 10, 6))
+    layer.kernel.assign(np.ones(layer.kernel.shape, dtype="float32"))
+    for source in range(6):
+        x = np.zeros((1, 5, 5, 6), dtype="float32")
+        x[..., source] = 1.0
+        out = np.asarray(layer(x))[0, 0, 0]
+        connected = np.array([source in c for c in C3_CONNECTIONS])
+        np.testing.assert_allclose(out[connected], 25.0)
+        np.testing.assert_allclose(out[~connected], 0.0)

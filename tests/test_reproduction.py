@@ -1,0 +1,171 @@
+"""The reproduction machinery on short real runs: what a run logs, the results table, resume
+after kill -9, determinism, and failing fast on a bad tracking store."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import mlflow
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from reproductions import report
+from reproductions.recipes import RECIPES, Recipe
+from reproductions.train import train_run
+from tracking import TrackingError, check_store
+
+REPO = Path(__file__).resolve().parents[1]
+# conv3_dropout: dropout makes the RNG state part of what a resume must restore
+QUICK = Recipe("quick", "conv3_dropout", 0.5, "a test recipe", pixel_scale=1 / 256,
+               steps=40, eval_every=20, train_subset=2000)
+
+
+def final_weights(run_id, model="conv3_dropout"):
+    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=f"model/{model}.keras")
+    return keras.saving.load_model(path, safe_mode=True).get_weights()
+
+
+def same(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.fixture()
+def ckpt(tmp_path):
+    return tmp_path / "checkpoints"
+
+
+def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
+    result = train_run(QUICK, seed=1, checkpoint_root=ckpt)
+    client = MlflowClient()
+    run = client.get_run(result["run_id"])
+    assert run.info.status == "FINISHED"
+    params = run.data.params
+    assert params["model"] == "conv3_dropout" and params["steps"] == "40" and params["seed"] == "1"
+    assert params["lr_max"] == "0.003" and params["batch_size"] == "100"
+    metrics = run.data.metrics
+    for key in ("test_accuracy", "test_loss", "peak_test_accuracy", "best_val_accuracy",
+                "wall_s", "images_per_second"):
+        assert key in metrics
+    assert 0.5 < metrics["test_accuracy"] <= metrics["peak_test_accuracy"] <= 1
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "test_accuracy"):
+        history = client.get_metric_history(run.info.run_id, key)
+        assert sorted(m.step for m in history) == [0, 1]
+    tags = run.data.tags
+    assert tags["recipe"] == "quick" and tags["recipe_hash"] == QUICK.hash()
+    assert tags["data_sha256"].startswith("train-images-idx3-ubyte.gz=440fcabf")
+    assert "cores" in tags["machine"] and tags["version.keras"] == keras.__version__
+    assert len(tags["git_commit"]) >= 7
+    artifacts = {f.path for d in ("plots", "model") for f in client.list_artifacts(run.info.run_id, d)}
+    assert {"plots/training_curves.png", "plots/confusion_matrix.png", "plots/misclassified.png",
+            "model/conv3_dropout.keras"} <= artifacts
+    model = mlflow.keras.load_model(f"runs:/{run.info.run_id}/mlflow_model")
+    assert model.count_params() == 244_076
+    # a second call finds the FINISHED run and trains nothing
+    again = train_run(QUICK, seed=1, checkpoint_root=ckpt)
+    assert again["skipped"]
+    assert len(client.search_runs([run.info.experiment_id])) == 1
+
+
+def test_same_seed_same_weights_other_seed_other_weights(mlflow_store, ckpt):
+    a = train_run(QUICK, 1, checkpoint_root=ckpt, log_mlflow_model=False)
+    b = train_run(replace(QUICK, name="quick_again"), 1, checkpoint_root=ckpt,
+                  log_mlflow_model=False)
+    c = train_run(QUICK, 2, checkpoint_root=ckpt, log_mlflow_model=False)
+    assert same(final_weights(a["run_id"]), final_weights(b["run_id"]))
+    assert not same(final_weights(a["run_id"]), final_weights(c["run_id"]))
+
+    [row] = report.collect("mnist", [QUICK])
+    acc = [a["test_accuracy"], c["test_accuracy"]]
+    assert row["n_seeds"] == 2 and row["seeds"] == "1 2"
+    assert row["mean_test_acc"] == pytest.approx(np.mean(acc))
+    assert row["std_test_acc"] == pytest.approx(np.std(acc, ddof=1))
+    assert row["min_test_acc"] == min(acc) and row["max_test_acc"] == max(acc)
+
+
+KILLABLE = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from reproductions.train import train_run
+    from tests.test_reproduction import QUICK
+    class HangAfterFirstEpoch:
+        def epoch_done(self, recipe, seed, epoch, logs):
+            print("checkpointed", flush=True)
+            time.sleep(600)
+    train_run(QUICK, 1, checkpoint_root=Path(sys.argv[1]), progress=HangAfterFirstEpoch(),
+              log_mlflow_model=False)
+""")
+
+
+def test_kill_9_then_resume_gives_the_uninterrupted_weights(mlflow_store, ckpt):
+    child = subprocess.Popen([sys.executable, "-c", KILLABLE, str(ckpt)], cwd=REPO,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "checkpointed"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    client = MlflowClient()
+    [killed] = client.search_runs(client.get_experiment_by_name("zoo-mnist").experiment_id)
+    assert killed.info.status == "RUNNING"  # kill -9 left it so; the re-run must close it
+
+    resumed = train_run(QUICK, 1, checkpoint_root=ckpt, log_mlflow_model=False)
+    assert client.get_run(killed.info.run_id).info.status == "KILLED"
+    run = client.get_run(resumed["run_id"])
+    assert run.info.status == "FINISHED" and run.data.tags["resumed_from_epoch"] == "1"
+    assert sorted(m.step for m in client.get_metric_history(run.info.run_id, "val_accuracy")) \
+        == [0, 1]
+    assert not ckpt.exists() or not any(ckpt.iterdir())
+
+    reference = train_run(replace(QUICK, name="quick_reference"), 1, checkpoint_root=ckpt,
+                          log_mlflow_model=False)
+    assert same(final_weights(resumed["run_id"]), final_weights(reference["run_id"]))
+
+
+def test_unreachable_tracking_server_fails_fast(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # nothing listens on port 9
+    start = time.monotonic()
+    with pytest.raises(TrackingError, match=r"cannot use the MLflow tracking store "
+                                             r"http://127\.0\.0\.1:9.*nothing was trained"):
+        check_store("zoo-mnist")
+    assert time.monotonic() - start < 60
+
+
+def test_reproduce_command_stops_before_training_when_the_store_is_down():
+    env = {**os.environ, "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
+    done = subprocess.run([sys.executable, "-m", "reproductions.reproduce", "--recipes",
+                           "softmax"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2
+    assert "cannot use the MLflow tracking store" in done.stderr
+    assert "step" not in done.stdout  # no training line was printed
+
+
+def test_bad_hyperparameters_are_refused_with_the_reason():
+    with pytest.raises(ValueError, match=r"recipe 'x': batch_size must be a positive integer"):
+        Recipe("x", "conv3", 0.9, "s", batch_size=0)
+    with pytest.raises(ValueError, match=r"optimizer must be 'adam' or 'sgd'"):
+        Recipe("x", "conv3", 0.9, "s", optimizer="adamw")
+    with pytest.raises(ValueError, match=r"steps \(1000\) must be a multiple of eval_every"):
+        Recipe("x", "conv3", 0.9, "s", steps=1000, eval_every=300)
+
+
+def test_every_recipe_names_a_registered_model_and_a_target():
+    import zoo
+
+    for name, recipe in RECIPES.items():
+        assert recipe.model in zoo.list_models()
+        assert 0 < recipe.target_acc <= 1 and recipe.target_source
+    assert {"softmax", "mlp5", "conv3", "conv3_dropout", "conv3_bn", "lenet5",
+            "lenet5_modern"} <= set(RECIPES)
+
+
+def test_recipe_hash_ignores_names_and_seeds_but_not_training():
+    assert replace(QUICK, name="other", seeds=(7,)).hash() == QUICK.hash()
+    assert replace(QUICK, lr_max=0.001).hash() != QUICK.hash()
