@@ -12,12 +12,15 @@ PORT ?= 5000
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv test test-all reproduce-mnist report-mnist mlflow-ui clean-venv
+.PHONY: help venv test reproduce-mnist reproduce-xo report-mnist zoo-weights register-zoo mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
 	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (MODELS=..., SEEDS=...)"
+	@echo "make reproduce-xo     the lecture's X/O walk-through, and xo trained on generated X/O"
 	@echo "make report-mnist     rewrite reproductions/results/mnist.{csv,md} from the MLflow store"
+	@echo "make zoo-weights      ship the reproductions' weights in zoo/weights (manifest, MODELS.md)"
+	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
 	@echo "make mlflow-ui        browse the runs on http://$(HOST):$(PORT)"
 
 venv: $(READY)
@@ -36,8 +39,18 @@ test: $(READY)
 reproduce-mnist: $(READY)
 	$(PY) -m reproductions.reproduce --dataset mnist --recipes "$(MODELS)" --seeds "$(SEEDS)"
 
+reproduce-xo: $(READY)
+	$(PY) -m reproductions.reproduce --dataset xo --seeds "$(SEEDS)"
+	$(PY) -m reproductions.xo_lecture
+
 report-mnist: $(READY)
 	$(PY) -m reproductions.report mnist
+
+zoo-weights: $(READY)
+	$(PY) -m reproductions.export_weights
+
+register-zoo: $(READY)
+	$(PY) -m tracking.register
 
 mlflow-ui: $(READY)
 	$(VENV)/bin/mlflow ui --backend-store-uri "$(STORE)" --default-artifact-root "$(ARTIFACTS)" \

@@ -64,3 +64,67 @@ def test_x_pooled_maps_equal_the_printed_ones(stages, f, name):
 def test_vote_says_x_for_x_and_o_for_o(stages):
     assert stages["vote"].argmax(axis=1).tolist() == [0, 1]
     assert zoo.model_info("xo_lecture")["classes"] == ("X", "O")
+
+
+# --- the generated X/O set (zoo.data.xo) --------------------------------------------------------
+
+from zoo.data.xo import make_xo  # noqa: E402
+
+NONE = dict(shift=False, shrink=False, rotate=False, deform=False, noise=0.0)
+
+
+def test_generator_without_transformations_draws_the_lecture_images():
+    (x, y), _ = make_xo(20, seed=0, **NONE)
+    for image, label in zip(x, y):
+        np.testing.assert_array_equal(image, X_IMAGE if label == 0 else O_IMAGE)
+
+
+def test_generator_is_deterministic_per_seed():
+    (a, la), _ = make_xo(50, seed=7)
+    (b, lb), _ = make_xo(50, seed=7)
+    (c, _), _ = make_xo(50, seed=8)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(la, lb)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("transform,check", [
+    ("shift", lambda t: any(t["offset"])),
+    ("shrink", lambda t: t["scale"] < 1),
+    ("rotate", lambda t: t["angle_deg"] != 0),
+    ("deform", lambda t: not np.allclose(t["matrix"], np.eye(2))),
+])
+def test_each_transformation_changes_the_images(transform, check):
+    (x, y), transforms = make_xo(40, seed=1, **{**NONE, transform: True})
+    templates = np.where(y[:, None, None] == 0, X_IMAGE, O_IMAGE)
+    changed = [not np.array_equal(a, b) for a, b in zip(x, templates)]
+    assert np.mean(changed) > 0.3  # small rotations can round to the same pixels on 9x9
+    assert all(check(t) for t in transforms)
+
+
+def test_noise_flips_about_its_fraction_of_pixels():
+    (x, y), _ = make_xo(400, seed=2, **{**NONE, "noise": 0.05})
+    templates = np.where(y[:, None, None] == 0, X_IMAGE, O_IMAGE)
+    assert 0.04 < np.mean(x != templates) < 0.06
+
+
+def test_generator_draws_on_a_larger_canvas():
+    (x, y), _ = make_xo(10, seed=3, size=28)
+    assert x.shape == (10, 28, 28) and set(np.unique(x)) <= {-1.0, 1.0}
+    assert (x > 0).sum(axis=(1, 2)).min() > 20  # strokes scale with the canvas
+
+
+def test_generator_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="need n > 0, size >= 9"):
+        make_xo(10, seed=0, size=5)
+
+
+def test_xo_learns_the_generated_set_on_a_short_run(mlflow_store, tmp_path):
+    from dataclasses import replace
+
+    from reproductions.recipes import RECIPES
+    from reproductions.train import train_run
+
+    short = replace(RECIPES["xo"], name="xo_short", steps=2400, eval_every=800)
+    result = train_run(short, 1, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False)
+    assert result["test_accuracy"] >= 0.99

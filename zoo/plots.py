@@ -66,3 +66,19 @@ def misclassified_grid(images, y_true, y_pred, confidence, classes, limit=36, ti
     fig.suptitle(title or f"misclassified test images (first {len(wrong)})")
     fig.tight_layout()
     return fig
+
+
+def kernels(rows: dict[str, np.ndarray], title: str = ""):
+    """Rows of 2-D convolution kernels: {row label: array (h, w, n)}, one panel per kernel."""
+    n = max(k.shape[-1] for k in rows.values())
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.8 * n, 1.9 * len(rows)), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for r, (label, k) in enumerate(rows.items()):
+        bound = float(np.abs(k).max()) or 1.0
+        for j in range(k.shape[-1]):
+            axes[r, j].imshow(k[..., j], cmap="RdBu_r", vmin=-bound, vmax=bound)
+            axes[r, j].set_title(f"{label} {j + 1}", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

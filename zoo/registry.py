@@ -68,9 +68,17 @@ def get_spec(name: str) -> ModelSpec:
         ) from None
 
 
-def create_model(name: str, **kwargs):
-    """A fresh, uncompiled keras.Model for `name`; kwargs go to the family's builder."""
-    return get_spec(name).builder(**kwargs)
+def create_model(name: str, pretrained: bool | str = False, **kwargs):
+    """An uncompiled keras.Model for `name`: fresh weights (kwargs go to the family's builder),
+    or with pretrained=True the shipped "<name>.mnist" weights (pretrained="fast": "<name>.fast")."""
+    spec = get_spec(name)
+    if not pretrained:
+        return spec.builder(**kwargs)
+    if kwargs:
+        raise ValueError(f"pretrained weights fix the model; drop {', '.join(kwargs)}")
+    from zoo import pretrained as shipped
+
+    return shipped.load(f"{name}.{shipped.DEFAULT_TAG if pretrained is True else pretrained}")
 
 
 def model_info(name: str) -> dict:

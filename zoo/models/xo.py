@@ -10,7 +10,10 @@ xo_lecture: the three hand-set features, frozen. The slides' vote weights (X 0.9
   votes with its own pooled maps, normalised, v_c = p(template_c) / |p(template_c)|. By
   Cauchy-Schwarz the X image scores highest on the X vote and the O image on the O vote. The vote
   stays trainable (98 parameters) so the net can be fine-tuned; the features do not.
-xo: the same shape with trainable features (27 + 98 = 125 parameters).
+xo: the same shape with trainable features, each with a bias (27 + 3 + 98 = 128 parameters):
+  the bias lets a learned feature choose its own firing threshold before the ReLU. Without it the
+  net stalls around 98.5% on the generated X/O set (zoo.data.xo), with it it passes 99%.
+  `size` gives a larger canvas (the generator draws at any size).
 """
 
 import keras
@@ -42,10 +45,10 @@ FEATURES = {
 _XO = dict(input_shape=(9, 9), input_kind="xo", classes=CLASSES, source=SOURCE)
 
 
-def _xo_net(name, trainable_features):
-    inputs = keras.Input(shape=(9, 9), name="pixels")
-    x = keras.layers.Reshape((9, 9, 1), name="add_channel")(inputs)
-    x = keras.layers.Conv2D(3, 3, use_bias=False, trainable=trainable_features,
+def _xo_net(name, trainable_features, size=9):
+    inputs = keras.Input(shape=(size, size), name="pixels")
+    x = keras.layers.Reshape((size, size, 1), name="add_channel")(inputs)
+    x = keras.layers.Conv2D(3, 3, use_bias=trainable_features, trainable=trainable_features,
                             name="features")(x)
     x = keras.layers.ReLU(name="relu")(x)
     x = keras.layers.MaxPooling2D(2, strides=2, padding="same", name="pool")(x)
@@ -71,7 +74,7 @@ def xo_lecture():
     return model
 
 
-@register("xo", params=125, target="X for the X image, O for the O image",
-          target_acc=None, summary="the X/O net with trainable features", **_XO)
-def xo():
-    return _xo_net("xo", trainable_features=True)
+@register("xo", params=128, target=">= 99% on a held-out generated X/O set (zoo.data.xo)",
+          target_acc=0.99, summary="the X/O net with trainable features", **_XO)
+def xo(size=9):
+    return _xo_net("xo", trainable_features=True, size=size)

@@ -1,0 +1,135 @@
+"""Shipped weights: verified files, exact recorded accuracy, safe loading, the registry, and the
+`zoo` command on real digits saved as pictures."""
+
+import shutil
+
+import keras
+import mlflow
+import numpy as np
+import pytest
+from PIL import Image
+
+import zoo
+import zoo.pretrained as pretrained
+from zoo.cli import main as zoo_cli
+from zoo.data.idx import sha256_of
+
+SHIPPED = zoo.list_weights()
+MNIST_MODELS = [n for n in zoo.list_models() if zoo.model_info(n)["input_kind"] == "mnist"]
+
+
+def test_every_mnist_model_has_shipped_weights():
+    assert {f"{m}.mnist" for m in MNIST_MODELS} <= set(SHIPPED)
+
+
+def test_manifest_has_the_card_keys():
+    keys = {"name", "file", "sha256", "size", "params", "test_accuracy", "recipe", "recipe_mean",
+            "recipe_std", "command", "seed", "data_sha256", "keras_version",
+            "tensorflow_version", "license"}
+    for name in SHIPPED:
+        assert keys <= set(zoo.weight_info(name))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_weight(name, mnist):
+    card = zoo.weight_info(name)
+    path = pretrained.WEIGHTS_DIR / card["file"]
+    assert sha256_of(path) == card["sha256"] and path.stat().st_size == card["size"]
+    model = zoo.load(name)
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == card["params"]
+    (_, _), (x_test, y_test) = mnist
+    assert pretrained.accuracy(model, x_test, y_test) == card["test_accuracy"]
+    assert card["test_accuracy"] >= card["target_acc"], (
+        f"{name}: {card['test_accuracy']} is below its recipe's target {card['target_acc']}")
+
+
+def test_create_model_pretrained_is_the_shipped_file(mnist_batch):
+    x, _ = mnist_batch
+    name = SHIPPED[0]
+    np.testing.assert_array_equal(zoo.create_model(name.split(".")[0], pretrained=True)
+                                  .predict(x, verbose=0), zoo.load(name).predict(x, verbose=0))
+
+
+def test_one_changed_byte_is_refused_before_loading(tmp_path):
+    card = zoo.weight_info(SHIPPED[0])
+    copy = tmp_path / card["file"]
+    shutil.copy(pretrained.WEIGHTS_DIR / card["file"], copy)
+    raw = bytearray(copy.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    copy.write_bytes(bytes(raw))
+    with pytest.raises(zoo.WeightsError, match=rf"SHA256 mismatch, expected {card['sha256']}, "
+                                               r"got [0-9a-f]{64}.*not loaded"):
+        pretrained.load_file(copy, card["sha256"])
+
+
+def test_a_lambda_layer_is_refused(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
+    path = tmp_path / "lambda.keras"
+    model.save(path)
+    with pytest.raises(zoo.WeightsError, match="Lambda layer"):
+        pretrained.load_file(path, sha256_of(path))
+
+
+def test_unknown_weight_name_lists_close_matches():
+    with pytest.raises(zoo.WeightsError, match=r"no shipped weights named 'conv3.mnst'.*Did you"):
+        zoo.load("conv3.mnst")
+
+
+def test_register_and_load_through_the_registry(mlflow_store, mnist_batch):
+    from tracking.register import register
+
+    name = "softmax.mnist"
+    [uri] = register([name])
+    assert uri == "models:/softmax@mnist"
+    x, _ = mnist_batch
+    loaded = mlflow.keras.load_model(uri)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), zoo.load(name).predict(x, verbose=0),
+                               atol=1e-6)
+    assert register([name]) == [uri]  # the same file is not registered twice
+    versions = mlflow.MlflowClient().search_model_versions("name = 'softmax'")
+    assert len(versions) == 1 and versions[0].tags["sha256"] == zoo.weight_info(name)["sha256"]
+
+
+@pytest.fixture()
+def digit_pictures(tmp_path, mnist):
+    """The first five test digits (7 2 1 0 4) as pictures the way users have them."""
+    (_, _), (x_test, y_test) = mnist
+    paths, labels = [], []
+    for i in range(5):
+        digit = x_test[i]
+        light = Image.fromarray(digit)                                   # MNIST polarity
+        dark_on_white = Image.fromarray(255 - digit).resize((112, 112))  # paper, bigger
+        canvas = Image.new("RGB", (90, 60), (250, 245, 235))             # colour, off-centre
+        canvas.paste(Image.fromarray(255 - digit).convert("RGB").resize((42, 42)), (40, 10))
+        for kind, image in (("light", light), ("paper", dark_on_white), ("rgb", canvas)):
+            path = tmp_path / f"{i}-{kind}.{'jpg' if kind == 'rgb' else 'png'}"
+            image.save(path)
+            paths.append(path)
+            labels.append(int(y_test[i]))
+    return paths, labels
+
+
+def test_zoo_predict_reads_real_pictures(digit_pictures, capsys, tmp_path):
+    paths, labels = digit_pictures
+    not_an_image = tmp_path / "notes.txt"
+    not_an_image.write_text("not a picture")
+    code = zoo_cli(["predict", str(paths[0]), str(not_an_image), *map(str, paths[1:]),
+                    "--model", "conv3_bn.mnist"])
+    out, err = capsys.readouterr()
+    assert code == 1  # one file failed, the others were still classified
+    assert f"{not_an_image}: not a readable image" in err
+    lines = out.strip().splitlines()
+    assert len(lines) == len(paths)
+    for line, path, label in zip(lines, paths, labels):
+        assert line.startswith(f"{path}: {label} ("), line
+
+
+def test_zoo_evaluate_writes_a_confusion_matrix(tmp_path, capsys):
+    name = SHIPPED[0]
+    assert zoo_cli(["evaluate", name, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    card = zoo.weight_info(name)
+    assert f"test accuracy {100 * card['test_accuracy']:.2f}%" in out
+    assert "class 9:" in out or "class O:" in out
+    assert (tmp_path / f"{name}-confusion.png").stat().st_size > 1000

@@ -1,0 +1,75 @@
+"""Register every shipped weight in the MLflow model registry: `make register-zoo`.
+
+Each weight "<arch>.<tag>" becomes a version of registered model "<arch>", with the model card
+(manifest entry) as description and tags, and the alias <tag>:
+
+    mlflow.keras.load_model("models:/conv3_bn@mnist")
+
+The registry needs a database store: the embedded sqlite one, or a server (MLFLOW_TRACKING_URI).
+Re-running registers a new version only for weights whose SHA256 is not registered yet.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+import zoo
+from tracking.store import TrackingError, check_store, experiment_id
+
+EXPERIMENT = "zoo-registry"
+
+
+def _registered_versions(client, arch):
+    try:
+        return client.search_model_versions(f"name = '{arch}'")
+    except mlflow.exceptions.MlflowException:
+        return []
+
+
+def register(names=None) -> list[str]:
+    """Register the shipped weights `names` (default: all); returns the model URIs."""
+    check_store(EXPERIMENT)
+    client = MlflowClient()
+    uris = []
+    for name in names or zoo.list_weights():
+        card = zoo.weight_info(name)
+        arch, tag = name.split(".", 1)
+        existing = [v for v in _registered_versions(client, arch)
+                    if v.tags.get("sha256") == card["sha256"]]
+        if existing:
+            version = existing[0].version
+        else:
+            model = zoo.load(name)  # verified against the manifest before anything is logged
+            with mlflow.start_run(experiment_id=experiment_id(EXPERIMENT),
+                                  run_name=f"register-{name}"):
+                mlflow.log_dict(card, "model_card.json")
+                info = mlflow.keras.log_model(
+                    model, name=arch, registered_model_name=arch,
+                    pip_requirements=[f"tensorflow=={card['tensorflow_version']}",
+                                      f"keras=={card['keras_version']}"])
+            version = info.registered_model_version
+            client.update_model_version(arch, version, description=json.dumps(card, indent=2))
+            for key in ("sha256", "test_accuracy", "recipe", "recipe_mean", "recipe_std",
+                        "seed", "command", "license"):
+                client.set_model_version_tag(arch, version, key, str(card[key]))
+        client.set_registered_model_alias(arch, tag, version)
+        uris.append(f"models:/{arch}@{tag}")
+        print(f"{name}: models:/{arch}/{version} (alias @{tag})")
+    return uris
+
+
+def main():
+    try:
+        register(sys.argv[1:] or None)
+    except TrackingError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The `zoo` command: list the zoo, classify pictures, evaluate shipped weights.
+
+    zoo list
+    zoo predict digit.png other.jpg [--model conv3_bn.mnist] [--top 3]
+    zoo evaluate conv3_bn.mnist [--out folder]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _list(args):
+    import zoo
+
+    for name in zoo.list_models():
+        info = zoo.model_info(name)
+        print(f"{name:15} {info['params']:>9,} params  {info['summary']}")
+    print()
+    for name in zoo.list_weights():
+        card = zoo.weight_info(name)
+        print(f"{name:22} test accuracy {100 * card['test_accuracy']:.2f}%  "
+              f"(recipe {100 * card['recipe_mean']:.2f}% ± {100 * card['recipe_std']:.2f})")
+    return 0
+
+
+def _predict(args):
+    import numpy as np
+
+    import zoo
+    from zoo.images import ImageError, mnist_from_file
+
+    model = zoo.load(args.model)
+    classes = zoo.model_info(zoo.weight_info(args.model)["name"].split(".")[0])["classes"]
+    failed = 0
+    for path in args.images:
+        try:
+            x = mnist_from_file(path)
+        except ImageError as err:
+            print(f"error: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        probs = model.predict(x[None], verbose=0)[0]
+        top = np.argsort(probs)[::-1][:args.top]
+        print(f"{path}: " + ", ".join(f"{classes[i]} ({probs[i]:.3f})" for i in top), flush=True)
+    return 1 if failed else 0
+
+
+def _evaluate(args):
+    import numpy as np
+
+    import zoo
+    import zoo.data
+    from zoo import plots
+
+    card = zoo.weight_info(args.name)
+    model = zoo.load(card["name"])
+    (_, _), (x_test, y_test) = zoo.data.load(card.get("dataset", "mnist"))
+    pred = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
+    acc = float(np.mean(pred == y_test))
+    print(f"{card['name']}: test accuracy {100 * acc:.2f}% on {len(y_test)} images "
+          f"(manifest: {100 * card['test_accuracy']:.2f}%)")
+    classes = zoo.model_info(card["name"].split(".")[0])["classes"]
+    for c, label in enumerate(classes):
+        mask = y_test == c
+        print(f"  class {label}: {100 * np.mean(pred[mask] == c):.2f}% of {mask.sum()}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fig = plots.confusion_matrix(y_test, pred, classes, f"{card['name']} on the test set")
+    path = out / f"{card['name']}-confusion.png"
+    fig.savefig(path, dpi=90)
+    plots.plt.close(fig)
+    print(f"wrote {path}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="zoo", description="the ConvNet Zoo")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="models and shipped weights").set_defaults(run=_list)
+    p = sub.add_parser("predict", help="classify pictures of digits (PNG, JPEG, ...)")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--model", default="conv3_bn.mnist", help="shipped weight (zoo list)")
+    p.add_argument("--top", type=int, default=3)
+    p.set_defaults(run=_predict)
+    p = sub.add_parser("evaluate", help="test accuracy, per class, and a confusion matrix PNG")
+    p.add_argument("name", help="shipped weight, e.g. conv3_bn.mnist")
+    p.add_argument("--out", default=".", help="folder for the confusion matrix PNG")
+    p.set_defaults(run=_evaluate)
+    args = parser.parse_args(argv)
+    from zoo.pretrained import WeightsError
+
+    try:
+        return args.run(args)
+    except WeightsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
