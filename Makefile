@@ -6,13 +6,15 @@ READY := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum 
 
 MODELS ?=
 SEEDS ?=
+MODEL ?= conv3_bn.mnist
+INPUT ?= 7
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # embedded MLflow store inside the repository (git ignores it)
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv test reproduce-mnist reproduce-xo report-mnist zoo-weights register-zoo mlflow-ui clean-venv
+.PHONY: help venv test reproduce-mnist reproduce-xo report-mnist zoo-weights register-zoo explain mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -21,6 +23,8 @@ help:
 	@echo "make report-mnist     rewrite reproductions/results/mnist.{csv,md} from the MLflow store"
 	@echo "make zoo-weights      ship the reproductions' weights in zoo/weights (manifest, MODELS.md)"
 	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
+	@echo "make explain          what each layer sees (MODEL=conv3_bn.mnist INPUT=7: an MNIST test"
+	@echo "                      index, X or O, or a picture), as PNGs and runs/explain/*/index.html"
 	@echo "make mlflow-ui        browse the runs on http://$(HOST):$(PORT)"
 
 venv: $(READY)
@@ -51,6 +55,9 @@ zoo-weights: $(READY)
 
 register-zoo: $(READY)
 	$(PY) -m tracking.register
+
+explain: $(READY)
+	$(VENV)/bin/zoo explain $(MODEL) $(INPUT) --out runs/explain
 
 mlflow-ui: $(READY)
 	$(VENV)/bin/mlflow ui --backend-store-uri "$(STORE)" --default-artifact-root "$(ARTIFACTS)" \

@@ -10,7 +10,8 @@ REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
 MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_tuner",
            "mlflow": "mlflow", "tensorflow-datasets": "tensorflow_datasets",
            "matplotlib": "matplotlib", "pillow": "PIL", "pytest": "pytest",
-           "protobuf": "google.protobuf", "numpy": "numpy"}
+           "protobuf": "google.protobuf", "numpy": "numpy",
+           "importlib_resources": "importlib_resources"}
 
 
 def pins():

@@ -3,6 +3,7 @@
     zoo list
     zoo predict digit.png other.jpg [--model conv3_bn.mnist] [--top 3]
     zoo evaluate conv3_bn.mnist [--out folder]
+    zoo explain conv3_bn.mnist 7 [--out folder] [--track]
 """
 
 from __future__ import annotations
@@ -76,6 +77,33 @@ def _evaluate(args):
     return 0
 
 
+def _explain(args):
+    import zoo
+    from zoo.explain import explain, resolve_input, resolve_model
+
+    model, label = resolve_model(args.model)
+    kind = "xo" if model.output.shape[-1] == 2 else "mnist"
+    try:
+        image, truth, caption = resolve_input(args.input, kind)
+    except (ValueError, zoo.data.DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out) / f"{label.split(' ')[0]}-{Path(args.input).stem}"
+    page = explain(model, image, out, label, truth, caption)
+    print(f"wrote {page}")
+    if args.track:
+        import mlflow
+
+        from tracking import check_store, experiment_id, run_tags
+
+        check_store("zoo-explain")
+        with mlflow.start_run(experiment_id=experiment_id("zoo-explain"),
+                              run_name=f"explain {label} {args.input}", tags=run_tags()):
+            mlflow.log_artifacts(str(out), "explain")
+        print("logged to MLflow, experiment zoo-explain")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="zoo", description="the ConvNet Zoo")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +117,12 @@ def main(argv=None):
     p.add_argument("name", help="shipped weight, e.g. conv3_bn.mnist")
     p.add_argument("--out", default=".", help="folder for the confusion matrix PNG")
     p.set_defaults(run=_evaluate)
+    p = sub.add_parser("explain", help="what each layer sees, as PNGs and an HTML page")
+    p.add_argument("model", help="a shipped weight (conv3_bn.mnist) or a model name")
+    p.add_argument("input", help="an MNIST test index, X or O, or a picture of a digit")
+    p.add_argument("--out", default="runs/explain", help="folder for the pages")
+    p.add_argument("--track", action="store_true", help="also log the page to MLflow")
+    p.set_defaults(run=_explain)
     args = parser.parse_args(argv)
     from zoo.pretrained import WeightsError
 

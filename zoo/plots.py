@@ -82,3 +82,46 @@ def kernels(rows: dict[str, np.ndarray], title: str = ""):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def feature_maps(maps: np.ndarray, title: str = "", cols: int = 8):
+    """The maps of one input, (1, h, w, n) or (h, w, n), one panel each, shared colour scale."""
+    maps = maps[0] if maps.ndim == 4 else maps
+    n = maps.shape[-1]
+    cols = min(cols, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.6 * rows + 0.4), squeeze=False)
+    lo, hi = float(maps.min()), float(maps.max())
+    for ax in axes.flat:
+        ax.axis("off")
+    for j in range(n):
+        axes.flat[j].imshow(maps[..., j], cmap="viridis", vmin=lo, vmax=hi if hi > lo else lo + 1)
+        if n > 1:
+            axes.flat[j].set_title(str(j + 1), fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def contributions(values: np.ndarray, label: str, top: int = 12):
+    """The `top` largest contributions (activation x weight) to the vote for `label`."""
+    order = np.argsort(np.abs(values))[::-1][:top]
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.bar(range(len(order)), values[order],
+           color=["tab:green" if v > 0 else "tab:red" for v in values[order]])
+    ax.set_xticks(range(len(order)), [str(i) for i in order], fontsize=8)
+    ax.set_xlabel("input unit of the last layer")
+    ax.set_ylabel(f"contribution to {label}")
+    ax.axhline(0, color="black", lw=0.5)
+    fig.tight_layout()
+    return fig
+
+
+def probabilities(probs: np.ndarray, classes):
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    ax.bar(range(len(probs)), probs, color="tab:blue")
+    ax.set_xticks(range(len(probs)), classes)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability")
+    fig.tight_layout()
+    return fig

@@ -122,8 +122,10 @@ def _from_tfds(name: str):
     try:
         import tensorflow_datasets as tfds
 
+        # TFDS_DATA_DIR read now, not when tfds was imported
         train, test = tfds.as_numpy(tfds.load(name, split=["train", "test"], batch_size=-1,
-                                              as_supervised=True))
+                                              as_supervised=True,
+                                              data_dir=os.environ.get("TFDS_DATA_DIR")))
     except Exception as err:  # tfds raises many kinds when offline; all mean the same to a user
         raise DataError(
             f"could not load {name} through tensorflow-datasets ({type(err).__name__}: {err}). "

@@ -1,0 +1,53 @@
+"""The path a user with internet takes: no local files, so zoo.data loads MNIST through
+tensorflow-datasets, which downloads and prepares it. Here tfds downloads from a local HTTP server
+holding the same original files (CI has no internet): everything else is the real tfds path."""
+
+import functools
+import http.server
+import threading
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+import zoo.data
+from zoo.data.mnist import FILES
+
+
+@pytest.fixture()
+def mnist_over_http(monkeypatch, tmp_path):
+    folder = zoo.data.source_of("mnist")  # the verified local copy, served as the internet would
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(tfds.image_classification.mnist.MNIST, "URL",
+                        f"http://127.0.0.1:{server.server_port}/")
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+    yield
+    server.shutdown()
+
+
+def test_without_local_files_mnist_comes_through_tensorflow_datasets(mnist_over_http, mnist):
+    assert zoo.data.source_of("mnist") == "tensorflow-datasets"
+    (x_train, y_train), (x_test, y_test) = zoo.data.load_mnist()
+    (x_ref, y_ref), (xt_ref, yt_ref) = mnist
+    assert x_train.shape == (60000, 28, 28) and x_train.dtype == np.uint8
+    # tfds may store the examples in another order: compare as sets of (image, label)
+    assert sorted(y_test.tolist()) == sorted(yt_ref.tolist())
+    assert np.isclose(x_train.mean(), x_ref.mean()) and np.isclose(x_test.mean(), xt_ref.mean())
+
+
+def test_offline_tensorflow_datasets_failure_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setattr(tfds.image_classification.mnist.MNIST, "URL", "http://127.0.0.1:9/")
+    # tfds retries a refused connection 10 times with backoff (minutes); once is enough here
+    from tensorflow_datasets.core.download import downloader
+
+    monkeypatch.setattr(downloader, "MAX_RETRIES", 0)
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path))
+    with pytest.raises(zoo.data.DataError, match=r"could not load mnist through "
+                                                 r"tensorflow-datasets.*point ZOO_DATA_DIR at"):
+        zoo.data.load_mnist()
+    assert not any((tmp_path / f).exists() for f in FILES)

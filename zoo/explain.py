@@ -1,0 +1,172 @@
+"""What each layer of a zoo net sees: the zoo's own small CNN Explainer (the lecture's section 4).
+
+    zoo explain conv3_bn.mnist 7          # MNIST test image 7, with the shipped weights
+    zoo explain xo_lecture X              # the lecture's X
+    zoo explain lenet5 digit.png --out runs/explain
+
+For one input it writes PNGs (matplotlib) and one static HTML page linking them, in the
+lecture's vocabulary: the input; each convolution's filters; the feature maps after each
+activation (ReLU, tanh) and after each pooling or strided convolution; the fully connected
+vote's largest contributions; the class probabilities.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import zoo
+from zoo import plots
+from zoo.layers import PartialConv2D, ScaledTanh
+
+MAX_MAPS = 24  # maps shown per layer; deeper layers have up to 64
+
+_ACTIVATIONS = (keras.layers.ReLU, keras.layers.Activation, ScaledTanh)
+_POOLING = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+_CONV = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, PartialConv2D)
+
+
+def resolve_model(name: str):
+    """(model, label): a shipped weight ("conv3_bn.mnist"), else the model's shipped default
+    weights, else fresh weights (said so on the page)."""
+    if "." in name:
+        return zoo.load(name), name
+    if f"{name}.{zoo.pretrained.DEFAULT_TAG}" in zoo.list_weights():
+        return zoo.load(name), f"{name}.{zoo.pretrained.DEFAULT_TAG}"
+    model_name = name
+    zoo.registry.get_spec(model_name)
+    return zoo.create_model(model_name), f"{model_name} (untrained: fresh weights)"
+
+
+def resolve_input(spec: str, input_kind: str):
+    """(image, true label or None, caption) from "X"/"O", an MNIST test index, or a picture."""
+    from zoo.models.xo import CLASSES, O_IMAGE, X_IMAGE
+
+    if input_kind == "xo":
+        if spec.upper() not in CLASSES:
+            raise ValueError(f"an X/O net takes X or O, not {spec!r}")
+        return (X_IMAGE if spec.upper() == "X" else O_IMAGE), CLASSES.index(spec.upper()), \
+            f"the lecture's {spec.upper()}"
+    if spec.isdigit():
+        (_, _), (x_test, y_test) = zoo.data.load_mnist()
+        i = int(spec)
+        if i >= len(x_test):
+            raise ValueError(f"MNIST has {len(x_test)} test images; index {i} is out of range")
+        return x_test[i], int(y_test[i]), f"MNIST test image {i}"
+    from zoo.images import mnist_from_file
+
+    return mnist_from_file(spec), None, f"{Path(spec).name}, converted the MNIST way"
+
+
+def _shown_layers(model):
+    """The layers whose output the page shows: activations, poolings, strided convolutions."""
+    shown = []
+    for layer in model.layers:
+        if len(layer.output.shape) != 4:
+            continue
+        fused = isinstance(layer, _CONV) and getattr(layer, "activation", None) not in (
+            None, keras.activations.linear)
+        strided = isinstance(layer, keras.layers.Conv2D) and max(layer.strides) > 1
+        if isinstance(layer, _ACTIVATIONS + _POOLING) or fused or strided:
+            shown.append(layer)
+    return shown
+
+
+def _caption(layer) -> str:
+    if isinstance(layer, keras.layers.MaxPooling2D):
+        return "max pooling: each map keeps the largest value of each window (smaller, shift-tolerant)"
+    if isinstance(layer, keras.layers.AveragePooling2D):
+        return "subsampling (average pooling): each map averaged over 2x2 windows"
+    if isinstance(layer, ScaledTanh):
+        return "squashing (1.7159 tanh(2x/3)) after the convolution"
+    if isinstance(layer, keras.layers.Conv2D):
+        stride = max(layer.strides)
+        return (f"convolution then ReLU (negatives set to 0)"
+                + (f"; stride {stride}: the maps shrink by {stride}, in place of pooling"
+                   if stride > 1 else ""))
+    return "ReLU: negative values replaced by 0"
+
+
+def _kernels(layer) -> np.ndarray | None:
+    """(h, w, n) kernels to draw, averaged over input maps where there are several."""
+    if isinstance(layer, PartialConv2D):
+        return None  # its packed kernel has no per-map layout worth drawing
+    weights = layer.get_weights()
+    if not weights or weights[0].ndim != 4:
+        return None
+    k = weights[0]  # (h, w, in, out); depthwise: (h, w, in, 1)
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        return k[:, :, :, 0]
+    return k.mean(axis=2)[:, :, :MAX_MAPS]
+
+
+def explain(model, image, out_dir, label_name: str, true_label=None, caption: str = "") -> Path:
+    """Render the page for one input; returns the HTML path. Every figure is one PNG."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    classes = _classes(model)
+    shown = _shown_layers(model)
+    dense = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
+    probe = keras.Model(model.inputs, [l.output for l in shown] + [dense[-1].input, model.output])
+    outputs = probe.predict(image[None], verbose=0)
+    maps, vote_in, probs = outputs[:-2], outputs[-2][0], outputs[-1][0]
+    sections = []
+
+    def figure(name, fig, title, text):
+        fig.savefig(out / name, dpi=80)
+        plots.plt.close(fig)
+        sections.append((name, title, text))
+
+    figure("input.png", plots.feature_maps(image[None, :, :, None] if image.ndim == 2 else
+                                           image[None], "input", cols=1),
+           "Input", f"{caption}: {image.shape[0]}x{image.shape[1]} pixels"
+           + (f", true class {classes[true_label]}" if true_label is not None else ""))
+    for layer in model.layers:
+        if isinstance(layer, _CONV) and (k := _kernels(layer)) is not None:
+            figure(f"filters-{layer.name}.png", plots.kernels({layer.name: k}),
+                   f"Filters of {layer.name}",
+                   f"the {k.shape[-1]} masks this convolution slides over its input"
+                   + (" (averaged over the input maps)" if layer.get_weights()[0].shape[2] > 1
+                      and not isinstance(layer, keras.layers.DepthwiseConv2D) else ""))
+    for layer, m in zip(shown, maps):
+        figure(f"maps-{layer.name}.png", plots.feature_maps(m[..., :MAX_MAPS], layer.name),
+               f"Feature maps after {layer.name}", _caption(layer)
+               + f"; {m.shape[-1]} maps of {m.shape[1]}x{m.shape[2]}")
+    winner = int(probs.argmax())
+    weights = dense[-1].get_weights()[0][:, winner]
+    figure("vote.png", plots.contributions(vote_in * weights, classes[winner]),
+           "Fully connected vote",
+           f"the inputs of the last layer that add most to the vote for {classes[winner]}: "
+           "activation times weight")
+    figure("probabilities.png", plots.probabilities(probs, classes), "Class probabilities",
+           f"the net says {classes[winner]} ({probs[winner]:.1%})")
+    page = out / "index.html"
+    page.write_text(_html(label_name, caption, sections))
+    return page
+
+
+def _classes(model):
+    n = model.output.shape[-1]
+    return ("X", "O") if n == 2 else tuple(str(d) for d in range(n))
+
+
+def _html(model_label, caption, sections) -> str:
+    body = "\n".join(
+        f'<section><h2>{html.escape(title)}</h2><p>{html.escape(text)}</p>'
+        f'<img src="{html.escape(name)}" alt="{html.escape(title)}"></section>'
+        for name, title, text in sections)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(model_label)}: {html.escape(caption)}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}}
+img{{max-width:100%;border:1px solid #ddd}}section{{margin-bottom:2em}}</style></head>
+<body><h1>{html.escape(model_label)}</h1><p>What each layer sees for {html.escape(caption)}.
+Convolution slides small masks (filters) over the image and gives one feature map each;
+ReLU keeps the positive responses; pooling shrinks the maps keeping the strongest responses;
+the fully connected layers vote for a class.</p>
+{body}
+</body></html>
+"""
