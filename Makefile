@@ -7,6 +7,14 @@ READY := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum 
 MODELS ?=
 SEEDS ?=
 MODEL ?= conv3_bn.mnist
+RECIPE ?= conv3
+TUNER ?= hyperband
+MAX_TRIALS ?= 10
+MAX_EPOCHS ?= 4
+CHIEF_IP ?= 127.0.0.1
+CHIEF_PORT ?= 8000
+WORKER ?= worker0
+TUNE_ARGS = --recipe $(RECIPE) --tuner $(TUNER) --max-trials $(MAX_TRIALS) --max-epochs $(MAX_EPOCHS)
 INPUT ?= 7
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -14,7 +22,7 @@ PORT ?= 5000
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv test reproduce-mnist reproduce-xo report-mnist zoo-weights register-zoo explain mlflow-ui clean-venv
+.PHONY: help venv test reproduce-mnist reproduce-xo report-mnist zoo-weights register-zoo explain tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -25,6 +33,9 @@ help:
 	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
 	@echo "make explain          what each layer sees (MODEL=conv3_bn.mnist INPUT=7: an MNIST test"
 	@echo "                      index, X or O, or a picture), as PNGs and runs/explain/*/index.html"
+	@echo "make tune-mnist       a KerasTuner search around RECIPE=conv3 (TUNER=hyperband|random|bayesian)"
+	@echo "make tune-chief / tune-worker WORKER=w1   the same search spread over processes or machines"
+	@echo "make mlflow-server    a tracking server on HOST:PORT (STORE=sqlite or postgresql URI)"
 	@echo "make mlflow-ui        browse the runs on http://$(HOST):$(PORT)"
 
 venv: $(READY)
@@ -55,6 +66,22 @@ zoo-weights: $(READY)
 
 register-zoo: $(READY)
 	$(PY) -m tracking.register
+
+tune-mnist: $(READY)
+	$(PY) -m reproductions.tune $(TUNE_ARGS)
+
+# team mode: one chief (KerasTuner's oracle), any number of workers, one MLflow server
+tune-chief: $(READY)
+	KERASTUNER_TUNER_ID=chief KERASTUNER_ORACLE_IP=$(CHIEF_IP) KERASTUNER_ORACLE_PORT=$(CHIEF_PORT) \
+		$(PY) -m reproductions.tune $(TUNE_ARGS)
+
+tune-worker: $(READY)
+	KERASTUNER_TUNER_ID=$(WORKER) KERASTUNER_ORACLE_IP=$(CHIEF_IP) KERASTUNER_ORACLE_PORT=$(CHIEF_PORT) \
+		$(PY) -m reproductions.tune $(TUNE_ARGS)
+
+mlflow-server: $(READY)
+	$(VENV)/bin/mlflow server --backend-store-uri "$(STORE)" --artifacts-destination "$(ARTIFACTS)" \
+		--host $(HOST) --port $(PORT)
 
 explain: $(READY)
 	$(VENV)/bin/zoo explain $(MODEL) $(INPUT) --out runs/explain

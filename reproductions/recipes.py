@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Recipe:
     reshuffle_each_epoch: bool = False
     validation_size: int = 5_000
     train_subset: int | None = None  # first n training images only (quick checks)
+    model_options: tuple | None = None  # ((builder argument, value), ...), e.g. from a search
     seeds: tuple[int, ...] = (1, 2, 3)
     notes: str = ""
 
@@ -73,7 +75,17 @@ class Recipe:
 
     def model_kwargs(self) -> dict:
         kwargs = {"scale": self.pixel_scale, "offset": self.pixel_offset}
-        return {k: v for k, v in kwargs.items() if v is not None}
+        return {k: v for k, v in kwargs.items() if v is not None} | dict(self.model_options or ())
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Recipe":
+        def tuples(v):
+            return tuple(tuples(x) for x in v) if isinstance(v, list) else v
+
+        return cls(**{k: tuples(v) for k, v in json.loads(text).items()})
 
     def training_config(self) -> dict:
         """What decides the trained weights: everything but names, seeds and the target.
@@ -113,6 +125,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            batch_size=32, steps=8000, eval_every=400, reshuffle_each_epoch=True,
            validation_size=1000, notes="the project's own recipe: no published one exists"),
 )}
+
+
+# Recipes exported by searches (reproductions/tune.py) live as JSON files beside this one.
+TUNED = Path(__file__).resolve().parent / "tuned"
+for _path in sorted(TUNED.glob("*.json")):
+    _recipe = Recipe.from_json(_path.read_text())
+    RECIPES.setdefault(_recipe.name, _recipe)
 
 
 def get_recipe(name: str) -> Recipe:

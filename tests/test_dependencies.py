@@ -11,7 +11,8 @@ MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_t
            "mlflow": "mlflow", "tensorflow-datasets": "tensorflow_datasets",
            "matplotlib": "matplotlib", "pillow": "PIL", "pytest": "pytest",
            "protobuf": "google.protobuf", "numpy": "numpy",
-           "importlib_resources": "importlib_resources"}
+           "importlib_resources": "importlib_resources", "tensorboard": "tensorboard",
+           "psycopg": "psycopg", "psycopg-binary": "psycopg_binary"}
 
 
 def pins():

@@ -50,13 +50,14 @@ def _batchnorm(x, name):
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def _conv3(name, k, l, m, first_kernel, dropout, scale):
+def _conv3(name, filters, first_kernel, dense, dropout, scale):
+    k, l, m = filters
     inputs, x = pixels_input(scale)
     x = _conv(x, k, first_kernel, 1, "conv1")
     x = _conv(x, l, 5, 2, "conv2")
     x = _conv(x, m, 4, 2, "conv3")
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(200, activation="relu", kernel_initializer=_w(),
+    x = keras.layers.Dense(dense, activation="relu", kernel_initializer=_w(),
                            bias_initializer=_b(), name="dense")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
@@ -94,31 +95,33 @@ def mlp5(scale=GORNER_SCALE):
 @register("conv3", params=122_270, target="0.989 max test accuracy (Görner 3.0)",
           target_acc=0.989, summary="the lecture's first configuration: 3 convolutions + dense 200",
           **_MNIST)
-def conv3(scale=GORNER_SCALE):
-    """Görner 3.0: conv 5x5 K=4 s1, 5x5 L=8 s2, 4x4 M=12 s2, dense 200, softmax."""
-    return _conv3("conv3", 4, 8, 12, 5, None, scale)
+def conv3(scale=GORNER_SCALE, filters=(4, 8, 12), dense=200):
+    """Görner 3.0: conv 5x5 K=4 s1, 5x5 L=8 s2, 4x4 M=12 s2, dense 200, softmax.
+    `filters` and `dense` are for searches (reproductions/tune.py); the defaults are Görner's."""
+    return _conv3("conv3", filters, 5, dense, None, scale)
 
 
 @register("conv3_dropout", params=244_076,
           target="0.9928-0.9935 max test accuracy (Görner 3.1)", target_acc=0.993,
           summary="the lecture's second configuration: bigger, with dropout", **_MNIST)
-def conv3_dropout(scale=GORNER_SCALE):
+def conv3_dropout(scale=GORNER_SCALE, filters=(6, 12, 24), dense=200, dropout=0.25):
     """Görner 3.1: conv 6x6 K=6 s1, 5x5 L=12 s2, 4x4 M=24 s2, dense 200, dropout (keep 0.75)."""
-    return _conv3("conv3_dropout", 6, 12, 24, 6, 0.25, scale)
+    return _conv3("conv3_dropout", filters, 6, dense, dropout, scale)
 
 
 @register("conv3_bn", params=708_362,
           target="0.9953-0.9958 max test accuracy, stable around 0.9950 (Görner 4.2)",
           target_acc=0.995, summary="the lecture's ~99.5% net: BatchNorm and dropout", **_MNIST)
-def conv3_bn(scale=GORNER_SCALE):
+def conv3_bn(scale=GORNER_SCALE, filters=(24, 48, 64), dense=200, dropout=0.25):
     """Görner 4.2: conv 6x6 K=24, 5x5 L=48 s2, 4x4 M=64 s2, dense 200, each followed by
     BatchNorm (no bias, no scale) and ReLU; dropout keep 0.75 on the dense layer.
     708,362 trainable parameters; the 672 moving means and variances are not trainable."""
+    k, l, m = filters
     inputs, x = pixels_input(scale)
-    x = _batchnorm(_conv(x, 24, 6, 1, "conv1", bias=False), "bn1")
-    x = _batchnorm(_conv(x, 48, 5, 2, "conv2", bias=False), "bn2")
-    x = _batchnorm(_conv(x, 64, 4, 2, "conv3", bias=False), "bn3")
+    x = _batchnorm(_conv(x, k, 6, 1, "conv1", bias=False), "bn1")
+    x = _batchnorm(_conv(x, l, 5, 2, "conv2", bias=False), "bn2")
+    x = _batchnorm(_conv(x, m, 4, 2, "conv3", bias=False), "bn3")
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(200, use_bias=False, kernel_initializer=_w(), name="dense")(x)
-    x = keras.layers.Dropout(0.25, name="dropout")(_batchnorm(x, "bn4"))
+    x = keras.layers.Dense(dense, use_bias=False, kernel_initializer=_w(), name="dense")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(_batchnorm(x, "bn4"))
     return keras.Model(inputs, _head(x), name="conv3_bn")

@@ -1,0 +1,228 @@
+"""KerasTuner searches around a zoo recipe, every trial tracked in MLflow, on one machine or many.
+
+    python -m reproductions.tune --recipe conv3 --tuner hyperband --max-epochs 4   # make tune-mnist
+
+The search space (reproductions/search_spaces.py) is centred on the recipe. Trials are selected
+on the validation split only; the best model is evaluated once on the test set at the end, and
+its hyperparameters are exported as a new recipe, reproductions/tuned/<recipe>_tuned.json, which
+`make reproduce-mnist MODELS=<recipe>_tuned` trains over seeds like any other.
+
+MLflow (experiment zoo-tuning): one parent run per search, one nested run per trial with its
+hyperparameters, per-epoch metrics and score. Re-running the same search continues it
+(KerasTuner's overwrite=False) and reuses the MLflow runs it already has.
+
+Team mode uses KerasTuner's own distributed engine: a chief (the oracle, over gRPC) and workers,
+set by KERASTUNER_TUNER_ID ("chief" or a worker id), KERASTUNER_ORACLE_IP, KERASTUNER_ORACLE_PORT.
+All must see the same tuning folder (--dir) and the same MLflow store (a tracking server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import keras
+import keras_tuner as kt
+import mlflow
+from mlflow.tracking import MlflowClient
+
+import zoo
+import zoo.data
+from reproductions.recipes import TUNED, Recipe, get_recipe
+from reproductions.search_spaces import ZooHyperModel, recipe_from
+from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
+
+EXPERIMENT = "zoo-tuning"
+TUNING_DIR = REPO_ROOT / "runs" / "tuning"
+TUNERS = {"hyperband": kt.Hyperband, "random": kt.RandomSearch,
+          "bayesian": kt.BayesianOptimization}
+
+
+class TuningError(RuntimeError):
+    """A search that cannot start: a chief out of reach, no parent run, a bad argument."""
+
+
+def is_chief() -> bool:
+    return os.environ.get("KERASTUNER_TUNER_ID") == "chief"
+
+
+def is_worker() -> bool:
+    return "KERASTUNER_ORACLE_IP" in os.environ and not is_chief()
+
+
+class _TrialMetrics(mlflow.keras.MlflowCallback):
+    """MLflow's Keras callback, minus its step-less validation_* copies (see train.py)."""
+
+    def on_test_end(self, logs=None):
+        pass
+
+
+class MlflowTrials:
+    """Mixed into a KerasTuner tuner: each trial runs inside its own MLflow run, nested under
+    the search's parent run. A trial that already has a run (a resumed search) reuses it."""
+
+    parent_run_id: str
+    search_name: str
+
+    def run_trial(self, trial, *args, **kwargs):
+        client = MlflowClient()
+        exp = experiment_id(EXPERIMENT)
+        found = client.search_runs([exp], f"tags.search = '{self.search_name}' and "
+                                          f"tags.trial_id = '{trial.trial_id}'")
+        tags = {"mlflow.parentRunId": self.parent_run_id, "search": self.search_name,
+                "trial_id": trial.trial_id, "tuner_id": self.tuner_id}
+        with mlflow.start_run(run_id=found[0].info.run_id if found else None,
+                              experiment_id=None if found else exp,
+                              run_name=f"trial {trial.trial_id}", tags=tags):
+            mlflow.log_params({k: str(v) for k, v in trial.hyperparameters.values.items()})
+            kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + [_TrialMetrics()]
+            histories = super().run_trial(trial, *args, **kwargs)
+            scores = [max(h.history["val_accuracy"]) for h in _as_list(histories)]
+            mlflow.log_metric("score", max(scores))
+        print(f"[{self.search_name}] trial {trial.trial_id} by {self.tuner_id}: "
+              f"val_accuracy {max(scores):.4f}  {trial.hyperparameters.values}", flush=True)
+        return histories
+
+
+def _as_list(results):
+    return results if isinstance(results, list) else [results]
+
+
+def _tuner_class(kind: str):
+    try:
+        base = TUNERS[kind]
+    except KeyError:
+        raise TuningError(f"unknown tuner {kind!r}; choose {', '.join(TUNERS)}") from None
+    return type(f"Mlflow{base.__name__}", (MlflowTrials, base), {})
+
+
+def make_tuner(recipe: Recipe, kind: str, max_trials: int, max_epochs: int, directory: Path,
+               name: str, seed: int = 0):
+    hypermodel = ZooHyperModel(recipe)
+    common = dict(objective=kt.Objective("val_accuracy", "max"), directory=str(directory),
+                  project_name=name, overwrite=False, seed=seed)
+    if kind == "hyperband":
+        return _tuner_class(kind)(hypermodel, max_epochs=max_epochs, factor=3, **common)
+    return _tuner_class(kind)(hypermodel, max_trials=max_trials, **common)
+
+
+def _parent_run(name: str, create: bool, params: dict, wait_s: float = 0) -> str:
+    """The search's parent run id: found by its tag, created if asked, else waited for."""
+    client = MlflowClient()
+    exp = experiment_id(EXPERIMENT)
+    deadline = time.monotonic() + wait_s
+    while True:
+        runs = client.search_runs([exp], f"tags.search = '{name}' and tags.role = 'parent'")
+        if runs:
+            return runs[0].info.run_id
+        if create:
+            run = client.create_run(exp, run_name=f"search {name}",
+                                    tags={**run_tags(), "search": name, "role": "parent"})
+            for key, value in params.items():
+                client.log_param(run.info.run_id, key, value)
+            return run.info.run_id
+        if time.monotonic() > deadline:
+            raise TuningError(f"no MLflow parent run for search {name!r}: start the chief first "
+                              "(make tune-chief), with the same MLFLOW_TRACKING_URI")
+        time.sleep(2)
+
+
+CHIEF_WAIT_S = 30  # a worker started just before its chief waits this long for it
+
+
+def _check_chief_reachable(timeout_s: float | None = None):
+    timeout_s = CHIEF_WAIT_S if timeout_s is None else timeout_s
+    host = os.environ["KERASTUNER_ORACLE_IP"]
+    port = int(os.environ.get("KERASTUNER_ORACLE_PORT", "8000"))
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=3):
+                return
+        except OSError as err:
+            if time.monotonic() > deadline:
+                raise TuningError(
+                    f"cannot reach the tuning chief at {host}:{port} ({err}); start it first "
+                    "(make tune-chief) or fix KERASTUNER_ORACLE_IP / KERASTUNER_ORACLE_PORT"
+                ) from err
+            time.sleep(1)
+
+
+def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_epochs: int = 4,
+           train_subset: int | None = None, directory: Path = TUNING_DIR,
+           name: str | None = None, data_dir=None, export_dir: Path | None = TUNED) -> dict:
+    """Run (or continue, or take part in) a search; returns a summary (chief/standalone)."""
+    if max_trials < 1 or max_epochs < 1:
+        raise TuningError(f"max_trials and max_epochs must be >= 1, got {max_trials}, "
+                          f"{max_epochs}")
+    name = name or f"{recipe.name}-{kind}"
+    check_store(EXPERIMENT)
+    if is_worker():
+        _check_chief_reachable()
+    params = {"recipe": recipe.name, "recipe_hash": recipe.hash(), "tuner": kind,
+              "max_trials": max_trials, "max_epochs": max_epochs,
+              "train_subset": train_subset, "space": ZooHyperModel(recipe).describe()}
+    parent = _parent_run(name, create=not is_worker(), params=params,
+                         wait_s=60 if is_worker() else 0)
+    keras.utils.set_random_seed(0)
+    (x, y), test = zoo.data.load(recipe.dataset, data_dir)
+    (x, y), val = zoo.data.split_validation(x, y, recipe.validation_size)
+    if train_subset:
+        x, y = x[:train_subset], y[:train_subset]
+    tuner = make_tuner(recipe, kind, max_trials, max_epochs, directory, name)
+    tuner.parent_run_id, tuner.search_name = parent, name
+    tuner.search(x, y, validation_data=val, epochs=max_epochs, verbose=0)
+    if is_worker():
+        return {"worker": tuner.tuner_id}
+    return _finish(tuner, recipe, name, parent, test, export_dir)
+
+
+def _finish(tuner, recipe, name, parent, test, export_dir) -> dict:
+    best_hp = tuner.get_best_hyperparameters(1)[0]
+    best_model = tuner.get_best_models(1)[0]
+    test_acc = zoo.pretrained.accuracy(best_model, *test)
+    tuned = recipe_from(recipe, best_hp, name=f"{recipe.name}_tuned")
+    client = MlflowClient()
+    client.log_metric(parent, "best_trial_test_accuracy", test_acc)
+    client.log_dict(parent, best_hp.values, "best_hyperparameters.json")
+    client.log_text(parent, tuned.to_json(), f"{tuned.name}.json")
+    trials = tuner.oracle.get_best_trials(1)
+    client.set_tag(parent, "best_trial_id", trials[0].trial_id)
+    client.set_terminated(parent, "FINISHED")
+    if export_dir is not None:
+        export_dir.mkdir(exist_ok=True)
+        (export_dir / f"{tuned.name}.json").write_text(tuned.to_json() + "\n")
+    return {"parent_run_id": parent, "best_hyperparameters": best_hp.values,
+            "best_trial_test_accuracy": test_acc, "recipe": dataclasses.asdict(tuned)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="a KerasTuner search around a zoo recipe")
+    parser.add_argument("--recipe", default="conv3")
+    parser.add_argument("--tuner", default="hyperband", choices=sorted(TUNERS))
+    parser.add_argument("--max-trials", type=int, default=10, help="random and bayesian only")
+    parser.add_argument("--max-epochs", type=int, default=4, help="epochs per trial (at most)")
+    parser.add_argument("--train-subset", type=int, default=None)
+    parser.add_argument("--dir", default=str(TUNING_DIR), help="KerasTuner's folder (shared by "
+                        "the chief and every worker)")
+    parser.add_argument("--name", default=None, help="search name (default: recipe-tuner)")
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+    try:
+        summary = search(get_recipe(args.recipe), args.tuner, args.max_trials, args.max_epochs,
+                         args.train_subset, Path(args.dir), args.name, args.data_dir)
+    except (TuningError, TrackingError, KeyError) as err:
+        print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""KerasTuner searches tracked in MLflow: a tiny real search, resume, a distributed search over
+gRPC with a chief and two workers logging to a real tracking server, the server on PostgreSQL,
+and clear errors when the chief or the server is out of reach."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+import reproductions.tune as tune
+from reproductions.recipes import RECIPES, Recipe
+from tests.servers import free_port, mlflow_server, postgresql
+from tracking import TrackingError
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = dict(max_epochs=1, train_subset=1000)
+
+
+def trial_runs(search_name):
+    client = MlflowClient()
+    exp = client.get_experiment_by_name(tune.EXPERIMENT)
+    runs = client.search_runs([exp.experiment_id], f"tags.search = '{search_name}'")
+    parent = [r for r in runs if r.data.tags.get("role") == "parent"]
+    return parent, [r for r in runs if r.data.tags.get("role") != "parent"]
+
+
+def test_tiny_search_logs_a_parent_and_one_nested_run_per_trial(mlflow_store, tmp_path):
+    summary = tune.search(RECIPES["conv3"], "random", max_trials=2, directory=tmp_path / "kt",
+                          name="tiny", export_dir=tmp_path / "tuned", **TINY)
+    [parent], trials = trial_runs("tiny")
+    assert parent.info.status == "FINISHED" and parent.data.params["tuner"] == "random"
+    assert "width" in parent.data.params["space"]
+    assert parent.data.metrics["best_trial_test_accuracy"] == summary["best_trial_test_accuracy"]
+    assert len(trials) == 2 and len({t.data.tags["trial_id"] for t in trials}) == 2
+    client = MlflowClient()
+    for t in trials:
+        assert t.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert {"lr_max", "lr_decay_steps", "batch_size", "width", "dense"} <= set(t.data.params)
+        assert 0 < t.data.metrics["score"] <= 1
+        assert len(client.get_metric_history(t.info.run_id, "val_accuracy")) == 1
+    exported = Recipe.from_json((tmp_path / "tuned" / "conv3_tuned.json").read_text())
+    assert exported.name == "conv3_tuned" and exported.model == "conv3"
+    assert exported.lr_max == summary["best_hyperparameters"]["lr_max"]
+    assert dict(exported.model_options)["dense"] == summary["best_hyperparameters"]["dense"]
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"best_hyperparameters.json", "conv3_tuned.json"} <= artifacts
+
+
+def test_a_stopped_search_continues_without_duplicate_runs(mlflow_store, tmp_path):
+    common = dict(directory=tmp_path / "kt", name="resumed", export_dir=None, **TINY)
+    tune.search(RECIPES["lenet5"], "random", max_trials=1, **common)  # stopped after 1 trial
+    [_], first = trial_runs("resumed")
+    tune.search(RECIPES["lenet5"], "random", max_trials=3, **common)
+    [parent], trials = trial_runs("resumed")
+    ids = [t.data.tags["trial_id"] for t in trials]
+    assert len(ids) == len(set(ids)) == 3
+    assert first[0].data.tags["trial_id"] in ids
+    assert parent.info.status == "FINISHED"
+
+
+def test_distributed_search_chief_and_two_workers(tmp_path):
+    (tmp_path / "artifacts").mkdir()
+    with mlflow_server(f"sqlite:///{tmp_path / 'mlflow.db'}", str(tmp_path / "artifacts")) as uri:
+        port = free_port()
+        args = [sys.executable, "-m", "reproductions.tune", "--recipe", "conv3", "--tuner",
+                "random", "--max-trials", "4", "--max-epochs", "1", "--train-subset", "500",
+                "--dir", str(tmp_path / "kt"), "--name", "team"]
+        base = {**os.environ, "MLFLOW_TRACKING_URI": uri, "KERASTUNER_ORACLE_IP": "127.0.0.1",
+                "KERASTUNER_ORACLE_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+        chief = subprocess.Popen(args, cwd=REPO, env={**base, "KERASTUNER_TUNER_ID": "chief"},
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        workers = {w: subprocess.Popen(args, cwd=REPO, env={**base, "KERASTUNER_TUNER_ID": w},
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       text=True)
+                   for w in ("worker0", "worker1")}
+        outputs = {w: p.communicate(timeout=600)[0] for w, p in workers.items()}
+        chief_out = chief.communicate(timeout=300)[0]
+        assert chief.returncode == 0, chief_out[-3000:]
+        assert all(p.returncode == 0 for p in workers.values()), outputs
+        summary = json.loads(chief_out[chief_out.index("{\n"):])
+
+        mlflow.set_tracking_uri(uri)
+        try:
+            [parent], trials = trial_runs("team")
+        finally:
+            mlflow.set_tracking_uri(None)
+    assert parent.info.status == "FINISHED" and summary["parent_run_id"] == parent.info.run_id
+    ids = [t.data.tags["trial_id"] for t in trials]
+    assert len(ids) == len(set(ids)) == 4  # every trial exactly once
+    for worker, out in outputs.items():
+        done = {line.split("trial ")[1].split(" ")[0] for line in out.splitlines()
+                if f"by {worker}:" in line}
+        logged = {t.data.tags["trial_id"] for t in trials if t.data.tags["tuner_id"] == worker}
+        assert done == logged
+    assert {t.data.tags["tuner_id"] for t in trials} <= {"worker0", "worker1"}
+
+
+def test_tracking_server_on_postgresql(tmp_path, monkeypatch):
+    from reproductions.train import train_run
+    from tests.test_reproduction import QUICK
+
+    (tmp_path / "artifacts").mkdir()
+    with postgresql() as pg_uri, \
+            mlflow_server(pg_uri, str(tmp_path / "artifacts")) as uri:
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        result = train_run(QUICK, 1, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False)
+        run = MlflowClient(uri).get_run(result["run_id"])
+        assert run.info.status == "FINISHED"
+        assert run.data.metrics["test_accuracy"] == result["test_accuracy"]
+        assert run.data.params["model"] == "conv3_dropout"
+        artifacts = {a.path for a in MlflowClient(uri).list_artifacts(run.info.run_id, "plots")}
+        assert "plots/confusion_matrix.png" in artifacts
+    mlflow.set_tracking_uri(None)
+
+
+def test_worker_without_a_chief_says_so(mlflow_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "worker0")
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(free_port()))
+    monkeypatch.setattr(tune, "CHIEF_WAIT_S", 1)
+    with pytest.raises(tune.TuningError, match=r"cannot reach the tuning chief at 127\.0\.0\.1"):
+        tune.search(RECIPES["conv3"], "random", directory=tmp_path, **TINY)
+
+
+def test_search_with_the_server_down_says_so(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    assert tune.main(["--recipe", "conv3", "--dir", str(tmp_path)]) == 2
+    assert "cannot use the MLflow tracking store http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_unknown_tuner_and_bad_budget_are_refused(mlflow_store, tmp_path):
+    with pytest.raises(tune.TuningError, match="max_trials and max_epochs must be >= 1"):
+        tune.search(RECIPES["conv3"], "random", max_trials=0, directory=tmp_path)
+    with pytest.raises(tune.TuningError, match="unknown tuner 'grid'"):
+        tune.make_tuner(RECIPES["conv3"], "grid", 1, 1, tmp_path, "x")
