@@ -22,7 +22,7 @@ PORT ?= 5000
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv test reproduce-mnist reproduce-xo report-mnist zoo-weights register-zoo explain tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv test reproduce-mnist reproduce-xo report-mnist zoo-weights register-zoo bench explain tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -31,6 +31,7 @@ help:
 	@echo "make report-mnist     rewrite reproductions/results/mnist.{csv,md} from the MLflow store"
 	@echo "make zoo-weights      ship the reproductions' weights in zoo/weights (manifest, MODELS.md)"
 	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
+	@echo "make bench            training and inference speed of every model on this machine (~10 min)"
 	@echo "make explain          what each layer sees (MODEL=conv3_bn.mnist INPUT=7: an MNIST test"
 	@echo "                      index, X or O, or a picture), as PNGs and runs/explain/*/index.html"
 	@echo "make tune-mnist       a KerasTuner search around RECIPE=conv3 (TUNER=hyperband|random|bayesian)"
@@ -82,6 +83,9 @@ tune-worker: $(READY)
 mlflow-server: $(READY)
 	$(VENV)/bin/mlflow server --backend-store-uri "$(STORE)" --artifacts-destination "$(ARTIFACTS)" \
 		--host $(HOST) --port $(PORT)
+
+bench: $(READY)
+	$(PY) -m reproductions.bench
 
 explain: $(READY)
 	$(VENV)/bin/zoo explain $(MODEL) $(INPUT) --out runs/explain

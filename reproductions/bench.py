@@ -1,0 +1,193 @@
+"""Benchmark every zoo model the same way, on this machine: `make bench` (about 10 minutes on
+2 cores; `--quick` takes a few steps of each, for CI).
+
+Per model, each in a fresh process (so peak memory is its own):
+- training throughput, images/s: the model's recipe (optimizer, batch size) on the recipe's own
+  tf.data stream; the median of 3 timed segments after a warm-up segment;
+- inference throughput at batch 1000 (median of 3 passes over 10,000 test images) and latency at
+  batch 1 (`predict_on_batch`, median and 95th percentile of 100 calls after 10 warm-up calls);
+- peak resident memory of the process;
+- forward FLOPs per image, counted from the layers (2 x multiply-adds of convolutions and dense
+  layers; pooling, normalisation and activations are left out), and the achieved training
+  GFLOP/s (3 x forward: forward, and twice that for the backward pass) as a fraction of a
+  2-thread float32 matmul peak measured in the same run.
+Writes reproductions/results/bench.csv (generated; with the machine's description) and prints a
+table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+RESULTS_CSV = "reproductions/results/bench.csv"
+COLUMNS = ("model", "recipe", "params", "fwd_mflop_per_image", "batch_size", "train_img_per_s",
+           "train_gflop_per_s", "fraction_of_matmul_peak", "infer_img_per_s_b1000",
+           "latency_b1_ms_median", "latency_b1_ms_p95", "peak_rss_mb", "matmul_gflop_per_s",
+           "mode", "machine", "tensorflow", "keras")
+
+
+def forward_flops(model) -> int:
+    """2 x multiply-adds per image of the convolutions and dense layers."""
+    import keras
+
+    from zoo.layers import PartialConv2D
+
+    total = 0
+    for layer in model.layers:
+        out = layer.output.shape
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            kh, kw = layer.kernel_size
+            total += 2 * kh * kw * out[1] * out[2] * out[3]
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw = layer.kernel_size
+            total += 2 * kh * kw * layer.input.shape[-1] * out[1] * out[2] * out[3]
+        elif isinstance(layer, PartialConv2D):
+            total += 2 * int(np.prod(layer.kernel.shape)) * out[1] * out[2]
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2 * layer.input.shape[-1] * out[-1]
+    return total
+
+
+def matmul_peak(n: int = 2048, reps: int = 10) -> float:
+    """GFLOP/s of a float32 n x n matmul with TensorFlow's threads, best of `reps`."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    (a @ b).numpy()
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        (a @ b).numpy()
+        best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 / best / 1e9
+
+
+class _Segments:
+    def __init__(self):
+        self.times = []
+
+    def on_epoch_begin(self, *_):
+        self.t = time.perf_counter()
+
+    def on_epoch_end(self, *_):
+        self.times.append(time.perf_counter() - self.t)
+
+
+def bench_one(model_name: str, quick: bool) -> dict:
+    import keras
+
+    import zoo
+    import zoo.data
+    from reproductions.recipes import RECIPES
+    from reproductions.train import compile_model, load_data
+
+    recipe = RECIPES.get(model_name) or next(
+        (r for r in RECIPES.values() if r.model == model_name), None)
+    if recipe is None:  # no recipe of its own (xo_lecture): train like a model of its input kind
+        kind = zoo.model_info(model_name)["input_kind"]
+        recipe = dataclasses.replace(next(r for r in RECIPES.values() if r.dataset == kind),
+                                     model=model_name, pixel_scale=None, pixel_offset=None)
+    keras.utils.set_random_seed(0)
+    train, _, test = load_data(recipe)
+    model = compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()))
+    steps = 5 if quick else max(20, 20_000 // recipe.batch_size)  # ~20,000 images a segment
+    segments = _Segments()
+    callback = keras.callbacks.LambdaCallback(on_epoch_begin=segments.on_epoch_begin,
+                                              on_epoch_end=segments.on_epoch_end)
+    stream = zoo.data.training_stream(*train, recipe.batch_size, seed=0)
+    model.fit(stream, epochs=4, steps_per_epoch=steps, callbacks=[callback], verbose=0)
+    train_ips = steps * recipe.batch_size / statistics.median(segments.times[1:])
+
+    x_test = test[0][:1000 if quick else 10_000]
+    model.predict(x_test[:1000], batch_size=1000, verbose=0)
+    passes = []
+    for _ in range(3):
+        t = time.perf_counter()
+        model.predict(x_test, batch_size=1000, verbose=0)
+        passes.append(time.perf_counter() - t)
+    one = x_test[:1]
+    for _ in range(10):
+        model.predict_on_batch(one)
+    latencies = []
+    for _ in range(20 if quick else 100):
+        t = time.perf_counter()
+        model.predict_on_batch(one)
+        latencies.append((time.perf_counter() - t) * 1000)
+
+    flops = forward_flops(model)
+    return {
+        "model": model_name, "recipe": recipe.name,
+        "params": sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+        "fwd_mflop_per_image": flops / 1e6, "batch_size": recipe.batch_size,
+        "train_img_per_s": train_ips, "train_gflop_per_s": 3 * flops * train_ips / 1e9,
+        "infer_img_per_s_b1000": len(x_test) / statistics.median(passes),
+        "latency_b1_ms_median": statistics.median(latencies),
+        "latency_b1_ms_p95": float(np.percentile(latencies, 95)),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a few steps each (CI)")
+    parser.add_argument("--models", default="", help="comma-separated (default: every model)")
+    parser.add_argument("--out", default=RESULTS_CSV)
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(bench_one(args.one, args.quick)))
+        return 0
+
+    import keras
+    import tensorflow as tf
+
+    import zoo
+    from tracking.tags import machine
+
+    names = [n for n in args.models.split(",") if n] or zoo.list_models()
+    peak = matmul_peak(1024 if args.quick else 2048)
+    rows = []
+    print(f"float32 matmul peak: {peak:.0f} GFLOP/s on {machine()}", flush=True)
+    for name in names:
+        done = subprocess.run([sys.executable, "-m", "reproductions.bench", "--one", name]
+                              + (["--quick"] if args.quick else []), capture_output=True,
+                              text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        if done.returncode:
+            print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            return 1
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        row.update(fraction_of_matmul_peak=row["train_gflop_per_s"] / peak,
+                   matmul_gflop_per_s=peak, mode="quick" if args.quick else "full",
+                   machine=machine(), tensorflow=tf.__version__, keras=keras.__version__)
+        rows.append(row)
+        print(f"{name:14} train {row['train_img_per_s']:8.0f} img/s "
+              f"({row['train_gflop_per_s']:5.1f} GFLOP/s, {100 * row['fraction_of_matmul_peak']:4.1f}%"
+              f" of peak)  infer {row['infer_img_per_s_b1000']:8.0f} img/s  batch-1 "
+              f"{row['latency_b1_ms_median']:.2f} ms (p95 {row['latency_b1_ms_p95']:.2f})  "
+              f"{row['fwd_mflop_per_image']:6.2f} MFLOP/img  {row['peak_rss_mb']:.0f} MB",
+              flush=True)
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (f"{v:.4g}" if isinstance(v, float) else v)
+                             for k, v in row.items()})
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""The benchmark's quick mode runs end to end and writes a well-formed CSV. No timing is asserted:
+timings are figures to read, not to test."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+from reproductions.bench import COLUMNS, forward_flops
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_quick_benchmark_writes_a_well_formed_csv(tmp_path):
+    out = tmp_path / "bench.csv"
+    done = subprocess.run([sys.executable, "-m", "reproductions.bench", "--quick", "--models",
+                           "softmax,conv3_bn,xo_lecture", "--out", str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = list(csv.DictReader(out.open()))
+    assert [r["model"] for r in rows] == ["softmax", "conv3_bn", "xo_lecture"]
+    assert tuple(rows[0]) == COLUMNS
+    for row in rows:
+        for key in ("train_img_per_s", "infer_img_per_s_b1000", "latency_b1_ms_median",
+                    "peak_rss_mb", "matmul_gflop_per_s"):
+            assert float(row[key]) > 0
+        assert row["mode"] == "quick" and "cores" in row["machine"]
+    assert rows[1]["params"] == "708362"
+
+
+def test_forward_flops_counts_the_layers():
+    import zoo
+
+    # softmax: one 784 x 10 dense layer, 2 FLOPs per multiply-add
+    assert forward_flops(zoo.create_model("softmax")) == 2 * 784 * 10
+    # conv3_bn by hand: 28*28*24*36 + 14*14*48*600 + 7*7*64*768 + 3136*200 + 200*10 MACs
+    macs = 28 * 28 * 24 * 36 + 14 * 14 * 48 * 600 + 7 * 7 * 64 * 768 + 3136 * 200 + 200 * 10
+    assert forward_flops(zoo.create_model("conv3_bn")) == 2 * macs
