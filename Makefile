@@ -22,12 +22,13 @@ PORT ?= 5000
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv test reproduce-mnist reproduce-xo report-mnist zoo-weights register-zoo bench explain tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv test reproduce-mnist reproduce-xo reproduce-fsdd report-mnist zoo-weights register-zoo bench explain tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
 	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (MODELS=..., SEEDS=...)"
 	@echo "make reproduce-xo     the lecture's X/O walk-through, and xo trained on generated X/O"
+	@echo "make reproduce-fsdd   spoken digits: audio_conv on FSDD, official split and each speaker held out"
 	@echo "make report-mnist     rewrite reproductions/results/mnist.{csv,md} from the MLflow store"
 	@echo "make zoo-weights      ship the reproductions' weights in zoo/weights (manifest, MODELS.md)"
 	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
@@ -58,6 +59,9 @@ reproduce-mnist: $(READY)
 reproduce-xo: $(READY)
 	$(PY) -m reproductions.reproduce --dataset xo --seeds "$(SEEDS)"
 	$(PY) -m reproductions.xo_lecture
+
+reproduce-fsdd: $(READY)
+	$(PY) -m reproductions.reproduce --dataset fsdd --recipes "$(MODELS)" --seeds "$(SEEDS)"
 
 report-mnist: $(READY)
 	$(PY) -m reproductions.report mnist

@@ -1,6 +1,6 @@
 """Ship the reproductions' weights in the zoo: zoo/weights/*.keras, manifest.json, zoo/MODELS.md.
 
-    python -m reproductions.export_weights            # `make zoo-weights`
+    python -m reproductions.export_weights [mnist xo fsdd]      # `make zoo-weights`
 
 For each recipe with FINISHED runs in the MLflow store, the run whose final test accuracy is
 closest to the recipe's mean over seeds is chosen (not the best one: the shipped file should be
@@ -30,12 +30,22 @@ from zoo.pretrained import MANIFEST, WEIGHTS_DIR, accuracy, load_file
 from zoo.data.idx import sha256_of
 
 MODELS_MD = REPO_ROOT / "zoo" / "MODELS.md"
-LICENSES = {"mnist": "MNIST: CC BY-SA 3.0 (LeCun, Cortes, Burges); weights under the same terms"}
+LICENSES = {
+    "mnist": "MNIST: CC BY-SA 3.0 (LeCun, Cortes, Burges); weights under the same terms",
+    "fsdd": "FSDD: CC BY-SA 4.0 (Jakobovski et al.); weights under the same terms",
+    "xo": "generated data (zoo.data.xo); weights under this repository's terms",
+}
+INPUTS = {
+    "mnist": "uint8 pixels 0-255, shape (n, 28, 28); scaling happens inside the model",
+    "fsdd": "log-mel spectrograms (n, 64, 61) from zoo.data.fsdd.spectrogram_of_file (8 kHz WAV)",
+    "xo": "9x9 images with pixels in {-1, +1} (stroke +1), as zoo.data.xo draws them",
+}
+DEFAULT_TAGS = {"mnist": "mnist", "fsdd": "fsdd", "xo": "generated"}  # the model's default weights
 
 
 def weight_name(recipe) -> str:
-    tag = recipe.dataset if recipe.name == recipe.model else recipe.name.removeprefix(
-        f"{recipe.model}_")
+    tag = DEFAULT_TAGS[recipe.dataset] if recipe.name == recipe.model else \
+        recipe.name.removeprefix(f"{recipe.model}_")
     return f"{recipe.model}.{tag}"
 
 
@@ -48,6 +58,8 @@ def export(dataset: str = "mnist") -> list[dict]:
     entries = []
     for row in report.collect(dataset):
         recipe = RECIPES[row["recipe"]]
+        if recipe.dataset != dataset:  # leave-one-speaker-out folds are measurements, not zoo
+            continue
         runs = client.search_runs(
             [exp.experiment_id],
             f"tags.recipe = '{recipe.name}' and tags.recipe_hash = '{recipe.hash()}' "
@@ -71,7 +83,7 @@ def export(dataset: str = "mnist") -> list[dict]:
             "recipe": recipe.name, "recipe_mean": mean, "recipe_std": row["std_test_acc"],
             "recipe_seeds": row["n_seeds"], "target_acc": recipe.target_acc,
             "target_source": recipe.target_source,
-            "command": f"make reproduce-mnist MODELS={recipe.name} SEEDS={seed} && "
+            "command": f"make reproduce-{dataset} MODELS={recipe.name} SEEDS={seed} && "
                        "make zoo-weights",
             "seed": seed, "mlflow_run_id": run.info.run_id,
             "chosen": "the seed whose final test accuracy is closest to the recipe's mean",
@@ -79,11 +91,13 @@ def export(dataset: str = "mnist") -> list[dict]:
             "keras_version": run.data.tags["version.keras"],
             "tensorflow_version": run.data.tags["version.tensorflow"],
             "git_commit": run.data.tags["git_commit"],
-            "input": "uint8 pixels 0-255, shape (n, 28, 28); scaling happens inside the model",
+            "input": INPUTS[dataset],
             "license": LICENSES[dataset],
         })
         print(f"{name}: seed {seed}, test accuracy {entries[-1]['test_accuracy']:.4f} "
               f"(recipe mean {mean:.4f})")
+    if dataset == "xo":
+        entries.append(_xo_lecture_entry(x_test, y_test))
     # entries of other datasets (made by their own commands) stay as they are
     merged = sorted([e for e in _existing() if e["dataset"] != dataset] + entries,
                     key=lambda e: e["name"])
@@ -93,6 +107,25 @@ def export(dataset: str = "mnist") -> list[dict]:
             stale.unlink()
     write_models_md(merged)
     return merged
+
+
+def _xo_lecture_entry(x_test, y_test) -> dict:
+    """xo_lecture is not trained: its features are the lecture's and its vote is derived."""
+    target = WEIGHTS_DIR / "xo_lecture.lecture.keras"
+    zoo.create_model("xo_lecture").save(target)
+    acc = accuracy(load_file(target), x_test, y_test)
+    return {
+        "name": "xo_lecture.lecture", "dataset": "xo", "file": target.name,
+        "sha256": sha256_of(target), "size": target.stat().st_size,
+        "params": zoo.model_info("xo_lecture")["params"], "test_accuracy": acc,
+        "recipe": "none: hand-set features, derived vote (zoo/models/xo.py)",
+        "recipe_mean": acc, "recipe_std": 0.0, "recipe_seeds": 0, "target_acc": 0.5,
+        "target_source": "the lecture's X/O example (no published accuracy)",
+        "command": "make zoo-weights", "seed": None, "mlflow_run_id": None,
+        "chosen": "built, not trained", "data_sha256": zoo.data.data_sha256("xo"),
+        "keras_version": keras.__version__, "tensorflow_version": tf.__version__,
+        "git_commit": None, "input": INPUTS["xo"], "license": LICENSES["xo"],
+    }
 
 
 def _existing() -> list[dict]:
@@ -120,10 +153,12 @@ def write_models_md(entries: list[dict]) -> None:
     MODELS_MD.write_text("\n".join(lines) + "\n")
 
 
-def main():
+def main(argv=None):
+    datasets = (argv if argv is not None else sys.argv[1:]) or ["mnist", "xo", "fsdd"]
     check_store()
     keras.utils.set_random_seed(0)
-    export()
+    for dataset in datasets:
+        export(dataset)
     print(f"wrote {MANIFEST} and {MODELS_MD}")
     return 0
 

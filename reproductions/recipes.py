@@ -70,6 +70,12 @@ class Recipe:
             raise ValueError(f"recipe {self.name!r}: " + "; ".join(problems))
 
     @property
+    def family(self) -> str:
+        """The data set family: one MLflow experiment and one results table each
+        ("fsdd/loso-theo" belongs to "fsdd")."""
+        return self.dataset.split("/")[0]
+
+    @property
     def epochs(self) -> int:
         return self.steps // self.eval_every
 
@@ -124,6 +130,15 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            dataset="xo", lr_max=0.02, lr_min=0.0005, lr_decay_steps=2000, adam_epsilon=1e-7,
            batch_size=32, steps=8000, eval_every=400, reshuffle_each_epoch=True,
            validation_size=1000, notes="the project's own recipe: no published one exists"),
+    *(Recipe(name, "audio_conv", 0.98, source, dataset=dataset, lr_max=0.01, lr_min=0.0001,
+             lr_decay_steps=500, adam_epsilon=1e-7, batch_size=32, steps=1500, eval_every=75,
+             reshuffle_each_epoch=True, validation_size=300, seeds=seeds,
+             notes="the project's own recipe: 20 passes over 2,400 (or 2,200) recordings")
+      for name, dataset, source, seeds in (
+          ("audio_conv", "fsdd", "the zoo's bar: 98% on FSDD's official split", (1, 2, 3)),
+          *((f"audio_conv_loso_{s}", f"fsdd/loso-{s}",
+             f"leave-one-speaker-out: {s}'s 500 recordings unheard (no published bar)", (1,))
+            for s in ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")))),
 )}
 
 

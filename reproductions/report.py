@@ -34,7 +34,7 @@ def collect(dataset: str, recipes=None) -> list[dict]:
         return []
     rows = []
     for recipe in recipes or RECIPES.values():
-        if recipe.dataset != dataset:
+        if recipe.family != dataset:
             continue
         runs = client.search_runs(
             [exp.experiment_id],

@@ -63,7 +63,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     try:
-        names = _csv(args.recipes) or [n for n, r in RECIPES.items() if r.dataset == args.dataset]
+        names = _csv(args.recipes) or [n for n, r in RECIPES.items() if r.family == args.dataset]
         recipes = [get_recipe(n) for n in names]
         seeds = [int(s) for s in _csv(args.seeds)]
     except (KeyError, ValueError) as err:
@@ -92,7 +92,7 @@ def main(argv=None):
         print("\ninterrupted: finished runs are kept, the current one resumes when re-run",
               file=sys.stderr)
         return 130
-    for dataset in sorted({r.dataset for r in recipes}):
+    for dataset in sorted({r.family for r in recipes}):
         for path in report.write(dataset):
             print(f"wrote {path}")
     return 0

@@ -36,7 +36,7 @@ CHECKPOINT_ROOT = REPO_ROOT / "runs" / "checkpoints"
 
 
 def experiment_name(recipe: Recipe) -> str:
-    return f"zoo-{recipe.dataset}"  # one experiment per dataset
+    return f"zoo-{recipe.family}"  # one experiment per data set family
 
 
 def compile_model(recipe: Recipe, model):

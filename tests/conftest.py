@@ -28,6 +28,11 @@ def mnist_batch(mnist):
     return x_test[:256], y_test[:256]
 
 
+@pytest.fixture(scope="session")
+def fsdd():
+    return zoo.data.load("fsdd")
+
+
 @pytest.fixture()
 def mlflow_store(tmp_path, monkeypatch):
     """A fresh sqlite MLflow store for one test; returns its URI."""

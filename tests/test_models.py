@@ -9,14 +9,18 @@ import pytest
 import zoo
 from zoo.models.xo import O_IMAGE, X_IMAGE
 
-EXPECTED = ["conv3", "conv3_bn", "conv3_dropout", "lenet5", "lenet5_modern", "mlp5", "softmax",
-            "xo", "xo_lecture"]
+EXPECTED = ["audio_conv", "conv3", "conv3_bn", "conv3_dropout", "lenet5", "lenet5_modern", "mlp5",
+            "softmax", "xo", "xo_lecture"]
 
 
-def real_batch(name, mnist_batch):
-    if zoo.model_info(name)["input_kind"] == "xo":
+def real_batch(name, request):
+    kind = zoo.model_info(name)["input_kind"]
+    if kind == "xo":
         return np.stack([X_IMAGE, O_IMAGE] * 8), np.array([0, 1] * 8)
-    return mnist_batch
+    if kind == "audio":
+        (_, _), (x_test, y_test) = request.getfixturevalue("fsdd")
+        return x_test[:64], y_test[:64]
+    return request.getfixturevalue("mnist_batch")
 
 
 def test_every_lecture_model_is_registered():
@@ -38,14 +42,14 @@ def test_unknown_model_lists_close_matches():
 
 
 @pytest.mark.parametrize("name", zoo.list_models())
-def test_model(name, mnist_batch, tmp_path):
+def test_model(name, request, tmp_path):
     keras.utils.set_random_seed(0)
     model = zoo.create_model(name)
     info = zoo.model_info(name)
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert trainable == info["params"]
 
-    x, y = real_batch(name, mnist_batch)
+    x, y = real_batch(name, request)
     probs = model.predict(x, verbose=0)
     assert probs.shape == (len(x), len(info["classes"]))
     assert np.all(probs >= 0) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)

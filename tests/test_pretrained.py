@@ -20,6 +20,7 @@ MNIST_MODELS = [n for n in zoo.list_models() if zoo.model_info(n)["input_kind"] 
 
 def test_every_mnist_model_has_shipped_weights():
     assert {f"{m}.mnist" for m in MNIST_MODELS} <= set(SHIPPED)
+    assert {"xo.generated", "xo_lecture.lecture", "audio_conv.fsdd"} <= set(SHIPPED)
 
 
 def test_manifest_has_the_card_keys():
@@ -31,13 +32,15 @@ def test_manifest_has_the_card_keys():
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_weight(name, mnist):
+def test_shipped_weight(name, request):
     card = zoo.weight_info(name)
     path = pretrained.WEIGHTS_DIR / card["file"]
     assert sha256_of(path) == card["sha256"] and path.stat().st_size == card["size"]
     model = zoo.load(name)
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == card["params"]
-    (_, _), (x_test, y_test) = mnist
+    data = {"mnist": "mnist", "fsdd": "fsdd"}.get(card["dataset"])
+    (_, _), (x_test, y_test) = (request.getfixturevalue(data) if data
+                                else zoo.data.load(card["dataset"]))
     assert pretrained.accuracy(model, x_test, y_test) == card["test_accuracy"]
     assert card["test_accuracy"] >= card["target_acc"], (
         f"{name}: {card['test_accuracy']} is below its recipe's target {card['target_acc']}")
@@ -123,6 +126,18 @@ def test_zoo_predict_reads_real_pictures(digit_pictures, capsys, tmp_path):
     assert len(lines) == len(paths)
     for line, path, label in zip(lines, paths, labels):
         assert line.startswith(f"{path}: {label} ("), line
+
+
+def test_zoo_predict_hears_real_test_recordings(capsys):
+    from zoo.data.fsdd import _folder
+
+    folder = _folder(None)
+    names = [f"{d}_{s}_{i}.wav" for d, s, i in ((3, "theo", 0), (7, "george", 2),
+                                                  (0, "lucas", 4), (9, "yweweler", 1))]
+    assert zoo_cli(["predict", *(str(folder / n) for n in names)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    for line, name in zip(lines, names):
+        assert line.startswith(f"{folder / name}: {name[0]} ("), line
 
 
 def test_zoo_evaluate_writes_a_confusion_matrix(tmp_path, capsys):

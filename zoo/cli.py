@@ -1,7 +1,7 @@
 """The `zoo` command: list the zoo, classify pictures, evaluate shipped weights.
 
     zoo list
-    zoo predict digit.png other.jpg [--model conv3_bn.mnist] [--top 3]
+    zoo predict digit.png other.jpg recording.wav [--model conv3_bn.mnist] [--top 3]
     zoo evaluate conv3_bn.mnist [--out folder]
     zoo explain conv3_bn.mnist 7 [--out folder] [--track]
 """
@@ -31,18 +31,25 @@ def _predict(args):
     import numpy as np
 
     import zoo
+    from zoo.data.fsdd import spectrogram_of_file
+    from zoo.data.idx import DataError
     from zoo.images import ImageError, mnist_from_file
 
-    model = zoo.load(args.model)
-    classes = zoo.model_info(zoo.weight_info(args.model)["name"].split(".")[0])["classes"]
+    models = {}  # loaded on first use: pictures and recordings need different nets
     failed = 0
-    for path in args.images:
+    for path in args.files:
+        audio = path.lower().endswith(".wav")
+        name = args.model or ("audio_conv.fsdd" if audio else "conv3_bn.mnist")
         try:
-            x = mnist_from_file(path)
-        except ImageError as err:
+            x = spectrogram_of_file(path) if audio else mnist_from_file(path)
+        except (ImageError, DataError) as err:
             print(f"error: {err}", file=sys.stderr)
             failed += 1
             continue
+        if name not in models:
+            models[name] = zoo.load(name)
+        model = models[name]
+        classes = zoo.model_info(zoo.weight_info(name)["name"].split(".")[0])["classes"]
         probs = model.predict(x[None], verbose=0)[0]
         top = np.argsort(probs)[::-1][:args.top]
         print(f"{path}: " + ", ".join(f"{classes[i]} ({probs[i]:.3f})" for i in top), flush=True)
@@ -58,7 +65,7 @@ def _evaluate(args):
 
     card = zoo.weight_info(args.name)
     model = zoo.load(card["name"])
-    (_, _), (x_test, y_test) = zoo.data.load(card.get("dataset", "mnist"))
+    (_, _), (x_test, y_test) = zoo.data.load(card["dataset"])
     pred = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
     acc = float(np.mean(pred == y_test))
     print(f"{card['name']}: test accuracy {100 * acc:.2f}% on {len(y_test)} images "
@@ -82,7 +89,7 @@ def _explain(args):
     from zoo.explain import explain, resolve_input, resolve_model
 
     model, label = resolve_model(args.model)
-    kind = "xo" if model.output.shape[-1] == 2 else "mnist"
+    kind = zoo.model_info(label.split(".")[0].split(" ")[0])["input_kind"]
     try:
         image, truth, caption = resolve_input(args.input, kind)
     except (ValueError, zoo.data.DataError) as err:
@@ -108,9 +115,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="zoo", description="the ConvNet Zoo")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="models and shipped weights").set_defaults(run=_list)
-    p = sub.add_parser("predict", help="classify pictures of digits (PNG, JPEG, ...)")
-    p.add_argument("images", nargs="+")
-    p.add_argument("--model", default="conv3_bn.mnist", help="shipped weight (zoo list)")
+    p = sub.add_parser("predict", help="classify pictures of digits (PNG, JPEG, ...) or "
+                       "recordings of spoken digits (WAV, 8 kHz)")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--model", default=None, help="shipped weight (zoo list); default "
+                   "conv3_bn.mnist for pictures, audio_conv.fsdd for WAV files")
     p.add_argument("--top", type=int, default=3)
     p.set_defaults(run=_predict)
     p = sub.add_parser("evaluate", help="test accuracy, per class, and a confusion matrix PNG")

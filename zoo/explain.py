@@ -34,8 +34,8 @@ def resolve_model(name: str):
     weights, else fresh weights (said so on the page)."""
     if "." in name:
         return zoo.load(name), name
-    if f"{name}.{zoo.pretrained.DEFAULT_TAG}" in zoo.list_weights():
-        return zoo.load(name), f"{name}.{zoo.pretrained.DEFAULT_TAG}"
+    if zoo.pretrained.default_weight(name) in zoo.list_weights():
+        return zoo.load(name), zoo.pretrained.default_weight(name)
     model_name = name
     zoo.registry.get_spec(model_name)
     return zoo.create_model(model_name), f"{model_name} (untrained: fresh weights)"
@@ -50,6 +50,16 @@ def resolve_input(spec: str, input_kind: str):
             raise ValueError(f"an X/O net takes X or O, not {spec!r}")
         return (X_IMAGE if spec.upper() == "X" else O_IMAGE), CLASSES.index(spec.upper()), \
             f"the lecture's {spec.upper()}"
+    if input_kind == "audio":
+        from zoo.data.fsdd import load_fsdd, spectrogram_of_file
+
+        if spec.isdigit():
+            (_, _), (x_test, y_test) = load_fsdd()
+            i = int(spec)
+            if i >= len(x_test):
+                raise ValueError(f"FSDD has {len(x_test)} test recordings; {i} is out of range")
+            return x_test[i], int(y_test[i]), f"FSDD test recording {i} (log-mel spectrogram)"
+        return spectrogram_of_file(spec), None, f"{Path(spec).name} (log-mel spectrogram)"
     if spec.isdigit():
         (_, _), (x_test, y_test) = zoo.data.load_mnist()
         i = int(spec)

@@ -41,9 +41,16 @@ def list_weights(pattern: str | None = None) -> list[str]:
     return sorted(n for n in _manifest() if pattern is None or fnmatch.fnmatchcase(n, pattern))
 
 
+def default_weight(model: str) -> str:
+    """The default weight name of a model: its ".mnist" one, else its only shipped one."""
+    own = [n for n in _manifest() if n.split(".")[0] == model]
+    return f"{model}.{DEFAULT_TAG}" if f"{model}.{DEFAULT_TAG}" in own or len(own) != 1 else own[0]
+
+
 def weight_info(name: str) -> dict:
-    """The manifest entry (the model card) of weight `name`; "conv3_bn" means "conv3_bn.mnist"."""
-    full = name if "." in name else f"{name}.{DEFAULT_TAG}"
+    """The manifest entry (the model card) of weight `name`; "conv3_bn" means "conv3_bn.mnist"
+    (a model trained on other data: its one shipped weight, e.g. "audio_conv.fsdd")."""
+    full = name if "." in name else default_weight(name)
     try:
         return dict(_manifest()[full])
     except KeyError:

@@ -70,7 +70,8 @@ def get_spec(name: str) -> ModelSpec:
 
 def create_model(name: str, pretrained: bool | str = False, **kwargs):
     """An uncompiled keras.Model for `name`: fresh weights (kwargs go to the family's builder),
-    or with pretrained=True the shipped "<name>.mnist" weights (pretrained="fast": "<name>.fast")."""
+    or with pretrained=True its shipped default weights ("<name>.mnist", or its one other
+    shipped weight such as "audio_conv.fsdd"); pretrained="fast" loads "<name>.fast"."""
     spec = get_spec(name)
     if not pretrained:
         return spec.builder(**kwargs)
@@ -78,7 +79,8 @@ def create_model(name: str, pretrained: bool | str = False, **kwargs):
         raise ValueError(f"pretrained weights fix the model; drop {', '.join(kwargs)}")
     from zoo import pretrained as shipped
 
-    return shipped.load(f"{name}.{shipped.DEFAULT_TAG if pretrained is True else pretrained}")
+    return shipped.load(shipped.default_weight(name) if pretrained is True else
+                        f"{name}.{pretrained}")
 
 
 def model_info(name: str) -> dict:

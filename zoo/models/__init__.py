@@ -1,3 +1,3 @@
 """Model families; importing this package registers every model of the zoo."""
 
-from zoo.models import gorner, lenet, xo  # noqa: F401
+from zoo.models import audio, gorner, lenet, xo  # noqa: F401
