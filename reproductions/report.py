@@ -65,8 +65,9 @@ def collect(dataset: str, recipes=None) -> list[dict]:
 
 
 def verdict(row: dict) -> str:
-    gap = row["mean_test_acc"] - row["target_acc"]
-    return "reached" if gap >= 0 else f"short by {-100 * gap:.2f} points"
+    gap = 100 * (row["target_acc"] - row["mean_test_acc"])  # in percentage points
+    return "reached" if gap <= 0 else f"short by {gap:.2f} points" if gap >= 0.01 else \
+        f"short by {gap:.3f} points"
 
 
 def write(dataset: str, folder: Path = RESULTS) -> list[Path]:

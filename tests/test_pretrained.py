@@ -42,6 +42,19 @@ def test_shipped_weight(name, request):
     (_, _), (x_test, y_test) = (request.getfixturevalue(data) if data
                                 else zoo.data.load(card["dataset"]))
     assert pretrained.accuracy(model, x_test, y_test) == card["test_accuracy"]
+
+
+# Recipes whose reproduction falls short of the published figure: the shipped file does too.
+# Each is explained in reproductions/results/*.md and the README; strict, so that a file that
+# starts meeting its target makes this list shrink.
+KNOWN_SHORT = {}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SHORT[n]))
+    if n in KNOWN_SHORT else n for n in SHIPPED])
+def test_shipped_weight_meets_its_target(name):
+    card = zoo.weight_info(name)
     assert card["test_accuracy"] >= card["target_acc"], (
         f"{name}: {card['test_accuracy']} is below its recipe's target {card['target_acc']}")
 

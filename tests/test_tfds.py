@@ -51,3 +51,44 @@ def test_offline_tensorflow_datasets_failure_says_what_to_do(monkeypatch, tmp_pa
                                                  r"tensorflow-datasets.*point ZOO_DATA_DIR at"):
         zoo.data.load_mnist()
     assert not any((tmp_path / f).exists() for f in FILES)
+
+
+@pytest.fixture()
+def fsdd_over_http(monkeypatch, tmp_path):
+    """FSDD's release archive, as tfds downloads it, built from the verified local recordings."""
+    import tarfile
+
+    from tensorflow_datasets.datasets.spoken_digit import spoken_digit_dataset_builder as builder
+
+    from zoo.data.fsdd import _folder
+
+    archive = tmp_path / "www" / "v1.0.9.tar.gz"
+    archive.parent.mkdir()
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+        tar.add(_folder(None), arcname="free-spoken-digit-dataset-1.0.9/recordings")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(archive.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(builder, "_DOWNLOAD_URL",
+                        f"http://127.0.0.1:{server.server_port}/v1.0.9.tar.gz")
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+    yield
+    server.shutdown()
+
+
+def test_without_local_files_fsdd_comes_through_tensorflow_datasets(fsdd, fsdd_over_http):
+    from zoo.data.fsdd import _records, load_fsdd
+
+    _records.cache_clear()
+    try:
+        assert zoo.data.source_of("fsdd") == "tensorflow-datasets"
+        (x_train, y_train), (x_test, y_test) = load_fsdd()
+    finally:
+        _records.cache_clear()
+    (x_ref, y_ref), (xt_ref, yt_ref) = fsdd
+    np.testing.assert_array_equal(y_train, y_ref)
+    np.testing.assert_array_equal(y_test, yt_ref)
+    np.testing.assert_allclose(x_test, xt_ref, atol=1e-3)

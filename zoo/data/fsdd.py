@@ -82,6 +82,12 @@ def spectrogram_of_file(path: str | Path) -> np.ndarray:
     return spectrogram(decode(path.read_bytes(), str(path)))
 
 
+def _order(name: str):
+    """Recordings in (digit, speaker, index) order, whichever source they come from."""
+    digit, speaker, index = _NAME.match(Path(name).name).groups()
+    return int(digit), speaker, int(index)
+
+
 def _folder(data_dir) -> Path | None:
     root = data_dir if data_dir is not None else os.environ.get("ZOO_DATA_DIR")
     if not root:
@@ -103,7 +109,7 @@ def _records(data_dir=None):
     if missing:
         raise DataError(f"{folder}: {len(missing)} FSDD recordings missing, e.g. {missing[0]}")
     specs, labels, speakers, indices = [], [], [], []
-    for name in sorted(known):
+    for name in sorted(known, key=_order):
         path = folder / name
         actual = sha256_of(path)
         if actual != known[name]:
@@ -135,9 +141,9 @@ def _records_from_tfds():
             f"could not load FSDD through tensorflow-datasets ({type(err).__name__}: {err}). "
             "Offline, point ZOO_DATA_DIR at a folder holding fsdd/recordings/*.wav, e.g. "
             "export ZOO_DATA_DIR=../shared/data") from err
-    order = np.lexsort((indices, speakers, labels))
-    return (spectrograms(specs)[order], np.array(labels)[order], np.array(speakers)[order],
-            np.array(indices)[order])
+    order = sorted(range(len(specs)), key=lambda i: (labels[i], speakers[i], indices[i]))
+    return (spectrograms([specs[i] for i in order]), np.array(labels)[order],
+            np.array(speakers)[order], np.array(indices)[order])
 
 
 def load_fsdd(data_dir=None, holdout: str | None = None):
