@@ -29,7 +29,7 @@ import zoo.data
 from reproductions.checkpoint import Checkpoints
 from reproductions.recipes import Recipe
 from reproductions.schedule import FlooredExponentialDecay
-from tracking import REPO_ROOT, TrackingError, check_store, run_tags
+from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
 from zoo import plots
 
 CHECKPOINT_ROOT = REPO_ROOT / "runs" / "checkpoints"
@@ -187,9 +187,8 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
 
 
 def check_store_for(recipe: Recipe) -> str:
+    """Fail fast on a bad store; the id of the recipe's experiment."""
     check_store(experiment_name(recipe))
-    from tracking import experiment_id
-
     return experiment_id(experiment_name(recipe))
 
 

@@ -15,7 +15,6 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ARTIFACT_ROOT = REPO_ROOT / "mlartifacts"
 
 
 class TrackingError(RuntimeError):
@@ -34,12 +33,10 @@ def tracking_uri() -> str:
 
 
 def _artifact_location(uri: str, name: str) -> str | None:
-    """Local stores keep artifacts under <repo>/mlartifacts; a server chooses its own."""
-    if uri.startswith(("sqlite:", "file:")) or "://" not in uri:
-        if uri == default_tracking_uri():
-            return (ARTIFACT_ROOT / name).as_uri()
-        db = Path(uri.split(":///", 1)[-1]) if uri.startswith("sqlite:") else None
-        return ((db.parent if db else Path(uri.removeprefix("file://"))) / "mlartifacts" / name).as_uri()
+    """A local sqlite store keeps artifacts in mlartifacts/ beside its database file (for the
+    embedded store: <repo>/mlartifacts); a server or another store chooses its own."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts" / name).as_uri()
     return None
 
 

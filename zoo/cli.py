@@ -4,6 +4,7 @@
     zoo predict digit.png other.jpg recording.wav [--model conv3_bn.mnist] [--top 3]
     zoo evaluate conv3_bn.mnist [--out folder]
     zoo explain conv3_bn.mnist 7 [--out folder] [--track]
+    zoo tune --recipe conv3 --tuner hyperband --max-epochs 4     (reproductions/tune.py)
 """
 
 from __future__ import annotations
@@ -132,6 +133,14 @@ def main(argv=None):
     p.add_argument("--out", default="runs/explain", help="folder for the pages")
     p.add_argument("--track", action="store_true", help="also log the page to MLflow")
     p.set_defaults(run=_explain)
+    p = sub.add_parser("tune", help="a KerasTuner search around a recipe (see "
+                       "python -m reproductions.tune --help)", add_help=False)
+    p.set_defaults(run=None)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "tune":  # the search has its own arguments: hand them over as they are
+        from reproductions.tune import main as tune_main
+
+        return tune_main(rest)
     args = parser.parse_args(argv)
     from zoo.pretrained import WeightsError
 
