@@ -138,8 +138,9 @@ def write_models_md(entries: list[dict]) -> None:
         "",
         "Generated from `zoo/weights/manifest.json` by `make zoo-weights` (never typed). Each file "
         "is the run of its recipe whose final test accuracy is closest to the recipe's mean over "
-        "seeds, not the best one. Models take raw uint8 pixels (0-255, 28x28); the scaling is "
-        "inside. Load with `zoo.load(name)`: the SHA256 is checked before anything is read.",
+        "seeds, not the best one. MNIST models take raw uint8 pixels (0-255, 28x28), the scaling "
+        "is inside; each card's `input` (zoo.weight_info) says what its model takes. Load with "
+        "`zoo.load(name)`: the SHA256 is checked before anything is read.",
         "",
         "| name | params | test acc of this file | recipe mean ± std (seeds) | published | size | "
         "sha256 |",

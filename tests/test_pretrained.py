@@ -47,7 +47,17 @@ def test_shipped_weight(name, request):
 # Recipes whose reproduction falls short of the published figure: the shipped file does too.
 # Each is explained in reproductions/results/*.md and the README; strict, so that a file that
 # starts meeting its target makes this list shrink.
-KNOWN_SHORT = {}
+KNOWN_SHORT = {
+    "mlp5.mnist": "98.19% < 98.2%: Görner's figure is a test-set peak, and training sees 55,000 "
+                  "images, not 60,000",
+    "conv3_dropout.mnist": "99.21% < 99.3%: the published range is of peaks; our mean peak is "
+                           "99.29%, the final figure lower",
+    "conv3_bn.mnist": "99.48% < 99.5%: the published 99.53-99.58% are peaks; our mean peak is "
+                      "99.50%, the final mean 99.47% ± 0.03",
+    "lenet5.mnist": "98.64% < 99.05%: the faithful LeNet-5 overfits under the modern Adam recipe "
+                    "(train accuracy 100%); the paper's RBF output and SDLM training are not "
+                    "reproduced",
+}
 
 
 @pytest.mark.parametrize("name", [
