@@ -60,13 +60,7 @@ def export(dataset: str = "mnist") -> list[dict]:
         recipe = RECIPES[row["recipe"]]
         if recipe.dataset != dataset:  # leave-one-speaker-out folds are measurements, not zoo
             continue
-        runs = client.search_runs(
-            [exp.experiment_id],
-            f"tags.recipe = '{recipe.name}' and tags.recipe_hash = '{recipe.hash()}' "
-            "and attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"])
-        by_seed = {}
-        for run in runs:
-            by_seed.setdefault(int(run.data.tags["seed"]), run)
+        by_seed = report.finished_runs(client, exp.experiment_id, recipe)
         mean = row["mean_test_acc"]
         seed, run = min(by_seed.items(),
                         key=lambda kv: (abs(kv[1].data.metrics["test_accuracy"] - mean), kv[0]))

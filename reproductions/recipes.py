@@ -133,6 +133,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     *(Recipe(name, "audio_conv", target, source, dataset=dataset, lr_max=0.01, lr_min=0.0001,
              lr_decay_steps=500, adam_epsilon=1e-7, batch_size=32, steps=1500, eval_every=75,
              reshuffle_each_epoch=True, validation_size=300, seeds=seeds,
+             model_options=(("bn_momentum", 0.99),),
              notes="the project's own recipe: 20 passes over 2,400 (or 2,200) recordings")
       for name, dataset, target, source, seeds in (
           ("audio_conv", "fsdd", 0.98, "the zoo's bar: 98% on FSDD's official split", (1, 2, 3)),

@@ -26,6 +26,18 @@ COLUMNS = ("model", "recipe", "n_seeds", "mean_test_acc", "std_test_acc", "min_t
            "machine", "seeds")
 
 
+def finished_runs(client, experiment_id: str, recipe) -> dict:
+    """{seed: run}: the newest FINISHED run of each seed of the recipe's current version."""
+    runs = client.search_runs(
+        [experiment_id],
+        f"tags.recipe = '{recipe.name}' and tags.recipe_hash = '{recipe.hash()}' "
+        "and attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"])
+    by_seed = {}
+    for run in runs:  # newest first
+        by_seed.setdefault(int(run.data.tags["seed"]), run)
+    return by_seed
+
+
 def collect(dataset: str, recipes=None) -> list[dict]:
     """One dict per recipe of `dataset` (default: all of RECIPES) with a FINISHED run."""
     client = MlflowClient()
@@ -36,14 +48,7 @@ def collect(dataset: str, recipes=None) -> list[dict]:
     for recipe in recipes or RECIPES.values():
         if recipe.family != dataset:
             continue
-        runs = client.search_runs(
-            [exp.experiment_id],
-            f"tags.recipe = '{recipe.name}' and tags.recipe_hash = '{recipe.hash()}' "
-            "and attributes.status = 'FINISHED'",
-            order_by=["attributes.start_time DESC"])
-        by_seed = {}
-        for run in runs:  # newest first: keep the newest run of each seed
-            by_seed.setdefault(int(run.data.tags["seed"]), run)
+        by_seed = finished_runs(client, exp.experiment_id, recipe)
         if not by_seed:
             continue
         seeds = sorted(by_seed)

@@ -117,7 +117,7 @@ class _EpochEnd(keras.callbacks.Callback):
             self.progress.epoch_done(self.recipe, self.seed, epoch + 1, logs)
 
 
-class _MlflowEpochMetrics(mlflow.keras.MlflowCallback):
+class MlflowEpochMetrics(mlflow.keras.MlflowCallback):
     """MLflow's Keras callback (optimizer params, model summary, metrics per epoch), without its
     step-less `validation_*` copies: fit's val_* metrics already carry the epoch."""
 
@@ -166,7 +166,7 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
             for step, value in enumerate(values):
                 mlflow.log_metric(key, value, step=step)
         callbacks = [_EpochEnd(recipe, seed, test_ds, checkpoints, state, progress),
-                     _MlflowEpochMetrics()]
+                     MlflowEpochMetrics()]
         t_start, steps_before = time.perf_counter(), initial_epoch * recipe.eval_every
         try:
             model.fit(stream, epochs=recipe.epochs, initial_epoch=initial_epoch,

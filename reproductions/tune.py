@@ -36,6 +36,7 @@ import zoo
 import zoo.data
 from reproductions.recipes import TUNED, Recipe, get_recipe
 from reproductions.search_spaces import ZooHyperModel, recipe_from
+from reproductions.train import MlflowEpochMetrics
 from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
 
 EXPERIMENT = "zoo-tuning"
@@ -56,13 +57,6 @@ def is_worker() -> bool:
     return "KERASTUNER_ORACLE_IP" in os.environ and not is_chief()
 
 
-class _TrialMetrics(mlflow.keras.MlflowCallback):
-    """MLflow's Keras callback, minus its step-less validation_* copies (see train.py)."""
-
-    def on_test_end(self, logs=None):
-        pass
-
-
 class MlflowTrials:
     """Mixed into a KerasTuner tuner: each trial runs inside its own MLflow run, nested under
     the search's parent run. A trial that already has a run (a resumed search) reuses it."""
@@ -81,7 +75,7 @@ class MlflowTrials:
                               experiment_id=None if found else exp,
                               run_name=f"trial {trial.trial_id}", tags=tags):
             mlflow.log_params({k: str(v) for k, v in trial.hyperparameters.values.items()})
-            kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + [_TrialMetrics()]
+            kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + [MlflowEpochMetrics()]
             histories = super().run_trial(trial, *args, **kwargs)
             scores = [max(h.history["val_accuracy"]) for h in _as_list(histories)]
             mlflow.log_metric("score", max(scores))

@@ -42,10 +42,10 @@ def _head(x, bias=0.1):
                               bias_initializer=keras.initializers.Constant(bias), name="output")(x)
 
 
-def _batchnorm(x, name):
+def _batchnorm(x, name, momentum=0.999):
     # Görner 4.2: offset initialised to 0.1, no scale, moving averages with decay 0.999, eps 1e-5
     x = keras.layers.BatchNormalization(
-        momentum=0.999, epsilon=1e-5, scale=False, beta_initializer=_b(), name=name
+        momentum=momentum, epsilon=1e-5, scale=False, beta_initializer=_b(), name=name
     )(x)
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
