@@ -137,6 +137,24 @@ def test_unreachable_tracking_server_fails_fast(monkeypatch):
     assert time.monotonic() - start < 60
 
 
+def test_experiment_created_by_another_process_meanwhile_is_used(mlflow_store, monkeypatch):
+    # A tuning chief and its workers start together: each looks the experiment up, finds
+    # nothing, and creates it; all but the first create fail. CI once lost a run to this.
+    from tracking import store
+    client = MlflowClient(mlflow_store)
+    theirs = client.create_experiment("zoo-race")
+    real_lookup = MlflowClient.get_experiment_by_name
+    calls = []
+
+    def lookup_missing_once(self, name):
+        calls.append(name)
+        return None if len(calls) == 1 else real_lookup(self, name)
+
+    monkeypatch.setattr(MlflowClient, "get_experiment_by_name", lookup_missing_once)
+    assert store.experiment_id("zoo-race") == theirs
+    assert len(calls) == 2
+
+
 def test_reproduce_command_stops_before_training_when_the_store_is_down():
     env = {**os.environ, "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
     done = subprocess.run([sys.executable, "-m", "reproductions.reproduce", "--recipes",

@@ -86,7 +86,15 @@ def experiment_id(name: str) -> str:
         exp_id, location = found.experiment_id, found.artifact_location
     else:
         location = _artifact_location(uri, name)
-        exp_id = client.create_experiment(name, artifact_location=location)
+        try:
+            exp_id = client.create_experiment(name, artifact_location=location)
+        except Exception:
+            # Another process (a tuning worker started beside its chief) may have created it
+            # between our lookup and our create: use theirs. Anything else is a real error.
+            found = client.get_experiment_by_name(name)
+            if found is None:
+                raise
+            exp_id, location = found.experiment_id, found.artifact_location
     if location and location.startswith("file:"):
         folder = Path(location.removeprefix("file://"))
         try:
