@@ -22,7 +22,7 @@ PORT ?= 5000
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv test reproduce-mnist reproduce-xo reproduce-fsdd report-mnist zoo-weights register-zoo bench explain tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv test reproduce-mnist reproduce-xo reproduce-fsdd report-mnist zoo-weights register-zoo bench bench-training explain tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -33,6 +33,7 @@ help:
 	@echo "make zoo-weights      ship the reproductions' weights in zoo/weights (manifest, MODELS.md)"
 	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
 	@echo "make bench            training and inference speed of every model on this machine (~10 min)"
+	@echo "make bench-training   what makes training fast here, against a plain PyTorch loop (~12 min)"
 	@echo "make explain          what each layer sees (MODEL=conv3_bn.mnist INPUT=7: an MNIST test"
 	@echo "                      index, X or O, or a picture), as PNGs and runs/explain/*/index.html"
 	@echo "make tune-mnist       a KerasTuner search around RECIPE=conv3 (TUNER=hyperband|random|bayesian)"
@@ -90,6 +91,10 @@ mlflow-server: $(READY)
 
 bench: $(READY)
 	$(PY) -m reproductions.bench
+
+bench-training: $(READY)
+	$(PY) -m pip install --quiet -r requirements-torch.txt
+	$(PY) -m reproductions.bench_training
 
 explain: $(READY)
 	$(VENV)/bin/zoo explain $(MODEL) $(INPUT) --out runs/explain

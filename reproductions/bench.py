@@ -3,7 +3,8 @@
 
 Per model, each in a fresh process (so peak memory is its own):
 - training throughput, images/s: the model's recipe (optimizer, batch size) on the recipe's own
-  tf.data stream; the median of 3 timed segments after a warm-up segment;
+  tf.data stream, set up as reproductions train (op determinism, steps per execution); the
+  median of 3 timed segments after a warm-up segment;
 - inference throughput at batch 1000 (median of 3 passes over 10,000 test images) and latency at
   batch 1 (`predict_on_batch`, median and 95th percentile of 100 calls after 10 warm-up calls);
 - peak resident memory of the process;
@@ -87,11 +88,12 @@ class _Segments:
 
 def bench_one(model_name: str, quick: bool) -> dict:
     import keras
+    import tensorflow as tf
 
     import zoo
     import zoo.data
     from reproductions.recipes import RECIPES
-    from reproductions.train import compile_model, load_data
+    from reproductions.train import compile_model, load_data, steps_per_execution
 
     recipe = RECIPES.get(model_name) or next(
         (r for r in RECIPES.values() if r.model == model_name), None)
@@ -100,9 +102,13 @@ def bench_one(model_name: str, quick: bool) -> dict:
         recipe = dataclasses.replace(next(r for r in RECIPES.values() if r.dataset == kind),
                                      model=model_name, pixel_scale=None, pixel_offset=None)
     keras.utils.set_random_seed(0)
+    if not quick:  # as reproductions train
+        tf.config.experimental.enable_op_determinism()
     train, _, test = load_data(recipe)
-    model = compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()))
+    spe = 1 if quick else steps_per_execution(recipe)  # as reproductions train
+    model = compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()), spe)
     steps = 5 if quick else max(20, 20_000 // recipe.batch_size)  # ~20,000 images a segment
+    steps -= steps % spe
     segments = _Segments()
     callback = keras.callbacks.LambdaCallback(on_epoch_begin=segments.on_epoch_begin,
                                               on_epoch_end=segments.on_epoch_end)

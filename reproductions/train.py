@@ -11,6 +11,7 @@ what Görner's scripts quote. The figure that counts is `test_accuracy`, after t
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import tempfile
@@ -39,14 +40,33 @@ def experiment_name(recipe: Recipe) -> str:
     return f"zoo-{recipe.family}"  # one experiment per data set family
 
 
-def compile_model(recipe: Recipe, model):
-    lr = FlooredExponentialDecay(recipe.lr_max, recipe.lr_min, recipe.lr_decay_steps)
+def learning_rate(recipe: Recipe):
+    if recipe.lr_schedule == "cosine":
+        warmup = recipe.lr_warmup_steps or 0
+        return keras.optimizers.schedules.CosineDecay(
+            recipe.lr_min, recipe.steps - warmup, alpha=0.0, warmup_target=recipe.lr_max,
+            warmup_steps=warmup)
+    return FlooredExponentialDecay(recipe.lr_max, recipe.lr_min, recipe.lr_decay_steps)
+
+
+# Training steps per call into TensorFlow: cuts Python overhead, which dominates small nets
+# (mlp5: see reproductions/results/bench_training.csv); the same batches, the same updates.
+STEPS_PER_EXECUTION = 100
+
+
+def steps_per_execution(recipe: Recipe) -> int:
+    return math.gcd(recipe.eval_every, STEPS_PER_EXECUTION)  # evaluations fall between calls
+
+
+def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=False):
+    lr = learning_rate(recipe)
     if recipe.optimizer == "adam":
         optimizer = keras.optimizers.Adam(lr, epsilon=recipe.adam_epsilon)
     else:
         optimizer = keras.optimizers.SGD(lr)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], steps_per_execution=steps_per_execution,
+                  jit_compile=jit_compile)
     return model
 
 
@@ -146,11 +166,13 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
         initial_epoch, model, state = resumed
     else:
         initial_epoch, state = 0, {"history": {}, "wall_s": 0.0}
-        model = compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()))
+        model = compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()),
+                              steps_per_execution(recipe))
 
     stream = zoo.data.training_stream(*train, recipe.batch_size, seed,
                                       recipe.reshuffle_each_epoch,
-                                      skip_batches=initial_epoch * recipe.eval_every)
+                                      skip_batches=initial_epoch * recipe.eval_every,
+                                      shift=recipe.augment_shift or 0)
     val_ds, test_ds = zoo.data.eval_dataset(*val), zoo.data.eval_dataset(*test)
 
     tags = {**run_tags(), "recipe": recipe.name, "recipe_hash": recipe.hash(),

@@ -54,6 +54,25 @@ def test_training_stream_resumes_at_the_same_batch(mnist):
     assert not np.array_equal(full[0], other)
 
 
+def test_shifted_stream_moves_each_image_by_whole_pixels_and_resumes_exactly(mnist):
+    (x, y), _ = mnist
+    x, y = x[:1000], y[:1000]
+    plain = [b.numpy() for b, _ in zoo.data.training_stream(x, y, 100, seed=3).take(3)]
+    shifted = [b.numpy() for b, _ in zoo.data.training_stream(x, y, 100, seed=3,
+                                                              shift=2).take(3)]
+    moves = set()
+    for before, after in zip(np.concatenate(plain), np.concatenate(shifted)):
+        padded = np.pad(before, 2)
+        # the shifted image is one of the 25 windows of the zero-padded original
+        found = [(dy, dx) for dy in range(5) for dx in range(5)
+                 if np.array_equal(padded[dy:dy + 28, dx:dx + 28], after)]
+        assert found, "a shifted image is not a whole-pixel move of its original"
+        moves.update(found)
+    assert len(moves) == 25  # 300 images draw every move in [-2, 2] x [-2, 2]
+    rest = next(iter(zoo.data.training_stream(x, y, 100, seed=3, shift=2, skip_batches=2)))
+    np.testing.assert_array_equal(rest[0].numpy(), shifted[2])
+
+
 @pytest.fixture()
 def mnist_copy(tmp_path):
     """A private copy of the four MNIST files, to damage."""

@@ -172,6 +172,24 @@ def test_bad_hyperparameters_are_refused_with_the_reason():
         Recipe("x", "conv3", 0.9, "s", optimizer="adamw")
     with pytest.raises(ValueError, match=r"steps \(1000\) must be a multiple of eval_every"):
         Recipe("x", "conv3", 0.9, "s", steps=1000, eval_every=300)
+    with pytest.raises(ValueError, match=r"lr_schedule must be None \(Görner's\) or 'cosine'"):
+        Recipe("x", "conv3", 0.9, "s", lr_schedule="onecycle")
+    with pytest.raises(ValueError, match=r"lr_warmup_steps must be in \[0, steps\)"):
+        Recipe("x", "conv3", 0.9, "s", lr_schedule="cosine", lr_warmup_steps=10_000)
+    with pytest.raises(ValueError, match=r"augment_shift must be 0 to 4 pixels"):
+        Recipe("x", "conv3", 0.9, "s", augment_shift=9)
+
+
+def test_cosine_schedule_warms_up_to_lr_max_then_decays_to_zero():
+    from reproductions.train import learning_rate
+
+    recipe = Recipe("x", "conv3", 0.9, "s", lr_max=0.01, lr_min=0.001, steps=1000,
+                    eval_every=100, lr_schedule="cosine", lr_warmup_steps=200)
+    lr = learning_rate(recipe)
+    assert float(lr(0)) == pytest.approx(0.001)
+    assert float(lr(200)) == pytest.approx(0.01)
+    assert float(lr(600)) == pytest.approx(0.005, rel=1e-3)
+    assert float(lr(1000)) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_every_recipe_names_a_registered_model_and_a_target():

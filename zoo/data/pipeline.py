@@ -22,13 +22,16 @@ def split_validation(x, y, size=VALIDATION_SIZE, seed=SPLIT_SEED):
     return (x[train], y[train]), (x[val], y[val])
 
 
-def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batches=0):
+def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batches=0,
+                    shift=0):
     """An endless tf.data stream of (images, labels) batches in an order fixed by `seed`.
 
     The order is a pure function of (seed, batch index), so a run resumed at batch k with
     skip_batches=k sees exactly the batches an uninterrupted run would. With
     reshuffle_each_epoch=False the data is shuffled once and then read in the same order every
-    epoch (Görner's scripts do this)."""
+    epoch (Görner's scripts do this). With shift=n, each image is moved by a random whole number
+    of pixels in [-n, n] along each axis (border filled with 0), drawn afresh for every batch
+    from (seed, batch index), so resuming stays exact."""
     n = len(x)
     images, labels = tf.constant(x), tf.constant(y)
     index = tf.data.Dataset.range(n)
@@ -37,10 +40,27 @@ def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batc
     else:
         once = np.random.default_rng(seed).permutation(n)
         index = tf.data.Dataset.from_tensor_slices(once).repeat()
-    index = index.batch(batch_size, drop_remainder=True).skip(skip_batches)
-    return index.map(lambda i: (tf.gather(images, i), tf.gather(labels, i)),
-                     num_parallel_calls=tf.data.AUTOTUNE,
+    index = index.batch(batch_size, drop_remainder=True).enumerate().skip(skip_batches)
+
+    def batch(k, i):
+        chosen = tf.gather(images, i)
+        if shift:
+            chosen = random_shift(chosen, shift, tf.stack([tf.cast(seed, tf.int64), k]))
+        return chosen, tf.gather(labels, i)
+
+    return index.map(batch, num_parallel_calls=tf.data.AUTOTUNE,
                      deterministic=True).prefetch(tf.data.AUTOTUNE)
+
+
+def random_shift(images, n, seed):
+    """Each image of a (batch, height, width) stack moved by its own random (dy, dx) in [-n, n],
+    exactly (whole pixels, zeros shifted in); `seed` is a stateless-RNG seed of two integers."""
+    b, h, w = tf.unstack(tf.shape(images))
+    offsets = tf.random.stateless_uniform((b, 2), seed, 0, 2 * n + 1, dtype=tf.int32)
+    padded = tf.pad(images, [[0, 0], [n, n], [n, n]])
+    rows = offsets[:, :1] + tf.range(h)[None]  # (batch, height): padded rows each image keeps
+    cols = offsets[:, 1:] + tf.range(w)[None]
+    return tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
 
 
 def eval_dataset(x, y, batch_size=1000):

@@ -112,16 +112,19 @@ def conv3_dropout(scale=GORNER_SCALE, filters=(6, 12, 24), dense=200, dropout=0.
 @register("conv3_bn", params=708_362,
           target="0.9953-0.9958 max test accuracy, stable around 0.9950 (Görner 4.2)",
           target_acc=0.995, summary="the lecture's ~99.5% net: BatchNorm and dropout", **_MNIST)
-def conv3_bn(scale=GORNER_SCALE, filters=(24, 48, 64), dense=200, dropout=0.25):
+def conv3_bn(scale=GORNER_SCALE, filters=(24, 48, 64), dense=200, dropout=0.25,
+             bn_momentum=0.999):
     """Görner 4.2: conv 6x6 K=24, 5x5 L=48 s2, 4x4 M=64 s2, dense 200, each followed by
     BatchNorm (no bias, no scale) and ReLU; dropout keep 0.75 on the dense layer.
-    708,362 trainable parameters; the 672 moving means and variances are not trainable."""
+    708,362 trainable parameters; the 672 moving means and variances are not trainable.
+    `bn_momentum` is the decay of those moving averages: Görner's 0.999 averages over the last
+    ~1,000 steps, too long for a run of a few thousand (conv3_bn_fast uses 0.9)."""
     k, l, m = filters
     inputs, x = pixels_input(scale)
-    x = _batchnorm(_conv(x, k, 6, 1, "conv1", bias=False), "bn1")
-    x = _batchnorm(_conv(x, l, 5, 2, "conv2", bias=False), "bn2")
-    x = _batchnorm(_conv(x, m, 4, 2, "conv3", bias=False), "bn3")
+    x = _batchnorm(_conv(x, k, 6, 1, "conv1", bias=False), "bn1", bn_momentum)
+    x = _batchnorm(_conv(x, l, 5, 2, "conv2", bias=False), "bn2", bn_momentum)
+    x = _batchnorm(_conv(x, m, 4, 2, "conv3", bias=False), "bn3", bn_momentum)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(dense, use_bias=False, kernel_initializer=_w(), name="dense")(x)
-    x = keras.layers.Dropout(dropout, name="dropout")(_batchnorm(x, "bn4"))
+    x = keras.layers.Dropout(dropout, name="dropout")(_batchnorm(x, "bn4", bn_momentum))
     return keras.Model(inputs, _head(x), name="conv3_bn")

@@ -1,0 +1,254 @@
+"""What makes training fast on this CPU: conv3_bn's training throughput under one change at a
+time, against a plain PyTorch loop of the same net: `make bench-training` (about 10 minutes).
+
+Each variant runs in a fresh process (thread and oneDNN settings only take effect at start-up)
+and trains conv3_bn on real MNIST by its recipe (Adam, Görner's schedule, batch 100 unless the
+variant changes it); the figure is the median images/s of 3 timed segments of ~10,000 images
+after a warm-up segment. The first variant is how reproductions trained before this study;
+`recipe` is how they train now (see reproductions/train.py). Writes
+reproductions/results/bench_training.csv (generated) and prints a table.
+
+The PyTorch row needs torch, which the zoo itself does not: `make bench-training` installs the
+pinned CPU wheel of requirements-torch.txt into .venv first. Without torch the row is left out
+and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+RESULTS_CSV = "reproductions/results/bench_training.csv"
+SEGMENT_IMAGES = 10_000
+QUICK_SEGMENT_IMAGES = 500  # --quick (CI): checks the machinery, measures nothing
+SEGMENTS = 3  # timed, after one warm-up segment
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    what: str
+    batch_size: int = 100
+    steps_per_execution: int = 1
+    pipeline: str = "stream"  # "stream" (zoo.data.training_stream), "cached", "numpy"
+    determinism: bool = True  # tf.config.experimental.enable_op_determinism()
+    jit_compile: bool = False
+    threads: tuple[int, int] | None = None  # (intra-op, inter-op); None: TensorFlow's default
+    precision: str = "float32"  # a Keras dtype policy, e.g. "mixed_bfloat16"
+    env: tuple[tuple[str, str], ...] = ()  # environment set before TensorFlow starts
+    framework: str = "keras"  # or "torch"
+    model: str = "conv3_bn"  # a zoo model with a recipe of the same name
+
+
+BEFORE = Variant("before", "reproductions before this study: stream, op determinism, 1 step "
+                           "per call")
+VARIANTS = (
+    BEFORE,
+    replace(BEFORE, name="no_determinism", what="op determinism off", determinism=False),
+    replace(BEFORE, name="spe_10", what="steps_per_execution=10", steps_per_execution=10),
+    replace(BEFORE, name="spe_100", what="steps_per_execution=100", steps_per_execution=100),
+    replace(BEFORE, name="cached", what="tf.data from_tensor_slices + cache + shuffle + batch",
+            pipeline="cached"),
+    replace(BEFORE, name="numpy", what="numpy arrays straight to fit", pipeline="numpy"),
+    replace(BEFORE, name="threads_2_1", what="intra-op 2, inter-op 1 threads", threads=(2, 1)),
+    replace(BEFORE, name="threads_1_1", what="intra-op 1, inter-op 1 threads", threads=(1, 1)),
+    replace(BEFORE, name="onednn_off", what="TF_ENABLE_ONEDNN_OPTS=0",
+            env=(("TF_ENABLE_ONEDNN_OPTS", "0"),)),
+    replace(BEFORE, name="bfloat16", what="Keras policy mixed_bfloat16 (changes the numerics)",
+            precision="mixed_bfloat16"),
+    replace(BEFORE, name="jit", what="jit_compile=True (XLA)", jit_compile=True),
+    replace(BEFORE, name="batch_200", what="batch 200 (changes the recipe)", batch_size=200),
+    replace(BEFORE, name="batch_500", what="batch 500 (changes the recipe)", batch_size=500),
+    Variant("recipe", "what reproductions use now: stream, op determinism, "
+                      "steps_per_execution=100", steps_per_execution=100),
+    Variant("mlp5_before", "mlp5 (a small, overhead-bound net), as reproductions trained it",
+            model="mlp5"),
+    Variant("mlp5_recipe", "mlp5 as reproductions train it now (steps_per_execution=100)",
+            model="mlp5", steps_per_execution=100),
+    Variant("torch", "plain PyTorch loop, same net, same batch, torch threads = cores",
+            framework="torch"),
+)
+
+
+def _segments_keras(v: Variant, images: int) -> list[float]:
+    import keras
+    import tensorflow as tf
+
+    if v.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(v.threads[0])
+        tf.config.threading.set_inter_op_parallelism_threads(v.threads[1])
+    if v.determinism:
+        tf.config.experimental.enable_op_determinism()
+    import zoo
+    import zoo.data
+    from reproductions.recipes import RECIPES
+    from reproductions.train import compile_model, load_data
+
+    keras.mixed_precision.set_global_policy(v.precision)
+    recipe = replace(RECIPES[v.model], batch_size=v.batch_size)
+    keras.utils.set_random_seed(0)
+    (x, y), _, _ = load_data(recipe)
+    model = compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()),
+                          steps_per_execution=v.steps_per_execution, jit_compile=v.jit_compile)
+    steps = max(v.steps_per_execution, images // v.batch_size)
+    steps -= steps % v.steps_per_execution
+    times = []
+    timer = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda *_: times.append(-time.perf_counter()),
+        on_epoch_end=lambda *_: times.__setitem__(-1, times[-1] + time.perf_counter()))
+    fit = dict(epochs=SEGMENTS + 1, callbacks=[timer], verbose=0)
+    if v.pipeline == "numpy":
+        # fit's own pipeline; an "epoch" is then a pass over the data, so cut the data to a segment
+        n = steps * v.batch_size
+        model.fit(x[:n], y[:n], batch_size=v.batch_size, shuffle=True, **fit)
+        return times[1:]
+    if v.pipeline == "cached":
+        data = (tf.data.Dataset.from_tensor_slices((x, y)).cache()
+                .shuffle(len(x), seed=0, reshuffle_each_iteration=True)
+                .batch(v.batch_size, drop_remainder=True).repeat().prefetch(tf.data.AUTOTUNE))
+    else:
+        data = zoo.data.training_stream(x, y, v.batch_size, seed=0)
+    model.fit(data, steps_per_epoch=steps, **fit)
+    return [t * images / (steps * v.batch_size) for t in times[1:]]
+
+
+def _segments_torch(v: Variant, images: int) -> list[float]:
+    """conv3_bn in PyTorch, as close as the frameworks allow: same layers, SAME padding,
+    BatchNorm without scale, dropout 0.25, Adam with the same schedule, uint8 pixels / 256."""
+    import torch
+    from torch import nn
+
+    from reproductions.recipes import RECIPES
+    from reproductions.train import load_data
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(0)
+    recipe = RECIPES["conv3_bn"]
+    (x, y), _, _ = load_data(recipe)
+    images, labels = torch.from_numpy(x), torch.from_numpy(y.astype("int64"))
+
+    def block(layer, width):  # Görner 4.2: no bias, BatchNorm offset only, ReLU
+        return [layer, nn.BatchNorm1d(width, eps=1e-5, momentum=0.001, affine=True)
+                if isinstance(layer, nn.Linear) else
+                nn.BatchNorm2d(width, eps=1e-5, momentum=0.001, affine=True), nn.ReLU()]
+
+    net = nn.Sequential(
+        *block(nn.Conv2d(1, 24, 6, 1, padding="same", bias=False), 24),
+        nn.ZeroPad2d((1, 2, 1, 2)), *block(nn.Conv2d(24, 48, 5, 2, bias=False), 48),
+        nn.ZeroPad2d((1, 1, 1, 1)), *block(nn.Conv2d(48, 64, 4, 2, bias=False), 64),
+        nn.Flatten(), *block(nn.Linear(7 * 7 * 64, 200, bias=False), 200), nn.Dropout(0.25),
+        nn.Linear(200, 10))
+    for module in net.modules():  # no scale: keep gamma at 1
+        if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            module.weight.requires_grad_(False)
+    params = [p for p in net.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=recipe.lr_max + recipe.lr_min, eps=recipe.adam_epsilon)
+    loss_fn = nn.CrossEntropyLoss()
+    steps = images // v.batch_size
+    order, at, step, times = torch.randperm(len(images)), 0, 0, []
+    net.train()
+    for _ in range(SEGMENTS + 1):
+        start = time.perf_counter()
+        for _ in range(steps):
+            if at + v.batch_size > len(order):
+                order, at = torch.randperm(len(images)), 0
+            index = order[at:at + v.batch_size]
+            at += v.batch_size
+            batch = images[index].unsqueeze(1).float() / 256
+            for group in optimizer.param_groups:
+                group["lr"] = recipe.lr_min + recipe.lr_max * 2.718281828 ** (
+                    -step / recipe.lr_decay_steps)
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(net(batch), labels[index])
+            loss.backward()
+            optimizer.step()
+            step += 1
+        times.append(time.perf_counter() - start)
+    return times[1:]
+
+
+def measure(v: Variant, quick: bool = False) -> dict:
+    images = QUICK_SEGMENT_IMAGES if quick else SEGMENT_IMAGES
+    times = (_segments_torch if v.framework == "torch" else _segments_keras)(v, images)
+    return {"img_per_s": images / statistics.median(times),
+            "spread_img_per_s": images / min(times) - images / max(times)}
+
+
+def _torch_version() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.__version__
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variants", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--out", default=RESULTS_CSV)
+    parser.add_argument("--quick", action="store_true", help="tiny segments (CI): no figures")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
+    args = parser.parse_args(argv)
+    by_name = {v.name: v for v in VARIANTS}
+    if args.one:
+        print(json.dumps(measure(by_name[args.one], args.quick)))
+        return 0
+    names = [n for n in args.variants.split(",") if n] or list(by_name)
+    unknown = sorted(set(names) - set(by_name))
+    if unknown:
+        parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(by_name)}")
+
+    import keras
+    import tensorflow as tf
+
+    from tracking.tags import machine
+
+    torch_version = _torch_version()
+    rows = []
+    for name in names:
+        v = by_name[name]
+        if v.framework == "torch" and torch_version is None:
+            print(f"{name:15} left out: torch is not installed (make bench-training installs it)")
+            continue
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **dict(v.env)}
+        done = subprocess.run([sys.executable, "-m", "reproductions.bench_training", "--one",
+                               name] + (["--quick"] if args.quick else []),
+                              capture_output=True, text=True, env=env)
+        if done.returncode:
+            print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            return 1
+        row = {"variant": name, **json.loads(done.stdout.strip().splitlines()[-1])}
+        rows.append(row)
+        print(f"{name:15} {v.model:9} {row['img_per_s']:7.0f} img/s "
+              f"(±{row['spread_img_per_s'] / 2:4.0f})  {v.what}", flush=True)
+    columns = ("variant", "img_per_s", "spread_img_per_s", "what", "batch_size",
+               "steps_per_execution", "pipeline", "determinism", "jit_compile", "threads", "precision",
+               "env",
+               "framework", "model", "mode", "machine", "tensorflow", "keras", "torch")
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w", newline="") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        for row in rows:
+            v = asdict(by_name[row["variant"]])
+            del v["name"]
+            v["env"] = " ".join(f"{k}={val}" for k, val in v["env"])
+            writer.writerow({**v, "img_per_s": f"{row['img_per_s']:.0f}",
+                             "spread_img_per_s": f"{row['spread_img_per_s']:.0f}",
+                             "variant": row["variant"], "machine": machine(),
+                             "mode": "quick" if args.quick else "full",
+                             "tensorflow": tf.__version__, "keras": keras.__version__,
+                             "torch": torch_version or ""})
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
