@@ -45,10 +45,13 @@ class Variant:
     env: tuple[tuple[str, str], ...] = ()  # environment set before TensorFlow starts
     framework: str = "keras"  # or "torch"
     model: str = "conv3_bn"  # a zoo model with a recipe of the same name
+    model_options: tuple = ()  # ((builder argument, value), ...)
 
 
 BEFORE = Variant("before", "reproductions before this study: stream, op determinism, 1 step "
                            "per call")
+RECIPE_NOW = Variant("recipe", "what reproductions use now: stream, op determinism, "
+                               "steps_per_execution=100", steps_per_execution=100)
 VARIANTS = (
     BEFORE,
     replace(BEFORE, name="no_determinism", what="op determinism off", determinism=False),
@@ -65,8 +68,9 @@ VARIANTS = (
     replace(BEFORE, name="jit", what="jit_compile=True (XLA)", jit_compile=True),
     replace(BEFORE, name="batch_200", what="batch 200 (changes the recipe)", batch_size=200),
     replace(BEFORE, name="batch_500", what="batch 500 (changes the recipe)", batch_size=500),
-    Variant("recipe", "what reproductions use now: stream, op determinism, "
-                      "steps_per_execution=100", steps_per_execution=100),
+    RECIPE_NOW,
+    replace(RECIPE_NOW, name="fused_bn", what="recipe + TensorFlow's fused BatchNorm kernel "
+            "(zoo.layers.FusedBatchNormalization)", model_options=(("fused_bn", True),)),
     Variant("mlp5_before", "mlp5 (a small, overhead-bound net), as reproductions trained it",
             model="mlp5"),
     Variant("mlp5_recipe", "mlp5 as reproductions train it now (steps_per_execution=100)",
@@ -94,7 +98,8 @@ def _segments_keras(v: Variant, segment: int) -> list[float]:
     recipe = replace(RECIPES[v.model], batch_size=v.batch_size)
     keras.utils.set_random_seed(0)
     (x, y), _, _ = load_data(recipe)
-    model = compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()),
+    options = recipe.model_kwargs() | dict(v.model_options)
+    model = compile_model(recipe, zoo.create_model(recipe.model, **options),
                           steps_per_execution=v.steps_per_execution, jit_compile=v.jit_compile)
     steps = max(v.steps_per_execution, segment // v.batch_size)
     steps -= steps % v.steps_per_execution
@@ -230,8 +235,7 @@ def main(argv=None):
               f"(±{row['spread_img_per_s'] / 2:4.0f})  {v.what}", flush=True)
     columns = ("variant", "img_per_s", "spread_img_per_s", "what", "batch_size",
                "steps_per_execution", "pipeline", "determinism", "jit_compile", "threads", "precision",
-               "env",
-               "framework", "model", "mode", "machine", "tensorflow", "keras", "torch")
+               "env", "framework", "model", "model_options", "mode", "machine", "tensorflow", "keras", "torch")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w", newline="") as f:
         writer = csv.DictWriter(f, columns)
@@ -240,6 +244,7 @@ def main(argv=None):
             v = asdict(by_name[row["variant"]])
             del v["name"]
             v["env"] = " ".join(f"{k}={val}" for k, val in v["env"])
+            v["model_options"] = " ".join(f"{k}={val}" for k, val in v["model_options"])
             writer.writerow({**v, "img_per_s": f"{row['img_per_s']:.0f}",
                              "spread_img_per_s": f"{row['spread_img_per_s']:.0f}",
                              "variant": row["variant"], "machine": machine(),

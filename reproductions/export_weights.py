@@ -44,9 +44,11 @@ DEFAULT_TAGS = {"mnist": "mnist", "fsdd": "fsdd", "xo": "generated"}  # the mode
 
 
 def weight_name(recipe) -> str:
-    tag = DEFAULT_TAGS[recipe.dataset] if recipe.name == recipe.model else \
-        recipe.name.removeprefix(f"{recipe.model}_")
-    return f"{recipe.model}.{tag}"
+    """conv3_bn.mnist for a model's own recipe (or the one recipe of a model that has no recipe of
+    its name, as conv3_bn_small); conv3_bn.fast for the recipe conv3_bn_fast of conv3_bn."""
+    if recipe.name == recipe.model or recipe.model not in RECIPES:
+        return f"{recipe.model}.{DEFAULT_TAGS[recipe.dataset]}"
+    return f"{recipe.model}.{recipe.name.removeprefix(f'{recipe.model}_')}"
 
 
 def export(dataset: str = "mnist") -> list[dict]:
@@ -92,6 +94,10 @@ def export(dataset: str = "mnist") -> list[dict]:
               f"(recipe mean {mean:.4f})")
     if dataset == "xo":
         entries.append(_xo_lecture_entry(x_test, y_test))
+    names = [e["name"] for e in entries]
+    if len(names) != len(set(names)):
+        raise ValueError(f"two recipes would ship weights under one name: {sorted(names)}; "
+                         "give one of them a name that starts with its model's")
     # entries of other datasets (made by their own commands) stay as they are
     merged = sorted([e for e in _existing() if e["dataset"] != dataset] + entries,
                     key=lambda e: e["name"])

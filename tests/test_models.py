@@ -26,7 +26,7 @@ def real_batch(name, request):
 def test_every_lecture_model_is_registered():
     assert set(EXPECTED) <= set(zoo.list_models())
     assert zoo.list_models() == sorted(zoo.list_models())
-    assert zoo.list_models("conv3*") == ["conv3", "conv3_bn", "conv3_dropout"]
+    assert zoo.list_models("conv3*") == ["conv3", "conv3_bn", "conv3_bn_small", "conv3_dropout"]
 
 
 def test_model_info_names_its_figure_and_source():
@@ -108,3 +108,40 @@ def test_lenet5_c3_follows_the_connection_table():
         connected = np.array([source in c for c in C3_CONNECTIONS])
         np.testing.assert_allclose(out[connected], 25.0)
         np.testing.assert_allclose(out[~connected], 0.0)
+
+
+@pytest.mark.parametrize("scale", [False, True])
+def test_fused_batchnorm_trains_like_keras_batchnorm(scale):
+    """Same output, gradients and moving averages as Keras' layer; only the kernel differs."""
+    import tensorflow as tf
+
+    from zoo.layers import FusedBatchNormalization
+
+    x = tf.constant(np.random.RandomState(0).randn(8, 7, 7, 5).astype("float32") * 3 + 1)
+    weights = tf.range(5, dtype="float32")
+    results = []
+    for layer_class in (keras.layers.BatchNormalization, FusedBatchNormalization):
+        layer = layer_class(momentum=0.9, epsilon=1e-5, scale=scale, beta_initializer="ones",
+                            gamma_initializer=keras.initializers.Constant(1.5))
+        layer.build(x.shape)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * y * weights)
+        grads = tape.gradient(loss, [x, *layer.trainable_weights])
+        results.append([y, *grads, *layer.non_trainable_weights, layer(x, training=False)])
+    for keras_value, fused_value in zip(*results):
+        np.testing.assert_allclose(np.asarray(fused_value), np.asarray(keras_value),
+                                   rtol=1e-4, atol=1e-4)
+
+
+def test_conv3_bn_with_fused_batchnorm_saves_and_reloads(mnist_batch, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = zoo.create_model("conv3_bn", fused_bn=True)
+    x, y = mnist_batch
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    model.train_on_batch(x, y)
+    model.save(tmp_path / "fused.keras")
+    reloaded = keras.saving.load_model(tmp_path / "fused.keras", safe_mode=True)
+    assert type(reloaded.get_layer("bn1")).__name__ == "FusedBatchNormalization"
+    np.testing.assert_array_equal(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
