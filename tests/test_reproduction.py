@@ -205,3 +205,24 @@ def test_every_recipe_names_a_registered_model_and_a_target():
 def test_recipe_hash_ignores_names_and_seeds_but_not_training():
     assert replace(QUICK, name="other", seeds=(7,)).hash() == QUICK.hash()
     assert replace(QUICK, lr_max=0.001).hash() != QUICK.hash()
+
+
+def test_conv3_bn_fast_is_the_screened_choice():
+    """The recipe trains what screening chose: same net (conv3_bn with the small net's options
+    there, conv3_bn_small here), same training fields."""
+    import zoo
+    from reproductions import screen_fast
+
+    chosen, fast = screen_fast.recipes()[screen_fast.CHOSEN], RECIPES["conv3_bn_fast"]
+    assert set(fast.seeds).isdisjoint(seed for r in screen_fast.recipes().values()
+                                      for seed in r.seeds if r.name.startswith(("f_", "n_")))
+    # lr_decay_steps only shapes Görner's exponential schedule; both use the cosine one
+    ignore = {"model", "model_options", "lr_decay_steps"}
+    config = {k: v for k, v in chosen.training_config().items() if k not in ignore}
+    assert config == {k: v for k, v in fast.training_config().items() if k not in ignore}
+    screened = zoo.create_model(chosen.model, **chosen.model_kwargs())
+    shipped = zoo.create_model(fast.model, **fast.model_kwargs())
+    assert [(type(l).__name__, [tuple(w.shape) for w in l.weights]) for l in screened.layers] == \
+        [(type(l).__name__, [tuple(w.shape) for w in l.weights]) for l in shipped.layers]
+    assert [l.momentum for l in screened.layers if hasattr(l, "momentum")] == \
+        [l.momentum for l in shipped.layers if hasattr(l, "momentum")]
