@@ -73,6 +73,14 @@ def test_shifted_stream_moves_each_image_by_whole_pixels_and_resumes_exactly(mni
     np.testing.assert_array_equal(rest[0].numpy(), shifted[2])
 
 
+def test_pipelines_run_without_tf_data_autotuning(mnist):
+    """Autotuning made fit() wait up to 60 s after its last step (see zoo/data/pipeline.py)."""
+    (x, y), _ = mnist
+    for dataset in (zoo.data.training_stream(x[:200], y[:200], 100, seed=1),
+                    zoo.data.eval_dataset(x[:200], y[:200])):
+        assert dataset.options().autotune.enabled is False
+
+
 @pytest.fixture()
 def mnist_copy(tmp_path):
     """A private copy of the four MNIST files, to damage."""
