@@ -45,7 +45,7 @@ DEFAULT_TAGS = {"mnist": "mnist", "fsdd": "fsdd", "xo": "generated"}  # the mode
 
 def weight_name(recipe) -> str:
     """conv3_bn.mnist for a model's own recipe (or the one recipe of a model that has no recipe of
-    its name, as conv3_bn_small); conv3_bn.fast for the recipe conv3_bn_fast of conv3_bn."""
+    its name, as conv3_bn_small); conv3.tuned for the recipe conv3_tuned of conv3."""
     if recipe.name == recipe.model or recipe.model not in RECIPES:
         return f"{recipe.model}.{DEFAULT_TAGS[recipe.dataset]}"
     return f"{recipe.model}.{recipe.name.removeprefix(f'{recipe.model}_')}"

@@ -54,8 +54,6 @@ KNOWN_SHORT = {
                            "99.29%, the final figure lower",
     "conv3_bn.mnist": "99.48% < 99.5%: the published 99.53-99.58% are peaks; our mean peak is "
                       "99.50%, the final mean 99.47% ± 0.03",
-    "conv3_bn.fast": "99.46% < 99.5%: the 2-minute recipe's mean is 99.44% ± 0.12 over 3 seeds "
-                     "(99.31-99.55%), short of the goal by 0.06 points",
     "lenet5.mnist": "98.64% < 99.05%: the faithful LeNet-5 overfits under the modern Adam recipe "
                     "(train accuracy 100%); the paper's RBF output and SDLM training are not "
                     "reproduced",
