@@ -171,3 +171,13 @@ def test_zoo_evaluate_writes_a_confusion_matrix(tmp_path, capsys):
     assert f"test accuracy {100 * card['test_accuracy']:.2f}%" in out
     assert "class 9:" in out or "class O:" in out
     assert (tmp_path / f"{name}-confusion.png").stat().st_size > 1000
+
+
+def test_weight_names_follow_the_recipes():
+    from reproductions.export_weights import weight_name
+    from reproductions.recipes import RECIPES
+
+    assert weight_name(RECIPES["conv3_bn"]) == "conv3_bn.mnist"
+    assert weight_name(RECIPES["conv3_bn_fast"]) == "conv3_bn_small.mnist"  # its model's only one
+    assert weight_name(RECIPES["conv3_tuned"]) == "conv3.tuned"
+    assert weight_name(RECIPES["xo"]) == "xo.generated"

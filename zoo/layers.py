@@ -5,9 +5,10 @@
   C3 does (its Table I). Keras has no such layer; masking a full Conv2D would hold 2,416
   trainable weights instead of the paper's 1,516, so the kernel is kept packed and scattered.
 - FusedBatchNormalization: Keras' BatchNormalization, but training on images runs TensorFlow's
-  fused kernel. Keras 3 dropped the fused path: it computes moments and normalises with separate
-  elementwise ops, and on a CPU those cost conv3_bn about a quarter of its training time
-  (`make bench-training`, variant fused_bn). Same weights, same moving averages, same inference.
+  fused kernel (Keras 3 has no fused path: it computes moments and normalises with separate ops).
+  Same outputs, gradients and moving averages (tested). On the 2-core CPU this project is built
+  on it trains no faster (`make bench-training`, variant fused_bn); conv3_bn_small, which was
+  screened and trained with it, keeps it.
 """
 
 from __future__ import annotations
