@@ -18,6 +18,7 @@ import sys
 
 import keras
 import mlflow
+import numpy as np
 import tensorflow as tf
 from mlflow.tracking import MlflowClient
 
@@ -51,6 +52,11 @@ def weight_name(recipe) -> str:
     return f"{recipe.model}.{recipe.name.removeprefix(f'{recipe.model}_')}"
 
 
+def _trainable_params(model) -> int:
+    # counted from the file, not the registry: a recipe's model_options may resize the net
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
 def export(dataset: str = "mnist") -> list[dict]:
     tf.config.experimental.enable_op_determinism()
     (_, _), (x_test, y_test) = zoo.data.load(dataset)
@@ -74,7 +80,7 @@ def export(dataset: str = "mnist") -> list[dict]:
         model = load_file(target)
         entries.append({
             "name": name, "dataset": dataset, "file": target.name, "sha256": sha256_of(target),
-            "size": target.stat().st_size, "params": zoo.model_info(recipe.model)["params"],
+            "size": target.stat().st_size, "params": _trainable_params(model),
             "test_accuracy": accuracy(model, x_test, y_test),
             "recipe": recipe.name, "recipe_mean": mean, "recipe_std": row["std_test_acc"],
             "recipe_seeds": row["n_seeds"], "target_acc": recipe.target_acc,
