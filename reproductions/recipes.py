@@ -1,8 +1,12 @@
-"""Every training recipe of the zoo, as data. Add one here; the training code needs no change.
+"""Every training recipe of the zoo, as data. Add one here (or a JSON file in tuned/); the
+training code needs no change.
 
 A recipe is a frozen dataclass: model, data and preprocessing, optimizer and learning-rate
-schedule, batch size and steps, seeds, and the published figure it aims for with its source.
+schedule (a tagged record of its own: exponential with a floor, cosine with warm-up, constant),
+batch size and steps, seeds, and the published figure it aims for with its source.
 A model's canonical recipe carries the model's name; other recipes for it get names of their own.
+A variant is a recipe derived from another by overrides (`derive`, the suite's `--set key=value`,
+or a data file such as screening/conv3_bn_fast.json); it has its own name and hash.
 
 Görner's recipes follow his TF1 scripts (tensorflow-without-a-phd, tensorflow-mnist-tutorial):
 pixels / 256, batches of 100 read in an order shuffled once, 10,000 steps, Adam with
@@ -13,6 +17,11 @@ batch-summed loss (the script's mean * 1000), i.e. lr 0.5 on the mean loss.
 Two deliberate differences, for honest figures: 5,000 of the 60,000 training images are held out
 for validation (training sees 55,000), and the test set is evaluated every 500 steps (not 100),
 only to report the optimistic peak that the scripts quote beside the final figure.
+
+The hash (`Recipe.hash`) names a recipe's version in the MLflow store and on weight cards. It is
+computed from the flat dict the recipes had before the schedule became a record of its own
+(`training_config`), so every finished run and shipped card keeps its hash;
+tests/data/recipe_hashes.json pins them.
 """
 
 from __future__ import annotations
@@ -20,9 +29,99 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
+from zoo.data.specs import get_dataset
+
+HERE = Path(__file__).resolve().parent
+TUNED = HERE / "tuned"  # recipes exported by searches (reproductions/tune.py)
+SCREENING = HERE / "screening"  # screened variants, one file per screening
+
+
+# ---- learning-rate schedules: one record per kind, each with only the fields it uses ----------
+
+@dataclass(frozen=True)
+class ExponentialFloored:
+    """Görner's lr(step) = lr_min + lr_max * exp(-step / decay_steps)."""
+
+    kind: ClassVar[str] = "exponential"
+    lr_max: float = 0.003
+    lr_min: float = 0.0001
+    decay_steps: int = 2000
+
+    def problems(self, steps: int) -> list[str]:
+        if not self.lr_max > 0 or self.lr_min < 0 or not self.decay_steps > 0:
+            return ["the exponential schedule needs lr_max > 0, lr_min >= 0, decay_steps > 0"]
+        return []
+
+    def legacy(self) -> dict:
+        return {"lr_max": self.lr_max, "lr_min": self.lr_min, "lr_decay_steps": self.decay_steps}
+
+
+@dataclass(frozen=True)
+class Constant:
+    """One learning rate throughout."""
+
+    kind: ClassVar[str] = "constant"
+    lr: float = 0.001
+
+    def problems(self, steps: int) -> list[str]:
+        return [] if self.lr > 0 else [f"the constant schedule needs lr > 0, got {self.lr!r}"]
+
+    def legacy(self) -> dict:
+        # the flat form wrote a constant as Görner's formula with no decay: lr_max + lr_min
+        return {"lr_max": self.lr, "lr_min": 0.0, "lr_decay_steps": 0}
+
+
+@dataclass(frozen=True)
+class CosineWarmup:
+    """A linear warm-up from lr_start to lr_max over warmup_steps, then a cosine decay to 0 at
+    the recipe's last step (Keras' CosineDecay)."""
+
+    kind: ClassVar[str] = "cosine"
+    lr_max: float = 0.02
+    lr_start: float = 0.001
+    warmup_steps: int = 300
+
+    def problems(self, steps: int) -> list[str]:
+        problems = []
+        if not self.lr_max > 0 or self.lr_start < 0:
+            problems.append("the cosine schedule needs lr_max > 0 and lr_start >= 0")
+        if not 0 <= self.warmup_steps < steps:
+            problems.append(f"warmup_steps must be in [0, steps), got {self.warmup_steps!r}")
+        return problems
+
+    def legacy(self) -> dict:
+        # the flat form carried lr_decay_steps (unused by this schedule) at its default, 2000
+        return {"lr_schedule": "cosine", "lr_max": self.lr_max, "lr_min": self.lr_start,
+                "lr_warmup_steps": self.warmup_steps, "lr_decay_steps": 2000}
+
+
+SCHEDULES = {s.kind: s for s in (ExponentialFloored, Constant, CosineWarmup)}
+Schedule = ExponentialFloored | Constant | CosineWarmup
+
+
+def schedule_from(data: dict) -> Schedule:
+    """A schedule record from its JSON form, {"kind": "cosine", "lr_max": ..., ...}."""
+    data = dict(data)
+    kind = data.pop("kind", None)
+    if kind not in SCHEDULES:
+        raise ValueError(f"schedule kind must be one of {', '.join(SCHEDULES)}, got {kind!r}")
+    cls = SCHEDULES[kind]
+    unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise ValueError(f"the {kind} schedule has no field {', '.join(sorted(unknown))}; it has "
+                         f"{', '.join(f.name for f in dataclasses.fields(cls))}")
+    return cls(**data)
+
+
+def schedule_json(schedule: Schedule) -> dict:
+    return {"kind": schedule.kind, **dataclasses.asdict(schedule)}
+
+
+# ---- the recipe -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Recipe:
@@ -30,17 +129,11 @@ class Recipe:
     model: str
     target_acc: float | None  # the published figure as a test accuracy fraction; None: no bar
     target_source: str
-    dataset: str = "mnist"
+    dataset: str = "mnist"  # a data set of zoo.data.specs (folds included)
     pixel_scale: float | None = None  # x = pixel * scale + offset, inside the model;
     pixel_offset: float | None = None  # None: the model's own default
     optimizer: str = "adam"  # "adam" or "sgd"
-    lr_max: float = 0.003  # lr(step) = lr_min + lr_max * exp(-step / lr_decay_steps)
-    lr_min: float = 0.0001
-    lr_decay_steps: int = 2000  # 0: constant lr_max + lr_min
-    # "cosine": linear warm-up from lr_min to lr_max over lr_warmup_steps, then a cosine decay
-    # to 0 at the last step (Keras' CosineDecay; lr_decay_steps unused). None: the formula above
-    lr_schedule: str | None = None
-    lr_warmup_steps: int | None = None
+    schedule: Schedule = field(default_factory=ExponentialFloored)
     adam_epsilon: float = 1e-10
     batch_size: int = 100
     steps: int = 10_000
@@ -52,24 +145,26 @@ class Recipe:
     model_options: tuple | None = None  # ((builder argument, value), ...), e.g. from a search
     seeds: tuple[int, ...] = (1, 2, 3)
     notes: str = ""
+    # ((key, value), ...) that enter the hash only: fields the runs were made with when the
+    # flat form had them, that shape no training (screening's s_d was run with the cosine
+    # schedule and lr_decay_steps=1600). Keeps those runs' hash; new recipes leave it empty.
+    hash_only: tuple = ()
 
     def __post_init__(self):
         problems = []
         if self.optimizer not in ("adam", "sgd"):
             problems.append(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        for field in ("batch_size", "steps", "eval_every", "validation_size"):
-            if not isinstance(getattr(self, field), int) or getattr(self, field) <= 0:
-                problems.append(f"{field} must be a positive integer, got {getattr(self, field)!r}")
+        for name in ("batch_size", "steps", "eval_every", "validation_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
+                problems.append(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if not problems and self.steps % self.eval_every:
             problems.append(f"steps ({self.steps}) must be a multiple of eval_every "
                             f"({self.eval_every})")
-        if not self.lr_max > 0 or self.lr_min < 0 or self.lr_decay_steps < 0:
-            problems.append("learning rate needs lr_max > 0, lr_min >= 0, lr_decay_steps >= 0")
-        if self.lr_schedule not in (None, "cosine"):
-            problems.append(f"lr_schedule must be None (Görner's) or 'cosine', got "
-                            f"{self.lr_schedule!r}")
-        if self.lr_schedule == "cosine" and not 0 <= (self.lr_warmup_steps or 0) < self.steps:
-            problems.append(f"lr_warmup_steps must be in [0, steps), got {self.lr_warmup_steps!r}")
+        if not isinstance(self.schedule, tuple(SCHEDULES.values())):
+            problems.append(f"schedule must be one of {', '.join(SCHEDULES)} (a record of "
+                            f"reproductions.recipes), got {self.schedule!r}")
+        elif not problems:
+            problems += self.schedule.problems(self.steps)
         if self.augment_shift is not None and not 0 <= self.augment_shift <= 4:
             problems.append(f"augment_shift must be 0 to 4 pixels, got {self.augment_shift!r}")
         if self.train_subset is not None and self.train_subset < self.batch_size:
@@ -78,6 +173,10 @@ class Recipe:
             problems.append(f"seeds must be distinct and at least one, got {self.seeds!r}")
         if self.target_acc is not None and not 0 < self.target_acc <= 1:
             problems.append(f"target_acc is a fraction in (0, 1], got {self.target_acc!r}")
+        try:
+            get_dataset(self.dataset)
+        except ValueError as err:
+            problems.append(str(err))
         if problems:
             raise ValueError(f"recipe {self.name!r}: " + "; ".join(problems))
 
@@ -85,7 +184,7 @@ class Recipe:
     def family(self) -> str:
         """The data set family: one MLflow experiment and one results table each
         ("fsdd/loso-theo" belongs to "fsdd")."""
-        return self.dataset.split("/")[0]
+        return get_dataset(self.dataset).family
 
     @property
     def epochs(self) -> int:
@@ -95,45 +194,109 @@ class Recipe:
         kwargs = {"scale": self.pixel_scale, "offset": self.pixel_offset}
         return {k: v for k, v in kwargs.items() if v is not None} | dict(self.model_options or ())
 
+    def to_dict(self) -> dict:
+        """The JSON form (recipe.json artifacts, tuned/*.json): the schedule as a tagged record."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["schedule"] = schedule_json(self.schedule)
+        return json.loads(json.dumps(data))  # tuples as lists, as json writes them
+
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2)
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Recipe":
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"recipe {data.get('name')!r}: unknown fields "
+                             f"{', '.join(sorted(unknown))}")
+        data = {k: _tuples(v) for k, v in data.items() if k != "schedule"} | (
+            {"schedule": schedule_from(data["schedule"])} if "schedule" in data else {})
+        return cls(**data)
 
     @classmethod
     def from_json(cls, text: str) -> "Recipe":
-        def tuples(v):
-            return tuple(tuples(x) for x in v) if isinstance(v, list) else v
-
-        return cls(**{k: tuples(v) for k, v in json.loads(text).items()})
+        return cls.from_dict(json.loads(text))
 
     def training_config(self) -> dict:
-        """What decides the trained weights: everything but names, seeds and the target.
+        """What decides the trained weights: everything but names, seeds and the target, in the
+        flat form recipes had before the schedule was a record (so that hashes stay the same).
         Fields left at None are left out, so a new optional field keeps old runs valid."""
-        skip = {"name", "seeds", "target_acc", "target_source", "notes"}
-        return {k: v for k, v in dataclasses.asdict(self).items()
-                if k not in skip and v is not None}
+        skip = {"name", "seeds", "target_acc", "target_source", "notes", "schedule", "hash_only"}
+        config = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                  if f.name not in skip and getattr(self, f.name) is not None}
+        return json.loads(json.dumps(config)) | self.schedule.legacy() | dict(self.hash_only)
 
     def hash(self) -> str:
         blob = json.dumps(self.training_config(), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+def _tuples(value):
+    return tuple(_tuples(x) for x in value) if isinstance(value, list) else value
+
+
+# ---- variants ---------------------------------------------------------------------------------
+
+def parse_override(text: str) -> tuple[str, object]:
+    """"key=value" -> (key, value); the value is read as JSON (0.01, true, [1, 2], "adam"),
+    else taken as a string. Keys are recipe fields or schedule.<field>."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--set takes key=value, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def derive(base: Recipe, overrides: dict, name: str | None = None, notes: str | None = None
+           ) -> Recipe:
+    """A variant of `base`: its fields replaced by `overrides` ({"steps": 1600,
+    "schedule.lr_max": 0.01, "schedule": {"kind": "cosine", ...}, ...}), with its own name
+    (default: base+key=value,...) and hence its own hash."""
+    fields = {f.name for f in dataclasses.fields(Recipe)} - {"name"}
+    changes, schedule_changes = {}, {}
+    for key, value in overrides.items():
+        if key.startswith("schedule."):
+            schedule_changes[key.removeprefix("schedule.")] = value
+        elif key == "schedule":
+            changes["schedule"] = schedule_from(value) if isinstance(value, dict) else value
+        elif key in fields:
+            changes[key] = _tuples(value)
+        else:
+            raise ValueError(f"recipe {base.name!r} has no field {key!r}; fields: "
+                             f"{', '.join(sorted(fields))}, schedule.<field>")
+    if schedule_changes:
+        current = changes.get("schedule", base.schedule)
+        changes["schedule"] = schedule_from(schedule_json(current) | schedule_changes)
+    if name is None:
+        name = base.name + "".join(f"+{k}={json.dumps(v, separators=(',', ':'))}"
+                                   for k, v in overrides.items())
+    if notes is not None:
+        changes["notes"] = notes
+    return dataclasses.replace(base, name=name, **changes)
+
+
+# ---- the recipes ------------------------------------------------------------------------------
+
 GORNER = "Görner, tensorflow-without-a-phd"
 _gorner = dict(pixel_scale=1 / 256)
 
-RECIPES: dict[str, Recipe] = {r.name: r for r in (
+BUILT_IN: tuple[Recipe, ...] = (
     Recipe("softmax", "softmax", 0.92, f"{GORNER}, 1.0: 0.9268 max test accuracy",
-           optimizer="sgd", lr_max=0.5, lr_min=0.0, lr_decay_steps=0, **_gorner),
+           optimizer="sgd", schedule=Constant(0.5), **_gorner),
     Recipe("mlp5", "mlp5", 0.982, f"{GORNER}, 2.1: 0.9824 max test accuracy", **_gorner),
     Recipe("conv3", "conv3", 0.989, f"{GORNER}, 3.0: 0.989 max test accuracy", **_gorner),
     Recipe("conv3_dropout", "conv3_dropout", 0.993,
            f"{GORNER}, 3.1: 0.9928-0.9935 max test accuracy", **_gorner),
     Recipe("conv3_bn", "conv3_bn", 0.995,
            f"{GORNER}, 4.2: max 0.9953-0.9958, stable around 0.9950",
-           lr_max=0.02, lr_decay_steps=1600, **_gorner),
+           schedule=ExponentialFloored(0.02, 0.0001, 1600), **_gorner),
     Recipe("conv3_bn_fast", "conv3_bn_small", 0.995,
            "Görner 4.2's ~99.50%, in at most 2 minutes of training and evaluation a seed on "
            "2 CPU cores (the zoo's time-to-accuracy goal)",
-           lr_schedule="cosine", lr_max=0.02, lr_min=0.001, lr_warmup_steps=300, steps=2400,
+           schedule=CosineWarmup(lr_max=0.02, lr_start=0.001, warmup_steps=300), steps=2400,
            eval_every=2400, augment_shift=1, **_gorner,
            notes="time to accuracy: conv3_bn_small (two thirds of conv3_bn's filters, fused "
                  "BatchNorm) for 240,000 images (~4.4 passes), warm-up then cosine decay, each "
@@ -148,27 +311,45 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            steps=11_000, reshuffle_each_epoch=True, notes="same recipe as lenet5"),
     Recipe("xo", "xo", 0.99,
            "the lecture's promise (shifted, shrunk, rotated, deformed); bar: 99% held-out",
-           dataset="xo", lr_max=0.02, lr_min=0.0005, lr_decay_steps=2000, adam_epsilon=1e-7,
+           dataset="xo", schedule=ExponentialFloored(0.02, 0.0005, 2000), adam_epsilon=1e-7,
            batch_size=32, steps=8000, eval_every=400, reshuffle_each_epoch=True,
            validation_size=1000, notes="the project's own recipe: no published one exists"),
-    *(Recipe(name, "audio_conv", target, source, dataset=dataset, lr_max=0.01, lr_min=0.0001,
-             lr_decay_steps=500, adam_epsilon=1e-7, batch_size=32, steps=1500, eval_every=75,
-             reshuffle_each_epoch=True, validation_size=300, seeds=seeds,
-             model_options=(("bn_momentum", 0.99),),
+    *(Recipe(name, "audio_conv", target, source, dataset=dataset,
+             schedule=ExponentialFloored(0.01, 0.0001, 500), adam_epsilon=1e-7, batch_size=32,
+             steps=1500, eval_every=75, reshuffle_each_epoch=True, validation_size=300,
+             seeds=seeds, model_options=(("bn_momentum", 0.99),),
              notes="the project's own recipe: 20 passes over 2,400 (or 2,200) recordings")
       for name, dataset, target, source, seeds in (
           ("audio_conv", "fsdd", 0.98, "the zoo's bar: 98% on FSDD's official split", (1, 2, 3)),
-          *((f"audio_conv_loso_{s}", f"fsdd/loso-{s}", None,
-             f"leave-one-speaker-out: {s}'s 500 recordings unheard (no published bar)", (1,))
-            for s in ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")))),
-)}
+          *((f"audio_conv_loso_{get_dataset(fold).holdout}", fold, None,
+             f"leave-one-speaker-out: {get_dataset(fold).holdout}'s 500 recordings unheard "
+             "(no published bar)", (1,))
+            for fold in get_dataset("fsdd").folds))),
+)
 
 
-# Recipes exported by searches (reproductions/tune.py) live as JSON files beside this one.
-TUNED = Path(__file__).resolve().parent / "tuned"
-for _path in sorted(TUNED.glob("*.json")):
-    _recipe = Recipe.from_json(_path.read_text())
-    RECIPES.setdefault(_recipe.name, _recipe)
+def collect(recipes, more) -> dict[str, Recipe]:
+    """{name: recipe} of `recipes` then `more`; a name given twice is an error naming both."""
+    found: dict[str, Recipe] = {}
+    for recipe, origin in [(r, "reproductions/recipes.py") for r in recipes] + list(more):
+        if recipe.name in found:
+            raise ValueError(f"recipe name {recipe.name!r} is defined twice (again in {origin}); "
+                             "give one of them another name")
+        found[recipe.name] = recipe
+    return found
+
+
+def load_tuned(folder: Path = TUNED) -> list[tuple[Recipe, str]]:
+    """(recipe, file) for each recipe a search exported to `folder` (tuned/*.json)."""
+    return [(Recipe.from_json(path.read_text()), str(path)) for path in sorted(folder.glob("*.json"))]
+
+
+def load_recipes(tuned: Path = TUNED) -> dict[str, Recipe]:
+    """The built-in recipes and the tuned ones, refusing a name defined twice."""
+    return collect(BUILT_IN, load_tuned(tuned))
+
+
+RECIPES: dict[str, Recipe] = load_recipes()
 
 
 def get_recipe(name: str) -> Recipe:
@@ -176,3 +357,33 @@ def get_recipe(name: str) -> Recipe:
         return RECIPES[name]
     except KeyError:
         raise KeyError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}") from None
+
+
+# ---- screenings: variants of a recipe, as data ------------------------------------------------
+
+@dataclass(frozen=True)
+class Screening:
+    """Variants of one recipe judged on validation figures (screening/<name>.json)."""
+
+    name: str
+    base: str  # the recipe the variants derive from
+    chosen: str  # the variant that became a recipe
+    variants: dict  # name -> Recipe, in the file's order
+
+
+def load_screening(name: str, folder: Path = SCREENING) -> Screening:
+    """A screening file: {"base": recipe, "chosen": variant, "variants": [{"name", "notes",
+    "set": {overrides}, "hash_only": {...}?}, ...]}; each variant is derive(base, set)."""
+    path = folder / f"{name}.json"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted(folder.glob("*.json")))
+        raise ValueError(f"no screening {name!r} ({path}); known: {known or 'none'}")
+    data = json.loads(path.read_text())
+    base = get_recipe(data["base"])
+    variants = collect((), [
+        (dataclasses.replace(derive(base, v["set"], name=v["name"], notes=v["notes"]),
+                             hash_only=tuple(v.get("hash_only", {}).items())), str(path))
+        for v in data["variants"]])
+    if data["chosen"] not in variants:
+        raise ValueError(f"{path}: chosen variant {data['chosen']!r} is not among its variants")
+    return Screening(name, data["base"], data["chosen"], variants)

@@ -1,10 +1,14 @@
-"""The `zoo` command: list the zoo, classify pictures, evaluate shipped weights.
+"""The `zoo` command: what a user of the library does with it.
 
     zoo list
+    zoo info conv3_bn | conv3_bn.mnist
     zoo predict digit.png other.jpg recording.wav [--model conv3_bn.mnist] [--top 3]
     zoo evaluate conv3_bn.mnist [--out folder]
-    zoo explain conv3_bn.mnist 7 [--out folder] [--track]
-    zoo tune --recipe conv3 --tuner hyperband --max-epochs 4     (reproductions/tune.py)
+    zoo explain conv3_bn.mnist 7 [--out folder]
+
+Training-suite work (reproductions, searches, exports, tracking the explainer in MLflow) is the
+suite's command: `python -m reproductions --help`. `zoo list`, `zoo info` and `zoo --help` read
+plain data and answer without importing Keras or TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,114 +17,141 @@ import argparse
 import sys
 from pathlib import Path
 
+import zoo
+from zoo.data import DataError
+from zoo.weights import WeightName, WeightsError
+
+# The weight a file goes to when --model is not given, by what the file holds (a WAV header),
+# not by its name; its preprocessing then follows from that weight's card.
+DEFAULT_WEIGHTS = {"audio": "audio_conv.fsdd", "picture": "conv3_bn.mnist"}
+
 
 def _list(args):
-    import zoo
-
     for name in zoo.list_models():
         info = zoo.model_info(name)
         print(f"{name:15} {info['params']:>9,} params  {info['summary']}")
     print()
     for name in zoo.list_weights():
         card = zoo.weight_info(name)
-        print(f"{name:22} test accuracy {100 * card['test_accuracy']:.2f}%  "
-              f"(recipe {100 * card['recipe_mean']:.2f}% ± {100 * card['recipe_std']:.2f})")
+        print(f"{name:22} test accuracy {100 * card.test_accuracy:.2f}%  "
+              f"(recipe {100 * card.recipe_mean:.2f}% ± {100 * card.recipe_std:.2f})")
     return 0
 
 
+def _info(args):
+    if WeightName.is_weight_name(args.name):
+        card = zoo.weight_info(args.name)
+        facts = {k: v for k, v in card.to_manifest().items()}
+        facts |= {"classes": ", ".join(card.classes), "input_kind": card.input_kind,
+                  "preprocessing": card.preprocessing or "none"}
+    else:
+        facts = zoo.model_info(args.name)
+        facts["classes"] = ", ".join(facts["classes"])
+        facts["weights"] = ", ".join(zoo.list_weights(f"{args.name}.*")) or "none shipped"
+    width = max(map(len, facts))
+    for key, value in facts.items():
+        print(f"{key:{width}}  {value}")
+    return 0
+
+
+def _kind_of_file(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return "picture"  # the picture reader names the file in its error
+    return "audio" if head[:4] == b"RIFF" and head[8:12] == b"WAVE" else "picture"
+
+
 def _predict(args):
+    # numpy with the model: only now is a model loaded
     import numpy as np
 
-    import zoo
-    from zoo.data.fsdd import spectrogram_of_file
-    from zoo.data.idx import DataError
-    from zoo.images import ImageError, mnist_from_file
+    from zoo.images import ImageError
 
     models = {}  # loaded on first use: pictures and recordings need different nets
     failed = 0
     for path in args.files:
-        audio = path.lower().endswith(".wav")
-        name = args.model or ("audio_conv.fsdd" if audio else "conv3_bn.mnist")
+        card = zoo.weight_info(args.model or DEFAULT_WEIGHTS[_kind_of_file(path)])
         try:
-            x = spectrogram_of_file(path) if audio else mnist_from_file(path)
+            x = card.read_input(path)
         except (ImageError, DataError) as err:
             print(f"error: {err}", file=sys.stderr)
             failed += 1
             continue
+        name = str(card.name)
         if name not in models:
             models[name] = zoo.load(name)
-        model = models[name]
-        classes = zoo.model_info(zoo.weight_info(name)["name"].split(".")[0])["classes"]
-        probs = model.predict(x[None], verbose=0)[0]
+        probs = models[name].predict(x[None], verbose=0)[0]
         top = np.argsort(probs)[::-1][:args.top]
-        print(f"{path}: " + ", ".join(f"{classes[i]} ({probs[i]:.3f})" for i in top), flush=True)
+        print(f"{path}: " + ", ".join(f"{card.classes[i]} ({probs[i]:.3f})" for i in top),
+              flush=True)
     return 1 if failed else 0
 
 
 def _evaluate(args):
     import numpy as np
 
-    import zoo
     import zoo.data
     from zoo import plots
 
     card = zoo.weight_info(args.name)
-    model = zoo.load(card["name"])
-    (_, _), (x_test, y_test) = zoo.data.load(card["dataset"])
+    model = zoo.load(str(card.name))
+    (_, _), (x_test, y_test) = zoo.data.load(card.dataset)
     pred = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
     acc = float(np.mean(pred == y_test))
-    print(f"{card['name']}: test accuracy {100 * acc:.2f}% on {len(y_test)} images "
-          f"(manifest: {100 * card['test_accuracy']:.2f}%)")
-    classes = zoo.model_info(card["name"].split(".")[0])["classes"]
-    for c, label in enumerate(classes):
+    print(f"{card.name}: test accuracy {100 * acc:.2f}% on {len(y_test)} images "
+          f"(manifest: {100 * card.test_accuracy:.2f}%)")
+    for c, label in enumerate(card.classes):
         mask = y_test == c
         print(f"  class {label}: {100 * np.mean(pred[mask] == c):.2f}% of {mask.sum()}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    fig = plots.confusion_matrix(y_test, pred, classes, f"{card['name']} on the test set")
-    path = out / f"{card['name']}-confusion.png"
+    fig = plots.confusion_matrix(y_test, pred, card.classes, f"{card.name} on the test set")
+    path = out / f"{card.name}-confusion.png"
     fig.savefig(path, dpi=90)
     plots.plt.close(fig)
     print(f"wrote {path}")
     return 0
 
 
-def _explain(args):
-    import zoo
+def explain_to(model_name: str, input_spec: str, out_root) -> tuple[Path, Path, str]:
+    """Render the explainer page of `model_name` for `input_spec` under `out_root`; returns
+    (page, its folder, the model's label). Shared with the suite's `explain --track`."""
     from zoo.explain import explain, resolve_input, resolve_model
 
-    model, label = resolve_model(args.model)
-    kind = zoo.model_info(label.split(".")[0].split(" ")[0])["input_kind"]
+    subject = resolve_model(model_name)
+    image, truth, caption = resolve_input(input_spec, subject.input_kind)
+    out = Path(out_root) / f"{subject.slug}-{Path(input_spec).stem}"
+    page = explain(subject.model, image, out, subject.label, truth, caption,
+                   classes=subject.classes)
+    return page, out, subject.label
+
+
+def _explain(args):
     try:
-        image, truth, caption = resolve_input(args.input, kind)
-    except (ValueError, zoo.data.DataError) as err:
+        page, _, _ = explain_to(args.model, args.input, args.out)
+    except (ValueError, DataError) as err:  # a bad input, an unknown weight
         print(f"error: {err}", file=sys.stderr)
         return 2
-    out = Path(args.out) / f"{label.split(' ')[0]}-{Path(args.input).stem}"
-    page = explain(model, image, out, label, truth, caption)
     print(f"wrote {page}")
-    if args.track:
-        import mlflow
-
-        from tracking import check_store, experiment_id, run_tags
-
-        check_store("zoo-explain")
-        with mlflow.start_run(experiment_id=experiment_id("zoo-explain"),
-                              run_name=f"explain {label} {args.input}", tags=run_tags()):
-            mlflow.log_artifacts(str(out), "explain")
-        print("logged to MLflow, experiment zoo-explain")
     return 0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="zoo", description="the ConvNet Zoo")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zoo", description="the ConvNet Zoo: models, shipped weights, what layers see",
+        epilog="training, searches, exports, MLflow: python -m reproductions --help")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="models and shipped weights").set_defaults(run=_list)
+    p = sub.add_parser("info", help="a model's facts, or a shipped weight's card")
+    p.add_argument("name", help="a model (conv3_bn) or a shipped weight (conv3_bn.mnist)")
+    p.set_defaults(run=_info)
     p = sub.add_parser("predict", help="classify pictures of digits (PNG, JPEG, ...) or "
                        "recordings of spoken digits (WAV, 8 kHz)")
     p.add_argument("files", nargs="+")
     p.add_argument("--model", default=None, help="shipped weight (zoo list); default "
-                   "conv3_bn.mnist for pictures, audio_conv.fsdd for WAV files")
+                   "conv3_bn.mnist for pictures, audio_conv.fsdd for WAV recordings")
     p.add_argument("--top", type=int, default=3)
     p.set_defaults(run=_predict)
     p = sub.add_parser("evaluate", help="test accuracy, per class, and a confusion matrix PNG")
@@ -131,22 +162,15 @@ def main(argv=None):
     p.add_argument("model", help="a shipped weight (conv3_bn.mnist) or a model name")
     p.add_argument("input", help="an MNIST test index, X or O, or a picture of a digit")
     p.add_argument("--out", default="runs/explain", help="folder for the pages")
-    p.add_argument("--track", action="store_true", help="also log the page to MLflow")
     p.set_defaults(run=_explain)
-    p = sub.add_parser("tune", help="a KerasTuner search around a recipe (see "
-                       "python -m reproductions.tune --help)", add_help=False)
-    p.set_defaults(run=None)
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "tune":  # the search has its own arguments: hand them over as they are
-        from reproductions.tune import main as tune_main
+    return parser
 
-        return tune_main(rest)
-    args = parser.parse_args(argv)
-    from zoo.pretrained import WeightsError
 
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except WeightsError as err:
+    except (WeightsError, zoo.UnknownModelError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

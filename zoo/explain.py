@@ -3,6 +3,7 @@
     zoo explain conv3_bn.mnist 7          # MNIST test image 7, with the shipped weights
     zoo explain xo_lecture X              # the lecture's X
     zoo explain lenet5 digit.png --out runs/explain
+    python -m reproductions explain conv3_bn.mnist 7     # the same, also logged to MLflow
 
 For one input it writes PNGs (matplotlib) and one static HTML page linking them, in the
 lecture's vocabulary: the input; each convolution's filters; the feature maps after each
@@ -13,14 +14,17 @@ vote's largest contributions; the class probabilities.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
 import zoo
+import zoo.data
 from zoo import plots
 from zoo.layers import PartialConv2D, ScaledTanh
+from zoo.weights import WeightName
 
 MAX_MAPS = 24  # maps shown per layer; deeper layers have up to 64
 
@@ -29,16 +33,28 @@ _POOLING = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
 _CONV = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, PartialConv2D)
 
 
-def resolve_model(name: str):
-    """(model, label): a shipped weight ("conv3_bn.mnist"), else the model's shipped default
-    weights, else fresh weights (said so on the page)."""
-    if "." in name:
-        return zoo.load(name), name
-    if zoo.pretrained.default_weight(name) in zoo.list_weights():
-        return zoo.load(name), zoo.pretrained.default_weight(name)
-    model_name = name
-    zoo.registry.get_spec(model_name)
-    return zoo.create_model(model_name), f"{model_name} (untrained: fresh weights)"
+@dataclass(frozen=True)
+class Subject:
+    """The model a page explains, with what the page needs to know of it (from its weight card,
+    or from the registry for fresh weights: nothing is guessed from the model's shape)."""
+
+    model: object  # keras.Model
+    label: str  # the page's title: "conv3_bn.mnist", or "lenet5 (untrained: fresh weights)"
+    slug: str  # for folder names: "conv3_bn.mnist", "lenet5"
+    classes: tuple[str, ...]
+    input_kind: str
+
+
+def resolve_model(name: str) -> Subject:
+    """A shipped weight ("conv3_bn.mnist"), else the model's shipped default weights, else
+    fresh weights (said so on the page)."""
+    if WeightName.is_weight_name(name) or zoo.weights.default_weight(name) in zoo.list_weights():
+        card = zoo.weight_info(name)
+        return Subject(zoo.load(str(card.name)), str(card.name), str(card.name), card.classes,
+                       card.input_kind)
+    info = zoo.model_info(name)  # an unknown name fails here, listing close matches
+    return Subject(zoo.create_model(name), f"{name} (untrained: fresh weights)", name,
+                   info["classes"], info["input_kind"])
 
 
 def resolve_input(spec: str, input_kind: str):
@@ -113,11 +129,14 @@ def _kernels(layer) -> np.ndarray | None:
     return k.mean(axis=2)[:, :, :MAX_MAPS]
 
 
-def explain(model, image, out_dir, label_name: str, true_label=None, caption: str = "") -> Path:
-    """Render the page for one input; returns the HTML path. Every figure is one PNG."""
+def explain(model, image, out_dir, label_name: str, true_label=None, caption: str = "", *,
+            classes) -> Path:
+    """Render the page for one input; returns the HTML path. Every figure is one PNG.
+    `classes` names the model's outputs in order (a weight card's or model_info's classes)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    classes = _classes(model)
+    if len(classes) != model.output.shape[-1]:
+        raise ValueError(f"{len(classes)} class names for {model.output.shape[-1]} outputs")
     shown = _shown_layers(model)
     dense = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
     probe = keras.Model(model.inputs, [l.output for l in shown] + [dense[-1].input, model.output])
@@ -156,11 +175,6 @@ def explain(model, image, out_dir, label_name: str, true_label=None, caption: st
     page = out / "index.html"
     page.write_text(_html(label_name, caption, sections))
     return page
-
-
-def _classes(model):
-    n = model.output.shape[-1]
-    return ("X", "O") if n == 2 else tuple(str(d) for d in range(n))
 
 
 def _html(model_label, caption, sections) -> str:

@@ -17,11 +17,6 @@ import keras
 import numpy as np
 from keras import ops
 
-try:  # the fused kernel exists only in TensorFlow; other backends use Keras' own path
-    import tensorflow as tf
-except ImportError:  # pragma: no cover
-    tf = None
-
 
 @keras.saving.register_keras_serializable(package="zoo")
 class ScaledTanh(keras.layers.Layer):
@@ -88,12 +83,16 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
 
     def _fusable(self, inputs, training, mask):
         return (training and self.trainable and mask is None and not self.renorm
-                and tf is not None and keras.backend.backend() == "tensorflow"
+                and keras.backend.backend() == "tensorflow"
                 and len(inputs.shape) == 4 and self.axis == 3 and inputs.dtype == "float32")
 
     def call(self, inputs, training=None, mask=None):
         if not self._fusable(inputs, training, mask):
             return super().call(inputs, training=training, mask=mask)
+        # Imported here: the kernel exists only in TensorFlow, and only training on the
+        # TensorFlow backend reaches this line; loading and running a model needs Keras alone.
+        import tensorflow as tf
+
         ones, zeros = tf.ones_like(self.moving_mean), tf.zeros_like(self.moving_mean)
         y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
             inputs, self.gamma if self.scale else ones, self.beta if self.center else zeros,

@@ -7,7 +7,8 @@ and digit are the test set (300), 5-49 the training set (2,700).
     (x_train, y_train), (x_test, y_test) = load_fsdd()            # official split, log-mel
     (x_train, y_train), (x_test, y_test) = load_fsdd(holdout="theo") # leave one speaker out
 
-Sources: a folder (`data_dir`, else $ZOO_DATA_DIR/fsdd) holding recordings/*.wav, each checked
+Sources: a folder (`data_dir`, else $ZOO_DATA_DIR: zoo.data.root; in it fsdd/recordings/,
+recordings/ or the folder itself) holding recordings/*.wav, each checked
 against the checksums shipped with the zoo (fsdd_sha256.txt); else tensorflow-datasets
 (`spoken_digit`), which downloads. Decoding and spectrograms use TensorFlow's own ops
 (tf.audio.decode_wav, tf.signal): 1 s of audio (padded or cut), 32 ms frames every 16 ms,
@@ -24,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.idx import DataError, sha256_of
-
-SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
+from zoo.data.root import data_root
+from zoo.data.specs import FSDD_SPEAKERS as SPEAKERS
 SAMPLE_RATE = 8000
 SAMPLES = 8000  # one second
 FRAME, STEP, MELS = 256, 128, 64
@@ -89,19 +90,31 @@ def _order(name: str):
 
 
 def _folder(data_dir) -> Path | None:
-    root = data_dir if data_dir is not None else os.environ.get("ZOO_DATA_DIR")
-    if not root:
+    """The local folder of recordings, or None (then tensorflow-datasets is the source)."""
+    root = data_root(data_dir)
+    if root is None:
         return None
-    for folder in (Path(root) / "fsdd" / "recordings", Path(root) / "recordings", Path(root)):
+    for folder in (root / "fsdd" / "recordings", root / "recordings", root):
         if folder.is_dir() and any(folder.glob("*.wav")):
             return folder
     return None
 
 
-@lru_cache(maxsize=2)
-def _records(data_dir=None):
-    """(spectrograms, labels, speakers, indices) for all 3,000 recordings."""
+def digest() -> str:
+    """FSDD's identity for run tags: the SHA256 of the checksum list every recording is checked
+    against (whichever the source, the recordings are those)."""
+    return f"fsdd_sha256.txt={sha256_of(CHECKSUMS)}"
+
+
+def source_of(data_dir=None, holdout=None) -> str:
     folder = _folder(data_dir)
+    return str(folder) if folder else "tensorflow-datasets"
+
+
+@lru_cache(maxsize=2)
+def _records(folder: Path | None):
+    """(spectrograms, labels, speakers, indices) for all 3,000 recordings, from `folder` (None:
+    tensorflow-datasets); cached by folder, since every fold reads the same recordings."""
     if folder is None:
         return _records_from_tfds()
     known = _known()
@@ -151,11 +164,24 @@ def load_fsdd(data_dir=None, holdout: str | None = None):
 
     holdout=None: the official split (index 0-4 test). holdout=speaker: that speaker's 500
     recordings are the test set, the other five speakers' 2,500 the training set."""
-    specs, labels, speakers, indices = _records(data_dir)
+    (train, test), _ = _split(_folder(data_dir), holdout)
+    return train, test
+
+
+def load_split(data_dir=None, holdout: str | None = None):
+    """(train, test, source, digest) for zoo.data.load_dataset: the split of load_fsdd."""
+    folder = _folder(data_dir)
+    (train, test), source = _split(folder, holdout)
+    return train, test, source, digest()
+
+
+def _split(folder, holdout):
+    specs, labels, speakers, indices = _records(folder)
     if holdout is None:
         test = indices < 5
     elif holdout in SPEAKERS:
         test = speakers == holdout
     else:
         raise DataError(f"unknown speaker {holdout!r}; FSDD's are {', '.join(SPEAKERS)}")
-    return (specs[~test], labels[~test]), (specs[test], labels[test])
+    source = str(folder) if folder else "tensorflow-datasets"
+    return ((specs[~test], labels[~test]), (specs[test], labels[test])), source

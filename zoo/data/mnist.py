@@ -1,7 +1,8 @@
 """MNIST and Fashion-MNIST as uint8 arrays, from verified local files or tensorflow-datasets.
 
 Sources, in order:
-  1. a folder given as `data_dir`, else the ZOO_DATA_DIR environment variable: the four original
+  1. a folder given as `data_dir`, else the ZOO_DATA_DIR environment variable (zoo.data.root):
+     the four original
      .gz files, either in <folder>/<dataset>/ (e.g. <folder>/mnist/) or in the folder itself, each
      checked against the SHA256 of the original file before it is read;
   2. for Fashion-MNIST, Debian's package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist);
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.idx import DataError, read_idx, sha256_of
+from zoo.data.root import ENV_VAR, data_root
 
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -60,7 +62,6 @@ PAYLOAD_SHA256 = {
     ))),
 }
 DEBIAN_DIRS = {"fashion_mnist": Path("/usr/share/datasets/fashion-mnist")}
-ENV_VAR = "ZOO_DATA_DIR"
 
 
 def data_sha256(name: str) -> str:
@@ -69,14 +70,8 @@ def data_sha256(name: str) -> str:
 
 
 def _candidate_dirs(name: str, data_dir):
-    root = data_dir if data_dir is not None else os.environ.get(ENV_VAR)
-    dirs = []
-    if root:
-        root = Path(root)
-        if not root.is_dir():
-            origin = "data_dir" if data_dir is not None else ENV_VAR
-            raise DataError(f"{origin}={root} is not a folder")
-        dirs += [root / name, root]
+    root = data_root(data_dir)
+    dirs = [root / name, root] if root else []
     dirs += [DEBIAN_DIRS[name]] if name in DEBIAN_DIRS else []
     return [d for d in dirs if any((d / f).exists() for f in FILES)]
 
@@ -144,19 +139,13 @@ def source_of(name: str, data_dir=None) -> str:
     return "tensorflow-datasets"
 
 
-def load(name: str, data_dir=None):
-    """((x_train, y_train), (x_test, y_test)) as uint8 arrays, images of shape (n, 28, 28)."""
+def load_split(data_dir=None, *, name: str):
+    """(train, test, source, digest): the arrays, images of shape (n, 28, 28), where they came
+    from, and the files' SHA256 (whichever the source, the bytes agree: the folder's files are
+    verified against them, tensorflow-datasets checks the same ones)."""
     if name not in SHA256:
         raise DataError(f"unknown dataset {name!r}; known: {', '.join(SHA256)}")
     source = source_of(name, data_dir)
-    return _from_tfds(name) if source == "tensorflow-datasets" else _read_folder(Path(source))
-
-
-def load_mnist(data_dir=None):
-    """MNIST like keras.datasets.mnist.load_data(): ((x_train, y_train), (x_test, y_test))."""
-    return load("mnist", data_dir)
-
-
-def load_fashion_mnist(data_dir=None):
-    """Fashion-MNIST like keras.datasets.fashion_mnist.load_data()."""
-    return load("fashion_mnist", data_dir)
+    train, test = _from_tfds(name) if source == "tensorflow-datasets" else \
+        _read_folder(Path(source))
+    return train, test, source, data_sha256(name)

@@ -1,3 +1,1 @@
-"""Model families; importing this package registers every model of the zoo."""
-
-from zoo.models import audio, gorner, lenet, xo  # noqa: F401
+"""Model families, one module each; the registry (zoo/registry.py) names their builders."""

@@ -12,19 +12,12 @@ short run then predicts at chance in inference mode.
 import keras
 
 from zoo.data.fsdd import SHAPE
-from zoo.models.common import DIGITS
 from zoo.models.gorner import _batchnorm, _conv, _head, _w
-from zoo.registry import register
 
-SOURCE = "Free Spoken Digit Dataset (Jakobovski et al.), official split: recordings 0-4 test"
 # log-mel values are about -10 +- 5: this brings them near 0 +- 1 inside the model
 LOG_MEL_SCALE, LOG_MEL_OFFSET = 1 / 5, 2.0
 
 
-@register("audio_conv", params=608_714,
-          target=">= 98% test accuracy on FSDD's official split (the zoo's bar)", target_acc=0.98,
-          summary="a spectrogram CNN for spoken digits (FSDD)", input_shape=SHAPE,
-          input_kind="audio", classes=DIGITS, source=SOURCE)
 def audio_conv(filters=(16, 32, 64, 64), dense=128, dropout=0.25, bn_momentum=0.99):
     inputs = keras.Input(shape=SHAPE, name="log_mel")
     x = keras.layers.Reshape(SHAPE + (1,), name="add_channel")(inputs)

@@ -8,7 +8,6 @@ scaling (Görner divides by 256, most others by 255) by passing `scale` to the b
 import keras
 
 MNIST_SHAPE = (28, 28)
-DIGITS = tuple(str(d) for d in range(10))
 
 
 def pixels_input(scale=1 / 255, offset=0.0, pad=0, name="pixels"):

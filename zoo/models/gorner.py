@@ -16,10 +16,8 @@ evaluated every 100 steps on the test set (see reproductions/ for final figures)
 import keras
 
 from zoo.layers import FusedBatchNormalization
-from zoo.models.common import DIGITS, MNIST_SHAPE, pixels_input
-from zoo.registry import register
+from zoo.models.common import pixels_input
 
-SOURCE = "M. Görner, TensorFlow and deep learning without a PhD, tensorflow-mnist-tutorial"
 GORNER_SCALE = 1 / 256  # Görner's scripts divide by 256; the recipe may pass 1/255
 
 
@@ -67,11 +65,6 @@ def _conv3(name, filters, first_kernel, dense, dropout, scale):
     return keras.Model(inputs, _head(x), name=name)
 
 
-_MNIST = dict(input_shape=MNIST_SHAPE, input_kind="mnist", classes=DIGITS, source=SOURCE)
-
-
-@register("softmax", params=7_850, target="0.9268 max test accuracy (Görner 1.0)",
-          target_acc=0.92, summary="one dense softmax layer, 784 -> 10", **_MNIST)
 def softmax(scale=GORNER_SCALE):
     """Görner 1.0: a single softmax layer; weights and biases start at zero, as in the script
     (which trains it with plain gradient descent, not Adam: see its recipe)."""
@@ -82,8 +75,6 @@ def softmax(scale=GORNER_SCALE):
     return keras.Model(inputs, outputs, name="softmax")
 
 
-@register("mlp5", params=185_300, target="0.9824 max test accuracy (Görner 2.1)",
-          target_acc=0.982, summary="five dense ReLU layers 784-200-100-60-30-10", **_MNIST)
 def mlp5(scale=GORNER_SCALE):
     """Görner 2.1: five dense ReLU layers, the lecture's argument for convolutions. (2.2 adds
     dropout after each hidden layer and peaks lower, 0.9817, so the zoo keeps 2.1.)"""
@@ -95,26 +86,17 @@ def mlp5(scale=GORNER_SCALE):
     return keras.Model(inputs, _head(x, bias=0.0), name="mlp5")
 
 
-@register("conv3", params=122_270, target="0.989 max test accuracy (Görner 3.0)",
-          target_acc=0.989, summary="the lecture's first configuration: 3 convolutions + dense 200",
-          **_MNIST)
 def conv3(scale=GORNER_SCALE, filters=(4, 8, 12), dense=200):
     """Görner 3.0: conv 5x5 K=4 s1, 5x5 L=8 s2, 4x4 M=12 s2, dense 200, softmax.
     `filters` and `dense` are for searches (reproductions/tune.py); the defaults are Görner's."""
     return _conv3("conv3", filters, 5, dense, None, scale)
 
 
-@register("conv3_dropout", params=244_076,
-          target="0.9928-0.9935 max test accuracy (Görner 3.1)", target_acc=0.993,
-          summary="the lecture's second configuration: bigger, with dropout", **_MNIST)
 def conv3_dropout(scale=GORNER_SCALE, filters=(6, 12, 24), dense=200, dropout=0.25):
     """Görner 3.1: conv 6x6 K=6 s1, 5x5 L=12 s2, 4x4 M=24 s2, dense 200, dropout (keep 0.75)."""
     return _conv3("conv3_dropout", filters, 6, dense, dropout, scale)
 
 
-@register("conv3_bn", params=708_362,
-          target="0.9953-0.9958 max test accuracy, stable around 0.9950 (Görner 4.2)",
-          target_acc=0.995, summary="the lecture's ~99.5% net: BatchNorm and dropout", **_MNIST)
 def conv3_bn(scale=GORNER_SCALE, filters=(24, 48, 64), dense=200, dropout=0.25,
              bn_momentum=0.999, fused_bn=False):
     """Görner 4.2: conv 6x6 K=24, 5x5 L=48 s2, 4x4 M=64 s2, dense 200, each followed by
@@ -128,11 +110,6 @@ def conv3_bn(scale=GORNER_SCALE, filters=(24, 48, 64), dense=200, dropout=0.25,
     return _conv3_bn("conv3_bn", filters, dense, dropout, bn_momentum, fused_bn, scale)
 
 
-@register("conv3_bn_small", params=510_658,
-          target="the zoo's time-to-accuracy goal: 99.50% in 2 minutes a seed on 2 CPU cores "
-                 "(recipe conv3_bn_fast)",
-          target_acc=0.995, summary="conv3_bn with two thirds of its filters, for fast training",
-          **_MNIST)
 def conv3_bn_small(scale=GORNER_SCALE, bn_momentum=0.9):
     """conv3_bn with filters (16, 32, 48) instead of (24, 48, 64): half the FLOPs (9.3 against
     18.7 MFLOP an image), so 2 CPU cores train it about 1.9 times as fast (`make bench`).

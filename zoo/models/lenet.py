@@ -24,10 +24,8 @@ MNIST test error (yann.lecun.com/exdb/mnist): LeNet-5 0.95%, 0.8% with distortio
 import keras
 
 from zoo.layers import PartialConv2D, ScaledTanh
-from zoo.models.common import DIGITS, MNIST_SHAPE, pixels_input
-from zoo.registry import register
+from zoo.models.common import pixels_input
 
-SOURCE = "LeCun, Bottou, Bengio, Haffner, Proc. IEEE 86(11), 1998; yann.lecun.com/exdb/mnist"
 
 # The paper's Table I: which S2 maps (0-5) each of the 16 C3 maps reads.
 C3_CONNECTIONS = (
@@ -39,8 +37,6 @@ C3_CONNECTIONS = (
 # Background -0.1 and ink 1.175 make the inputs roughly zero-mean, unit-variance (paper, II.B).
 PAPER_SCALE, PAPER_OFFSET = 1.275 / 255, -0.1
 
-_MNIST = dict(input_shape=MNIST_SHAPE, input_kind="mnist", classes=DIGITS, source=SOURCE)
-
 
 def _subsampling(x, name):
     x = keras.layers.AveragePooling2D(2, name=f"{name}_pool")(x)
@@ -48,10 +44,6 @@ def _subsampling(x, name):
     return ScaledTanh(name=f"{name}_tanh")(x)
 
 
-@register("lenet5", params=60_850,
-          target="0.95% test error, i.e. 0.9905 accuracy (LeNet-5, no distortions)",
-          target_acc=0.9905, summary="the faithful 1998 LeNet-5 (60,000 params up to F6)",
-          **_MNIST)
 def lenet5(scale=PAPER_SCALE, offset=PAPER_OFFSET):
     inputs, x = pixels_input(scale, offset, pad=2)
     x = ScaledTanh(name="C1_tanh")(keras.layers.Conv2D(6, 5, name="C1")(x))
@@ -65,9 +57,6 @@ def lenet5(scale=PAPER_SCALE, offset=PAPER_OFFSET):
     return keras.Model(inputs, outputs, name="lenet5")
 
 
-@register("lenet5_modern", params=61_706,
-          target="about 0.99 accuracy (common tutorial figure; the paper's LeNet-5: 0.9905)",
-          target_acc=0.9905, summary="tutorial LeNet-5: ReLU, max pooling, full C3", **_MNIST)
 def lenet5_modern(scale=1 / 255):
     inputs, x = pixels_input(scale, pad=2)
     x = keras.layers.Conv2D(6, 5, activation="relu", name="C1")(x)

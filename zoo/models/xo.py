@@ -19,10 +19,7 @@ xo: the same shape with trainable features, each with a bias (27 + 3 + 98 = 128 
 import keras
 import numpy as np
 
-from zoo.registry import register
-
-CLASSES = ("X", "O")
-SOURCE = "the lecture, after B. Rohrer, How do Convolutional Neural Networks work? (2016)"
+from zoo.data.specs import XO_CLASSES as CLASSES
 
 
 def _image(strokes):
@@ -42,8 +39,6 @@ FEATURES = {
     "anti_diagonal": np.array([[-1, -1, 1], [-1, 1, -1], [1, -1, -1]], dtype="float32"),
 }
 
-_XO = dict(input_shape=(9, 9), input_kind="xo", classes=CLASSES, source=SOURCE)
-
 
 def _xo_net(name, trainable_features, size=9):
     inputs = keras.Input(shape=(size, size), name="pixels")
@@ -62,8 +57,6 @@ def lecture_kernel():
     return np.stack(list(FEATURES.values()), axis=-1)[:, :, None, :] / 9.0
 
 
-@register("xo_lecture", params=98, target="X for the X image, O for the O image",
-          target_acc=None, summary="the lecture's hand-set features and a derived vote", **_XO)
 def xo_lecture():
     model = _xo_net("xo_lecture", trainable_features=False)
     model.get_layer("features").set_weights([lecture_kernel()])
@@ -74,7 +67,5 @@ def xo_lecture():
     return model
 
 
-@register("xo", params=128, target=">= 99% on a held-out generated X/O set (zoo.data.xo)",
-          target_acc=0.99, summary="the X/O net with trainable features", **_XO)
 def xo(size=9):
     return _xo_net("xo", trainable_features=True, size=size)
