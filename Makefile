@@ -1,13 +1,20 @@
 # The ConvNet Zoo. `make test` and `make reproduce-mnist` set everything up themselves.
+# Every training-suite target calls the suite's one command, `python -m reproductions <verb>`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+SUITE := $(PY) -m reproductions
 READY := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
+# RECIPES= names recipes everywhere (comma-separated); MODELS= is its old name, still accepted
+# for a while (a model's canonical recipe carries the model's name).
 MODELS ?=
+RECIPES ?= $(MODELS)
 SEEDS ?=
 MODEL ?= conv3_bn.mnist
-RECIPE ?= conv3
+# the search's recipe: RECIPE= as before, or the first of RECIPES=
+RECIPE ?= $(or $(firstword $(subst $(comma), ,$(RECIPES))),conv3)
+comma := ,
 TUNER ?= hyperband
 MAX_TRIALS ?= 10
 MAX_EPOCHS ?= 4
@@ -22,24 +29,29 @@ PORT ?= 5000
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv test reproduce-mnist reproduce-xo reproduce-fsdd report-mnist zoo-weights register-zoo bench bench-training explain tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv test reproduce-mnist reproduce-xo reproduce-fsdd report-mnist zoo-weights register-zoo bench bench-training explain explain-track screen tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
-	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (MODELS=..., SEEDS=...)"
+	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=...)"
 	@echo "make reproduce-xo     the lecture's X/O walk-through, and xo trained on generated X/O"
 	@echo "make reproduce-fsdd   spoken digits: audio_conv on FSDD, official split and each speaker held out"
 	@echo "make report-mnist     rewrite reproductions/results/mnist.{csv,md} from the MLflow store"
 	@echo "make zoo-weights      ship the reproductions' weights in zoo/weights (manifest, MODELS.md)"
 	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
+	@echo "make screen           train and tabulate a screening's variants (SCREENING=conv3_bn_fast)"
 	@echo "make bench            training and inference speed of every model on this machine (~10 min)"
 	@echo "make bench-training   what makes training fast here, against a plain PyTorch loop (~12 min)"
 	@echo "make explain          what each layer sees (MODEL=conv3_bn.mnist INPUT=7: an MNIST test"
 	@echo "                      index, X or O, or a picture), as PNGs and runs/explain/*/index.html"
+	@echo "make explain-track    the same, also logged to MLflow (experiment zoo-explain)"
 	@echo "make tune-mnist       a KerasTuner search around RECIPE=conv3 (TUNER=hyperband|random|bayesian)"
 	@echo "make tune-chief / tune-worker WORKER=w1   the same search spread over processes or machines"
 	@echo "make mlflow-server    a tracking server on HOST:PORT (STORE=sqlite or postgresql URI)"
 	@echo "make mlflow-ui        browse the runs on http://$(HOST):$(PORT)"
+	@echo ""
+	@echo "RECIPES= selects recipes everywhere; MODELS= is its old name and still works for now."
+	@echo "Every target above runs .venv/bin/python -m reproductions <verb> (see its --help) or zoo."
 
 venv: $(READY)
 
@@ -55,49 +67,56 @@ test: $(READY)
 	$(PY) -m pytest
 
 reproduce-mnist: $(READY)
-	$(PY) -m reproductions.reproduce --dataset mnist --recipes "$(MODELS)" --seeds "$(SEEDS)"
+	$(SUITE) reproduce --dataset mnist --recipes "$(RECIPES)" --seeds "$(SEEDS)"
 
 reproduce-xo: $(READY)
-	$(PY) -m reproductions.reproduce --dataset xo --seeds "$(SEEDS)"
-	$(PY) -m reproductions.xo_lecture
+	$(SUITE) reproduce --dataset xo --recipes "$(RECIPES)" --seeds "$(SEEDS)"
+	$(SUITE) xo-lecture
 
 reproduce-fsdd: $(READY)
-	$(PY) -m reproductions.reproduce --dataset fsdd --recipes "$(MODELS)" --seeds "$(SEEDS)"
+	$(SUITE) reproduce --dataset fsdd --recipes "$(RECIPES)" --seeds "$(SEEDS)"
 
 report-mnist: $(READY)
-	$(PY) -m reproductions.report mnist
+	$(SUITE) report mnist
 
 zoo-weights: $(READY)
-	$(PY) -m reproductions.export_weights
+	$(SUITE) export-weights
 
 register-zoo: $(READY)
-	$(PY) -m tracking.register
+	$(SUITE) register
+
+SCREENING ?= conv3_bn_fast
+screen: $(READY)
+	$(SUITE) screen $(SCREENING)
 
 tune-mnist: $(READY)
-	$(PY) -m reproductions.tune $(TUNE_ARGS)
+	$(SUITE) tune $(TUNE_ARGS)
 
 # team mode: one chief (KerasTuner's oracle), any number of workers, one MLflow server
 tune-chief: $(READY)
 	KERASTUNER_TUNER_ID=chief KERASTUNER_ORACLE_IP=$(CHIEF_IP) KERASTUNER_ORACLE_PORT=$(CHIEF_PORT) \
-		$(PY) -m reproductions.tune $(TUNE_ARGS)
+		$(SUITE) tune $(TUNE_ARGS)
 
 tune-worker: $(READY)
 	KERASTUNER_TUNER_ID=$(WORKER) KERASTUNER_ORACLE_IP=$(CHIEF_IP) KERASTUNER_ORACLE_PORT=$(CHIEF_PORT) \
-		$(PY) -m reproductions.tune $(TUNE_ARGS)
+		$(SUITE) tune $(TUNE_ARGS)
 
 mlflow-server: $(READY)
 	$(VENV)/bin/mlflow server --backend-store-uri "$(STORE)" --artifacts-destination "$(ARTIFACTS)" \
 		--host $(HOST) --port $(PORT)
 
 bench: $(READY)
-	$(PY) -m reproductions.bench
+	$(SUITE) bench
 
 bench-training: $(READY)
 	$(PY) -m pip install --quiet -r requirements-torch.txt
-	$(PY) -m reproductions.bench_training
+	$(SUITE) bench-training
 
 explain: $(READY)
 	$(VENV)/bin/zoo explain $(MODEL) $(INPUT) --out runs/explain
+
+explain-track: $(READY)
+	$(SUITE) explain $(MODEL) $(INPUT) --out runs/explain
 
 mlflow-ui: $(READY)
 	$(VENV)/bin/mlflow ui --backend-store-uri "$(STORE)" --default-artifact-root "$(ARTIFACTS)" \

@@ -18,7 +18,6 @@ table.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
@@ -28,10 +27,11 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-RESULTS_CSV = "reproductions/results/bench.csv"
+RESULTS_CSV = Path(__file__).resolve().parent / "results" / "bench.csv"
 COLUMNS = ("model", "recipe", "params", "fwd_mflop_per_image", "batch_size", "train_img_per_s",
            "train_gflop_per_s", "fraction_of_matmul_peak", "infer_img_per_s_b1000",
            "latency_b1_ms_median", "latency_b1_ms_p95", "peak_rss_mb", "matmul_gflop_per_s",
@@ -93,20 +93,22 @@ def bench_one(model_name: str, quick: bool) -> dict:
     import zoo
     import zoo.data
     from reproductions.recipes import RECIPES
-    from reproductions.train import compile_model, load_data, steps_per_execution
+    from reproductions.prepare import (build_model, compile_model, load_data,
+                                       steps_per_execution)
 
     recipe = RECIPES.get(model_name) or next(
         (r for r in RECIPES.values() if r.model == model_name), None)
-    if recipe is None:  # no recipe of its own (xo_lecture): train like a model of its input kind
-        kind = zoo.model_info(model_name)["input_kind"]
-        recipe = dataclasses.replace(next(r for r in RECIPES.values() if r.dataset == kind),
+    if recipe is None:  # no recipe of its own (xo_lecture): train like a model of its data
+        dataset = zoo.registry.get_spec(model_name).dataset
+        recipe = dataclasses.replace(next(r for r in RECIPES.values() if r.dataset == dataset),
                                      model=model_name, pixel_scale=None, pixel_offset=None)
     keras.utils.set_random_seed(0)
     if not quick:  # as reproductions train
         tf.config.experimental.enable_op_determinism()
-    train, _, test = load_data(recipe)
+    data = load_data(recipe)
+    train, test = data.train, data.test
     spe = 1 if quick else steps_per_execution(recipe)  # as reproductions train
-    model = compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()), spe)
+    model = compile_model(recipe, build_model(recipe), spe)
     steps = 5 if quick else max(20, 20_000 // recipe.batch_size)  # ~20,000 images a segment
     steps -= steps % spe
     segments = _Segments()
@@ -145,13 +147,9 @@ def bench_one(model_name: str, quick: bool) -> dict:
     }
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a few steps each (CI)")
-    parser.add_argument("--models", default="", help="comma-separated (default: every model)")
-    parser.add_argument("--out", default=RESULTS_CSV)
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
-    args = parser.parse_args(argv)
+def run(args) -> int:
+    """The `bench` verb (arguments: reproductions/__main__.py)."""
+    out = Path(args.out) if args.out else RESULTS_CSV
     if args.one:
         print(json.dumps(bench_one(args.one, args.quick)))
         return 0
@@ -167,7 +165,7 @@ def main(argv=None):
     rows = []
     print(f"float32 matmul peak: {peak:.0f} GFLOP/s on {machine()}", flush=True)
     for name in names:
-        done = subprocess.run([sys.executable, "-m", "reproductions.bench", "--one", name]
+        done = subprocess.run([sys.executable, "-m", "reproductions", "bench", "--one", name]
                               + (["--quick"] if args.quick else []), capture_output=True,
                               text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
         if done.returncode:
@@ -184,16 +182,13 @@ def main(argv=None):
               f"{row['latency_b1_ms_median']:.2f} ms (p95 {row['latency_b1_ms_p95']:.2f})  "
               f"{row['fwd_mflop_per_image']:6.2f} MFLOP/img  {row['peak_rss_mb']:.0f} MB",
               flush=True)
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w", newline="") as f:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
         for row in rows:
             writer.writerow({k: (f"{v:.4g}" if isinstance(v, float) else v)
                              for k, v in row.items()})
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

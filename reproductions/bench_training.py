@@ -15,7 +15,6 @@ and says so.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
@@ -24,8 +23,9 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
-RESULTS_CSV = "reproductions/results/bench_training.csv"
+RESULTS_CSV = Path(__file__).resolve().parent / "results" / "bench_training.csv"
 SEGMENT_IMAGES = 10_000
 QUICK_SEGMENT_IMAGES = 500  # --quick (CI): checks the machinery, measures nothing
 SEGMENTS = 3  # timed, after one warm-up segment
@@ -92,12 +92,12 @@ def _segments_keras(v: Variant, segment: int) -> list[float]:
     import zoo
     import zoo.data
     from reproductions.recipes import RECIPES
-    from reproductions.train import compile_model, load_data
+    from reproductions.prepare import compile_model, load_data
 
     keras.mixed_precision.set_global_policy(v.precision)
     recipe = replace(RECIPES[v.model], batch_size=v.batch_size)
     keras.utils.set_random_seed(0)
-    (x, y), _, _ = load_data(recipe)
+    x, y = load_data(recipe).train
     options = recipe.model_kwargs() | dict(v.model_options)
     model = compile_model(recipe, zoo.create_model(recipe.model, **options),
                           steps_per_execution=v.steps_per_execution, jit_compile=v.jit_compile)
@@ -130,12 +130,12 @@ def _segments_torch(v: Variant, segment: int) -> list[float]:
     from torch import nn
 
     from reproductions.recipes import RECIPES
-    from reproductions.train import load_data
+    from reproductions.prepare import load_data
 
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
     recipe = RECIPES["conv3_bn"]
-    (x, y), _, _ = load_data(recipe)
+    x, y = load_data(recipe).train
     images, labels = torch.from_numpy(x), torch.from_numpy(y.astype("int64"))
 
     def block(layer, width):  # Görner 4.2: no bias, BatchNorm offset only, ReLU
@@ -193,13 +193,9 @@ def _torch_version() -> str | None:
     return torch.__version__
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--variants", default="", help="comma-separated names (default: all)")
-    parser.add_argument("--out", default=RESULTS_CSV)
-    parser.add_argument("--quick", action="store_true", help="tiny segments (CI): no figures")
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
-    args = parser.parse_args(argv)
+def run(args) -> int:
+    """The `bench-training` verb (arguments: reproductions/__main__.py)."""
+    out = Path(args.out) if args.out else RESULTS_CSV
     by_name = {v.name: v for v in VARIANTS}
     if args.one:
         print(json.dumps(measure(by_name[args.one], args.quick)))
@@ -207,7 +203,7 @@ def main(argv=None):
     names = [n for n in args.variants.split(",") if n] or list(by_name)
     unknown = sorted(set(names) - set(by_name))
     if unknown:
-        parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(by_name)}")
+        args.verb_parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(by_name)}")
 
     import keras
     import tensorflow as tf
@@ -222,8 +218,8 @@ def main(argv=None):
             print(f"{name:15} left out: torch is not installed (make bench-training installs it)")
             continue
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **dict(v.env)}
-        done = subprocess.run([sys.executable, "-m", "reproductions.bench_training", "--one",
-                               name] + (["--quick"] if args.quick else []),
+        done = subprocess.run([sys.executable, "-m", "reproductions", "bench-training",
+                               "--one", name] + (["--quick"] if args.quick else []),
                               capture_output=True, text=True, env=env)
         if done.returncode:  # report it, keep measuring the others, write what was measured
             print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
@@ -236,8 +232,8 @@ def main(argv=None):
     columns = ("variant", "img_per_s", "spread_img_per_s", "what", "batch_size",
                "steps_per_execution", "pipeline", "determinism", "jit_compile", "threads", "precision",
                "env", "framework", "model", "model_options", "mode", "machine", "tensorflow", "keras", "torch")
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w", newline="") as f:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as f:
         writer = csv.DictWriter(f, columns)
         writer.writeheader()
         for row in rows:
@@ -251,9 +247,6 @@ def main(argv=None):
                              "mode": "quick" if args.quick else "full",
                              "tensorflow": tf.__version__, "keras": keras.__version__,
                              "torch": torch_version or ""})
-    print(f"wrote {args.out}" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    print(f"wrote {out}" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -255,7 +255,7 @@ def derive(base: Recipe, overrides: dict, name: str | None = None, notes: str | 
     """A variant of `base`: its fields replaced by `overrides` ({"steps": 1600,
     "schedule.lr_max": 0.01, "schedule": {"kind": "cosine", ...}, ...}), with its own name
     (default: base+key=value,...) and hence its own hash."""
-    fields = {f.name for f in dataclasses.fields(Recipe)} - {"name"}
+    fields = {f.name for f in dataclasses.fields(Recipe)} - {"name", "hash_only"}
     changes, schedule_changes = {}, {}
     for key, value in overrides.items():
         if key.startswith("schedule."):

@@ -1,12 +1,16 @@
-"""Görner's learning rate: lr(step) = lr_min + lr_max * exp(-step / decay_steps).
+"""The recipes' learning-rate schedules (records of reproductions.recipes) as Keras schedules.
 
-Keras' ExponentialDecay has no floor, so the TF1 formula
+Görner's lr(step) = lr_min + lr_max * exp(-step / decay_steps): Keras' ExponentialDecay has no
+floor, so the TF1 formula
     0.0001 + tf.train.exponential_decay(0.003, step, 2000, 1/math.e)
-gets its own schedule. decay_steps = 0 means a constant lr_max.
+gets its own schedule, FlooredExponentialDecay. decay_steps = 0 means a constant lr_max (the
+Constant record is built that way, as it always was, so its runs train exactly as before).
 """
 
 import keras
 from keras import ops
+
+from reproductions.recipes import Constant, CosineWarmup, ExponentialFloored
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -22,3 +26,16 @@ class FlooredExponentialDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self):
         return {"lr_max": self.lr_max, "lr_min": self.lr_min, "decay_steps": self.decay_steps}
+
+
+def keras_schedule(schedule, steps: int):
+    """The Keras schedule of a recipe's schedule record, for a run of `steps` steps."""
+    if isinstance(schedule, ExponentialFloored):
+        return FlooredExponentialDecay(schedule.lr_max, schedule.lr_min, schedule.decay_steps)
+    if isinstance(schedule, Constant):
+        return FlooredExponentialDecay(schedule.lr, 0.0, 0)
+    if isinstance(schedule, CosineWarmup):
+        return keras.optimizers.schedules.CosineDecay(
+            schedule.lr_start, steps - schedule.warmup_steps, alpha=0.0,
+            warmup_target=schedule.lr_max, warmup_steps=schedule.warmup_steps)
+    raise TypeError(f"not a schedule record: {schedule!r}")

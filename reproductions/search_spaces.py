@@ -14,15 +14,15 @@ import inspect
 import keras_tuner as kt
 
 import zoo
-from reproductions.recipes import Recipe
-from reproductions.train import compile_model
+from reproductions.prepare import build_model, compile_model
+from reproductions.recipes import Constant, CosineWarmup, ExponentialFloored, Recipe
 
 WIDTHS = [0.5, 1.0, 1.5, 2.0]  # multiples of the recipe's filter counts
 
 
 def _architecture(recipe: Recipe) -> dict:
     """The builder's searchable arguments and their defaults (filters, dense, dropout)."""
-    signature = inspect.signature(zoo.registry.get_spec(recipe.model).builder).parameters
+    signature = inspect.signature(zoo.registry.builder(recipe.model)).parameters
     return {k: p.default for k, p in signature.items() if k in ("filters", "dense", "dropout")}
 
 
@@ -33,15 +33,22 @@ class ZooHyperModel(kt.HyperModel):
         self.arch = _architecture(recipe)
 
     def _training(self, hp):
-        r = self.recipe
-        return dict(
-            lr_max=hp.Float("lr_max", r.lr_max / 5, min(r.lr_max * 5, 0.1), sampling="log",
-                            default=r.lr_max),
-            lr_decay_steps=hp.Choice("lr_decay_steps", sorted({800, 1600, 3200,
-                                                               r.lr_decay_steps or 1600}),
-                                     default=r.lr_decay_steps or 1600),
-            batch_size=hp.Choice("batch_size", sorted({64, 100, 128, r.batch_size}),
-                                 default=r.batch_size))
+        """The recipe's training fields, searched around their values: the schedule's peak
+        learning rate (and its decay, for Görner's exponential schedule) and the batch size."""
+        r, s = self.recipe, self.recipe.schedule
+        peak = s.lr if isinstance(s, Constant) else s.lr_max
+        lr_max = hp.Float("lr_max", peak / 5, min(peak * 5, 0.1), sampling="log", default=peak)
+        if isinstance(s, ExponentialFloored):
+            decay = hp.Choice("lr_decay_steps", sorted({800, 1600, 3200, s.decay_steps}),
+                              default=s.decay_steps)
+            schedule = dataclasses.replace(s, lr_max=lr_max, decay_steps=decay)
+        elif isinstance(s, CosineWarmup):
+            schedule = dataclasses.replace(s, lr_max=lr_max)
+        else:
+            schedule = Constant(lr_max)
+        batch_size = hp.Choice("batch_size", sorted({64, 100, 128, r.batch_size}),
+                               default=r.batch_size)
+        return dict(schedule=schedule, batch_size=batch_size)
 
     def _model_options(self, hp) -> dict:
         options = {}
@@ -57,10 +64,9 @@ class ZooHyperModel(kt.HyperModel):
 
     def build(self, hp):
         training = self._training(hp)
-        recipe = dataclasses.replace(self.recipe, lr_max=training["lr_max"],
-                                     lr_decay_steps=training["lr_decay_steps"],
+        recipe = dataclasses.replace(self.recipe, schedule=training["schedule"],
                                      model_options=tuple(self._model_options(hp).items()))
-        return compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()))
+        return compile_model(recipe, build_model(recipe))
 
     def fit(self, hp, model, *args, **kwargs):
         return model.fit(*args, batch_size=hp.get("batch_size"), **kwargs)
@@ -76,8 +82,9 @@ class ZooHyperModel(kt.HyperModel):
 def recipe_from(recipe: Recipe, hp, name: str) -> Recipe:
     """The recipe with the search's best hyperparameters, ready for `make reproduce-mnist`."""
     model = ZooHyperModel(recipe)
+    training = model._training(hp)
     options = model._model_options(hp)
     return dataclasses.replace(
-        recipe, name=name, lr_max=hp.get("lr_max"), lr_decay_steps=hp.get("lr_decay_steps"),
-        batch_size=hp.get("batch_size"), model_options=tuple(options.items()) or None,
+        recipe, name=name, schedule=training["schedule"], batch_size=training["batch_size"],
+        model_options=tuple(options.items()) or None,
         notes=f"found by a KerasTuner search around recipe {recipe.name}")

@@ -1,11 +1,11 @@
 """KerasTuner searches around a zoo recipe, every trial tracked in MLflow, on one machine or many.
 
-    python -m reproductions.tune --recipe conv3 --tuner hyperband --max-epochs 4   # make tune-mnist
+    python -m reproductions tune --recipe conv3 --tuner hyperband --max-epochs 4   # make tune-mnist
 
 The search space (reproductions/search_spaces.py) is centred on the recipe. Trials are selected
 on the validation split only; the best model is evaluated once on the test set at the end, and
 its hyperparameters are exported as a new recipe, reproductions/tuned/<recipe>_tuned.json, which
-`make reproduce-mnist MODELS=<recipe>_tuned` trains over seeds like any other.
+`make reproduce-mnist RECIPES=<recipe>_tuned` trains over seeds like any other.
 
 MLflow (experiment zoo-tuning): one parent run per search, one nested run per trial with its
 hyperparameters, per-epoch metrics and score. Re-running the same search continues it
@@ -18,8 +18,6 @@ All must see the same tuning folder (--dir) and the same MLflow store (a trackin
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import json
 import os
 import socket
@@ -36,8 +34,8 @@ import zoo
 import zoo.data
 from reproductions.recipes import TUNED, Recipe, get_recipe
 from reproductions.search_spaces import ZooHyperModel, recipe_from
-from reproductions.train import MlflowEpochMetrics
 from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
+from tracking.runs import MlflowEpochMetrics
 
 EXPERIMENT = "zoo-tuning"
 TUNING_DIR = REPO_ROOT / "runs" / "tuning"
@@ -180,7 +178,7 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
 def _finish(tuner, recipe, name, parent, test, export_dir) -> dict:
     best_hp = tuner.get_best_hyperparameters(1)[0]
     best_model = tuner.get_best_models(1)[0]
-    test_acc = zoo.pretrained.accuracy(best_model, *test)
+    test_acc = zoo.weights.accuracy(best_model, *test)
     tuned = recipe_from(recipe, best_hp, name=f"{recipe.name}_tuned")
     client = MlflowClient()
     client.log_metric(parent, "best_trial_test_accuracy", test_acc)
@@ -193,30 +191,17 @@ def _finish(tuner, recipe, name, parent, test, export_dir) -> dict:
         export_dir.mkdir(exist_ok=True)
         (export_dir / f"{tuned.name}.json").write_text(tuned.to_json() + "\n")
     return {"parent_run_id": parent, "best_hyperparameters": best_hp.values,
-            "best_trial_test_accuracy": test_acc, "recipe": dataclasses.asdict(tuned)}
+            "best_trial_test_accuracy": test_acc, "recipe": tuned.to_dict()}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="a KerasTuner search around a zoo recipe")
-    parser.add_argument("--recipe", default="conv3")
-    parser.add_argument("--tuner", default="hyperband", choices=sorted(TUNERS))
-    parser.add_argument("--max-trials", type=int, default=10, help="random and bayesian only")
-    parser.add_argument("--max-epochs", type=int, default=4, help="epochs per trial (at most)")
-    parser.add_argument("--train-subset", type=int, default=None)
-    parser.add_argument("--dir", default=str(TUNING_DIR), help="KerasTuner's folder (shared by "
-                        "the chief and every worker)")
-    parser.add_argument("--name", default=None, help="search name (default: recipe-tuner)")
-    parser.add_argument("--data-dir", default=None)
-    args = parser.parse_args(argv)
+def run(args) -> int:
+    """The `tune` verb (arguments: reproductions/__main__.py)."""
     try:
         summary = search(get_recipe(args.recipe), args.tuner, args.max_trials, args.max_epochs,
-                         args.train_subset, Path(args.dir), args.name, args.data_dir)
+                         args.train_subset, Path(args.dir) if args.dir else TUNING_DIR,
+                         args.name, args.data_dir)
     except (TuningError, TrackingError, KeyError) as err:
         print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
         return 2
     print(json.dumps(summary, indent=2, default=str))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

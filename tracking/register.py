@@ -1,7 +1,8 @@
-"""Register every shipped weight in the MLflow model registry: `make register-zoo`.
+"""Register every shipped weight in the MLflow model registry: `make register-zoo`
+(`python -m reproductions register [names]`).
 
-Each weight "<arch>.<tag>" becomes a version of registered model "<arch>", with the model card
-(manifest entry) as description and tags, and the alias <tag>:
+Each weight "<arch>.<tag>" becomes a version of registered model "<arch>", with its card
+(zoo.weights.WeightCard, as in the manifest) as description and tags, and the alias <tag>:
 
     mlflow.keras.load_model("models:/conv3_bn@mnist")
 
@@ -12,15 +13,16 @@ Re-running registers a new version only for weights whose SHA256 is not register
 from __future__ import annotations
 
 import json
-import sys
 
 import mlflow
 from mlflow.tracking import MlflowClient
 
 import zoo
-from tracking.store import TrackingError, check_store, experiment_id
+from tracking.store import check_store, experiment_id
 
 EXPERIMENT = "zoo-registry"
+CARD_TAGS = ("sha256", "test_accuracy", "recipe", "recipe_mean", "recipe_std", "seed", "command",
+             "license")
 
 
 def _registered_versions(client, arch):
@@ -37,39 +39,26 @@ def register(names=None) -> list[str]:
     uris = []
     for name in names or zoo.list_weights():
         card = zoo.weight_info(name)
-        arch, tag = name.split(".", 1)
+        arch, tag = card.arch, card.tag
         existing = [v for v in _registered_versions(client, arch)
-                    if v.tags.get("sha256") == card["sha256"]]
+                    if v.tags.get("sha256") == card.sha256]
         if existing:
             version = existing[0].version
         else:
-            model = zoo.load(name)  # verified against the manifest before anything is logged
+            model = zoo.load(str(card.name))  # verified against its card before it is logged
+            entry = card.to_manifest()
             with mlflow.start_run(experiment_id=experiment_id(EXPERIMENT),
-                                  run_name=f"register-{name}"):
-                mlflow.log_dict(card, "model_card.json")
+                                  run_name=f"register-{card.name}"):
+                mlflow.log_dict(entry, "model_card.json")
                 info = mlflow.keras.log_model(
                     model, name=arch, registered_model_name=arch,
-                    pip_requirements=[f"tensorflow=={card['tensorflow_version']}",
-                                      f"keras=={card['keras_version']}"])
+                    pip_requirements=[f"tensorflow=={card.tensorflow_version}",
+                                      f"keras=={card.keras_version}"])
             version = info.registered_model_version
-            client.update_model_version(arch, version, description=json.dumps(card, indent=2))
-            for key in ("sha256", "test_accuracy", "recipe", "recipe_mean", "recipe_std",
-                        "seed", "command", "license"):
-                client.set_model_version_tag(arch, version, key, str(card[key]))
+            client.update_model_version(arch, version, description=json.dumps(entry, indent=2))
+            for key in CARD_TAGS:
+                client.set_model_version_tag(arch, version, key, str(entry[key]))
         client.set_registered_model_alias(arch, tag, version)
         uris.append(f"models:/{arch}@{tag}")
-        print(f"{name}: models:/{arch}/{version} (alias @{tag})")
+        print(f"{card.name}: models:/{arch}/{version} (alias @{tag})")
     return uris
-
-
-def main():
-    try:
-        register(sys.argv[1:] or None)
-    except TrackingError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

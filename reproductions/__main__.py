@@ -1,0 +1,121 @@
+"""The training suite's one command: `python -m reproductions <verb> [arguments]`.
+
+    python -m reproductions reproduce --recipes conv3_bn --seeds 1,2,3   # make reproduce-mnist
+    python -m reproductions reproduce --recipes conv3 --set steps=2000 --set schedule.lr_max=0.01
+    python -m reproductions report mnist                                   # make report-mnist
+    python -m reproductions export-weights [mnist xo fsdd]                 # make zoo-weights
+    python -m reproductions register [conv3_bn.mnist ...]                  # make register-zoo
+    python -m reproductions tune --recipe conv3 --tuner hyperband          # make tune-mnist
+    python -m reproductions screen conv3_bn_fast [--report]
+    python -m reproductions bench | bench-training                         # make bench ...
+    python -m reproductions xo-lecture                                     # make reproduce-xo
+    python -m reproductions explain conv3_bn.mnist 7                       # zoo explain + MLflow
+
+Every verb's arguments are declared here, in one style; each verb's work is a `run(args)`
+function of its module, imported only when that verb runs (so `--help` is quick). Outputs go
+where the repository keeps them (reproductions/results/, zoo/weights/, runs/), whatever the
+current folder. The library's own command is `zoo` (zoo/cli.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from zoo.dotted import resolve
+
+
+def _verbs(sub):
+    """(verb, its run function as "module:function"), declaring each verb's arguments."""
+    p = sub.add_parser("reproduce", help="train recipes over their seeds, then write the tables")
+    p.add_argument("--recipes", default="", help="comma-separated recipe names (default: all "
+                   "recipes of --dataset); a model's canonical recipe has its name")
+    p.add_argument("--seeds", default="", help="comma-separated seeds (default: the recipe's)")
+    p.add_argument("--dataset", default="mnist", help="the data set family when no recipe is "
+                   "named: mnist, xo, fsdd (with its folds)")
+    p.add_argument("--data-dir", default=None, help="folder with the data (else ZOO_DATA_DIR, "
+                   "else tensorflow-datasets)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="derive a variant of each recipe, with its own name and hash "
+                   "(fields of reproductions/recipes.py, or schedule.<field>); repeatable")
+    yield p, "reproductions.reproduce:run"
+
+    p = sub.add_parser("report", help="write the results tables from the MLflow store")
+    p.add_argument("dataset", nargs="?", default="mnist")
+    yield p, "reproductions.report:run"
+
+    p = sub.add_parser("export-weights", help="ship the reproductions' weights in zoo/weights "
+                       "(manifest.json, zoo/MODELS.md)")
+    p.add_argument("datasets", nargs="*", default=["mnist", "xo", "fsdd"])
+    yield p, "reproductions.export_weights:run"
+
+    p = sub.add_parser("register", help="register the shipped weights in the MLflow model "
+                       "registry (models:/<arch>@<tag>)")
+    p.add_argument("names", nargs="*", help="shipped weights (default: all)")
+    yield p, "reproductions.publish:register_run"
+
+    p = sub.add_parser("tune", help="a KerasTuner search around a recipe, tracked in MLflow")
+    p.add_argument("--recipe", default="conv3")
+    p.add_argument("--tuner", default="hyperband", choices=("bayesian", "hyperband", "random"))
+    p.add_argument("--max-trials", type=int, default=10, help="random and bayesian only")
+    p.add_argument("--max-epochs", type=int, default=4, help="epochs per trial (at most)")
+    p.add_argument("--train-subset", type=int, default=None)
+    p.add_argument("--dir", default=None, help="KerasTuner's folder, shared by the chief and "
+                   "every worker (default: runs/tuning in the repository)")
+    p.add_argument("--name", default=None, help="search name (default: recipe-tuner)")
+    p.add_argument("--data-dir", default=None)
+    yield p, "reproductions.tune:run"
+
+    p = sub.add_parser("screen", help="train a screening's variants (screening/<name>.json) "
+                       "and write its table from the store")
+    p.add_argument("name", nargs="?", default="conv3_bn_fast")
+    p.add_argument("--report", action="store_true", help="only write the table")
+    yield p, "reproductions.screen:run"
+
+    p = sub.add_parser("bench", help="training and inference speed of every model (~10 min)")
+    p.add_argument("--quick", action="store_true", help="a few steps each (CI)")
+    p.add_argument("--models", default="", help="comma-separated (default: every model)")
+    p.add_argument("--out", default=None, help="CSV (default: reproductions/results/bench.csv)")
+    p.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
+    yield p, "reproductions.bench:run"
+
+    p = sub.add_parser("bench-training", help="what makes training fast here, against a plain "
+                       "PyTorch loop (~12 min)")
+    p.add_argument("--variants", default="", help="comma-separated names (default: all)")
+    p.add_argument("--out", default=None,
+                   help="CSV (default: reproductions/results/bench_training.csv)")
+    p.add_argument("--quick", action="store_true", help="tiny segments (CI): no figures")
+    p.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
+    yield p, "reproductions.bench_training:run"
+
+    p = sub.add_parser("xo-lecture", help="the lecture's X/O walk-through, against xo trained "
+                       "on generated images (after reproduce --dataset xo)")
+    yield p, "reproductions.xo_lecture:run"
+
+    p = sub.add_parser("explain", help="zoo explain, also logged to MLflow (experiment "
+                       "zoo-explain)")
+    p.add_argument("model", help="a shipped weight (conv3_bn.mnist) or a model name")
+    p.add_argument("input", help="an MNIST test index, X or O, or a picture of a digit")
+    p.add_argument("--out", default=None, help="folder for the pages (default: runs/explain)")
+    yield p, "reproductions.publish:explain_run"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m reproductions", description="the ConvNet Zoo's training suite: "
+        "reproductions, results, shipped weights, searches, benches (tracked in MLflow)",
+        epilog="the library's own command: zoo --help")
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="verb")
+    for p, run in _verbs(sub):
+        # verbs report a bad value with args.verb_parser.error: usage, message, exit code 2
+        p.set_defaults(run=run, verb_parser=p)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return resolve(args.run)(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

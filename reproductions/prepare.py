@@ -1,0 +1,64 @@
+"""What a run is made of, from its recipe: the data (with its provenance) and the compiled model.
+
+Shared by training (train.py), searches (search_spaces.py, tune.py) and the benches, so each of
+them sets a run up the same way; none of them imports train.py for it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import keras
+
+import zoo
+import zoo.data
+from reproductions.recipes import Recipe
+from reproductions.schedule import keras_schedule
+
+# Training steps per call into TensorFlow: cuts Python overhead, which dominates small nets
+# (mlp5: see reproductions/results/bench_training.csv); the same batches, the same updates.
+STEPS_PER_EXECUTION = 100
+
+
+def steps_per_execution(recipe: Recipe) -> int:
+    return math.gcd(recipe.eval_every, STEPS_PER_EXECUTION)  # evaluations fall between calls
+
+
+def learning_rate(recipe: Recipe):
+    """The recipe's schedule as a Keras LearningRateSchedule."""
+    return keras_schedule(recipe.schedule, recipe.steps)
+
+
+def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=False):
+    lr = learning_rate(recipe)
+    if recipe.optimizer == "adam":
+        optimizer = keras.optimizers.Adam(lr, epsilon=recipe.adam_epsilon)
+    else:
+        optimizer = keras.optimizers.SGD(lr)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], steps_per_execution=steps_per_execution,
+                  jit_compile=jit_compile)
+    return model
+
+
+def build_model(recipe: Recipe):
+    """The recipe's fresh, uncompiled zoo model."""
+    return zoo.create_model(recipe.model, **recipe.model_kwargs())
+
+
+@dataclass(frozen=True)
+class RunData:
+    train: tuple
+    val: tuple
+    test: tuple
+    provenance: zoo.data.Provenance
+
+
+def load_data(recipe: Recipe, data_dir=None) -> RunData:
+    """Training (less the validation split), validation and test arrays, and their provenance."""
+    loaded = zoo.data.load_dataset(recipe.dataset, data_dir)
+    train, val = zoo.data.split_validation(*loaded.train, recipe.validation_size)
+    if recipe.train_subset:
+        train = (train[0][:recipe.train_subset], train[1][:recipe.train_subset])
+    return RunData(train, val, loaded.test, loaded.provenance)

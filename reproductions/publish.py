@@ -1,0 +1,43 @@
+"""Suite verbs that publish the library's work to MLflow: `register` (shipped weights into the
+model registry, tracking/register.py) and `explain` (the zoo's explainer page, logged as a run
+of experiment zoo-explain). The zoo's own `zoo explain` writes the page and touches no MLflow."""
+
+from __future__ import annotations
+
+import sys
+
+import mlflow
+
+from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
+from tracking.register import register
+from zoo.cli import explain_to
+from zoo.data import DataError
+
+EXPLAIN_EXPERIMENT = "zoo-explain"
+
+
+def register_run(args) -> int:
+    """The `register` verb."""
+    try:
+        register(args.names or None)
+    except (TrackingError, ValueError) as err:  # a store that is down, an unknown weight
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def explain_run(args) -> int:
+    """The `explain` verb: the page of `zoo explain`, also logged to MLflow."""
+    try:
+        check_store(EXPLAIN_EXPERIMENT)
+        page, folder, label = explain_to(args.model, args.input,
+                                         args.out or REPO_ROOT / "runs" / "explain")
+    except (TrackingError, ValueError, KeyError, DataError) as err:
+        print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
+        return 2
+    print(f"wrote {page}")
+    with mlflow.start_run(experiment_id=experiment_id(EXPLAIN_EXPERIMENT),
+                          run_name=f"explain {label} {args.input}", tags=run_tags()):
+        mlflow.log_artifacts(str(folder), "explain")
+    print(f"logged to MLflow, experiment {EXPLAIN_EXPERIMENT}")
+    return 0

@@ -1,0 +1,96 @@
+"""Runs in one place: experiment names and the queries that find a recipe's runs.
+
+A recipe's runs live in experiment "zoo-<family>" (one per data set family: "zoo-mnist",
+"zoo-fsdd" for FSDD and its folds) and are tagged recipe, recipe_hash and seed. A recipe here is
+anything with `name`, `family` and `hash()` (reproductions.recipes.Recipe): tracking knows the
+zoo, not the training suite.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from tracking.store import TrackingError, check_store, experiment_id
+
+
+def experiment_name(family: str) -> str:
+    """The experiment of a data set family: "zoo-mnist"."""
+    return f"zoo-{family}"
+
+
+def experiment_for(recipe) -> str:
+    """Fail fast on a bad store; the id of the recipe's experiment (created if missing)."""
+    name = experiment_name(recipe.family)
+    check_store(name)
+    return experiment_id(name)
+
+
+def existing_experiment(family: str) -> str | None:
+    """The id of the family's experiment, or None if no run was ever logged to it."""
+    found = MlflowClient().get_experiment_by_name(experiment_name(family))
+    return None if found is None else found.experiment_id
+
+
+def _run_filter(recipe, seed: int | None = None) -> str:
+    text = f"tags.recipe = '{recipe.name}' and tags.recipe_hash = '{recipe.hash()}'"
+    return text if seed is None else f"{text} and tags.seed = '{seed}'"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def finished_run(recipe, seed: int, experiment: str):
+    """The FINISHED run of (recipe, seed), if any; also closes runs left RUNNING by a dead
+    process (kill -9), marking them KILLED. A run still RUNNING in a live process on this host is
+    a TrackingError: the pair is being trained."""
+    client = MlflowClient()
+    runs = client.search_runs([experiment], _run_filter(recipe, seed))
+    for run in runs:
+        if run.info.status == "FINISHED":
+            return run
+    for run in runs:
+        if run.info.status != "RUNNING":
+            continue
+        tags = run.data.tags
+        pid, host = int(tags.get("pid", "0") or 0), tags.get("host")
+        if host == socket.gethostname() and pid and pid != os.getpid() and _pid_alive(pid):
+            raise TrackingError(f"{recipe.name} seed {seed} is already being trained by process "
+                                f"{pid} (MLflow run {run.info.run_id}); wait for it or stop it")
+        client.set_tag(run.info.run_id, "ended_by", "its process died; closed by a later run")
+        client.set_terminated(run.info.run_id, "KILLED")
+    return None
+
+
+def finished_runs(experiment: str, recipe) -> dict:
+    """{seed: run}: the newest FINISHED run of each seed of the recipe's current version."""
+    runs = MlflowClient().search_runs(
+        [experiment], f"{_run_filter(recipe)} and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"])
+    by_seed = {}
+    for run in runs:  # newest first
+        by_seed.setdefault(int(run.data.tags["seed"]), run)
+    return by_seed
+
+
+def last_value(run, metric: str) -> float:
+    """The last logged value of `metric` in `run` (a metric logged per evaluation)."""
+    return MlflowClient().get_metric_history(run.info.run_id, metric)[-1].value
+
+
+class MlflowEpochMetrics(mlflow.keras.MlflowCallback):
+    """MLflow's Keras callback (optimizer params, model summary, metrics per epoch), without its
+    step-less `validation_*` copies: fit's val_* metrics already carry the epoch."""
+
+    def on_test_end(self, logs=None):
+        pass
