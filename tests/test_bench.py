@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_quick_benchmark_writes_a_well_formed_csv(tmp_path):
     out = tmp_path / "bench.csv"
-    done = subprocess.run([sys.executable, "-m", "reproductions.bench", "--quick", "--models",
+    done = subprocess.run([sys.executable, "-m", "reproductions", "bench", "--quick", "--models",
                            "softmax,conv3_bn,xo_lecture", "--out", str(out)], cwd=REPO,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

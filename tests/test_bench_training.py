@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_quick_study_writes_one_row_per_variant(tmp_path):
     out = tmp_path / "bench_training.csv"
-    done = subprocess.run([sys.executable, "-m", "reproductions.bench_training", "--quick",
+    done = subprocess.run([sys.executable, "-m", "reproductions", "bench-training", "--quick",
                            "--variants", "before,recipe,mlp5_recipe", "--out", str(out)],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -23,7 +23,7 @@ def test_quick_study_writes_one_row_per_variant(tmp_path):
 
 
 def test_unknown_variant_is_refused_with_the_known_ones():
-    done = subprocess.run([sys.executable, "-m", "reproductions.bench_training", "--variants",
+    done = subprocess.run([sys.executable, "-m", "reproductions", "bench-training", "--variants",
                            "warp_speed"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2
     assert "unknown variant(s) warp_speed; known: before" in done.stderr

@@ -141,3 +141,42 @@ def test_folder_of_another_dataset_is_passed_over(mnist_copy, monkeypatch):
     """ZOO_DATA_DIR pointing at MNIST does not break Fashion-MNIST: the folder is skipped."""
     monkeypatch.setenv("ZOO_DATA_DIR", str(mnist_copy))
     assert zoo.data.source_of("fashion_mnist") != str(mnist_copy)
+
+
+def test_loading_returns_the_arrays_with_their_provenance():
+    loaded = zoo.data.load_dataset("mnist")
+    (x_train, y_train), (x_test, y_test) = loaded
+    assert x_train.shape == (60_000, 28, 28) and len(y_test) == 10_000
+    assert loaded.provenance.source == zoo.data.source_of("mnist") != "tensorflow-datasets"
+    assert loaded.provenance.digest.startswith("train-images-idx3-ubyte.gz=440fcabf")
+
+
+def test_generated_data_carries_the_digest_its_weights_were_trained_on():
+    import zoo.weights
+
+    loaded = zoo.data.load_dataset("xo")
+    assert loaded.provenance.digest == zoo.weights.cards()["xo.generated"].data_sha256
+    assert "seed=9002" in loaded.provenance.source
+
+
+def test_data_sets_are_registered_facts():
+    spec = zoo.data.get_dataset("fsdd/loso-theo")
+    assert (spec.family, spec.holdout, spec.is_fold, spec.input_kind) == \
+        ("fsdd", "theo", True, "audio")
+    assert zoo.data.get_dataset("fashion_mnist").classes[9] == "Ankle boot"
+    assert set(zoo.data.get_dataset("fsdd").folds) == {
+        n for n in zoo.data.list_datasets() if zoo.data.get_dataset(n).is_fold}
+    with pytest.raises(DataError, match=r"unknown dataset 'fsdd/loso-alice'.*Known:"):
+        zoo.data.get_dataset("fsdd/loso-alice")
+
+
+def test_one_resolver_for_zoo_data_dir(tmp_path, monkeypatch):
+    from zoo.data.fsdd import _folder
+
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "missing"))
+    for look in (lambda: zoo.data.source_of("mnist"), lambda: _folder(None)):
+        with pytest.raises(DataError, match=r"ZOO_DATA_DIR=.*missing is not a folder"):
+            look()
+    monkeypatch.delenv("ZOO_DATA_DIR")
+    assert zoo.data.data_root() is None
+    assert zoo.data.data_root(tmp_path) == tmp_path

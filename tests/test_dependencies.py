@@ -12,7 +12,8 @@ MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_t
            "matplotlib": "matplotlib", "pillow": "PIL", "pytest": "pytest",
            "protobuf": "google.protobuf", "numpy": "numpy",
            "importlib_resources": "importlib_resources", "tensorboard": "tensorboard",
-           "psycopg": "psycopg", "psycopg-binary": "psycopg_binary", "pydub": "pydub"}
+           "psycopg": "psycopg", "psycopg-binary": "psycopg_binary", "pydub": "pydub",
+           "import-linter": "importlinter", "grimp": "grimp"}
 
 
 def pins():

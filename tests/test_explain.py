@@ -18,7 +18,8 @@ def test_explain_renders_every_model(name, tmp_path):
     kind = zoo.model_info(name)["input_kind"]
     image, truth, caption = resolve_input("X" if kind == "xo" else "0", kind)
     assert image.shape == zoo.model_info(name)["input_shape"]
-    page = explain(model, image, tmp_path, name, truth, caption)
+    page = explain(model, image, tmp_path, name, truth, caption,
+                   classes=zoo.model_info(name)["classes"])
 
     n_filters = sum(1 for l in model.layers if isinstance(l, _CONV) and _kernels(l) is not None)
     expected = 1 + n_filters + len(_shown_layers(model)) + 2  # input, ..., vote, probabilities

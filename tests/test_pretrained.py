@@ -1,6 +1,7 @@
 """Shipped weights: verified files, exact recorded accuracy, safe loading, the registry, and the
 `zoo` command on real digits saved as pictures."""
 
+import dataclasses
 import shutil
 
 import keras
@@ -10,7 +11,7 @@ import pytest
 from PIL import Image
 
 import zoo
-import zoo.pretrained as pretrained
+import zoo.weights as weights
 from zoo.cli import main as zoo_cli
 from zoo.data.idx import sha256_of
 
@@ -28,20 +29,21 @@ def test_manifest_has_the_card_keys():
             "recipe_std", "command", "seed", "data_sha256", "keras_version",
             "tensorflow_version", "license"}
     for name in SHIPPED:
-        assert keys <= set(zoo.weight_info(name))
+        assert keys <= set(zoo.weight_info(name).to_manifest())
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_weight(name, request):
     card = zoo.weight_info(name)
-    path = pretrained.WEIGHTS_DIR / card["file"]
-    assert sha256_of(path) == card["sha256"] and path.stat().st_size == card["size"]
+    path = weights.WEIGHTS_DIR / card.file
+    assert sha256_of(path) == card.sha256 and path.stat().st_size == card.size
     model = zoo.load(name)
-    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == card["params"]
-    data = {"mnist": "mnist", "fsdd": "fsdd"}.get(card["dataset"])
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == card.params
+    assert model.output.shape[-1] == len(card.classes)
+    data = {"mnist": "mnist", "fsdd": "fsdd"}.get(card.dataset)
     (_, _), (x_test, y_test) = (request.getfixturevalue(data) if data
-                                else zoo.data.load(card["dataset"]))
-    assert pretrained.accuracy(model, x_test, y_test) == card["test_accuracy"]
+                                else zoo.data.load(card.dataset))
+    assert weights.accuracy(model, x_test, y_test) == card.test_accuracy
 
 
 # Recipes whose reproduction falls short of the published figure: the shipped file does too.
@@ -65,27 +67,27 @@ KNOWN_SHORT = {
     if n in KNOWN_SHORT else n for n in SHIPPED])
 def test_shipped_weight_meets_its_target(name):
     card = zoo.weight_info(name)
-    assert card["test_accuracy"] >= card["target_acc"], (
-        f"{name}: {card['test_accuracy']} is below its recipe's target {card['target_acc']}")
+    assert card.test_accuracy >= card.target_acc, (
+        f"{name}: {card.test_accuracy} is below its recipe's target {card.target_acc}")
 
 
 def test_create_model_pretrained_is_the_shipped_file(mnist_batch):
     x, _ = mnist_batch
-    name = "conv3.mnist"
-    np.testing.assert_array_equal(zoo.create_model(name.split(".")[0], pretrained=True)
-                                  .predict(x, verbose=0), zoo.load(name).predict(x, verbose=0))
+    name = zoo.WeightName.parse("conv3.mnist")
+    np.testing.assert_array_equal(zoo.create_model(name.arch, pretrained=True)
+                                  .predict(x, verbose=0), zoo.load(str(name)).predict(x, verbose=0))
 
 
 def test_one_changed_byte_is_refused_before_loading(tmp_path):
     card = zoo.weight_info(SHIPPED[0])
-    copy = tmp_path / card["file"]
-    shutil.copy(pretrained.WEIGHTS_DIR / card["file"], copy)
+    copy = tmp_path / card.file
+    shutil.copy(card.path, copy)
     raw = bytearray(copy.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     copy.write_bytes(bytes(raw))
-    with pytest.raises(zoo.WeightsError, match=rf"SHA256 mismatch, expected {card['sha256']}, "
+    with pytest.raises(zoo.WeightsError, match=rf"SHA256 mismatch, expected {card.sha256}, "
                                                r"got [0-9a-f]{64}.*not loaded"):
-        pretrained.load_file(copy, card["sha256"])
+        weights.load_file(copy, card.sha256)
 
 
 def test_a_lambda_layer_is_refused(tmp_path):
@@ -94,7 +96,7 @@ def test_a_lambda_layer_is_refused(tmp_path):
     path = tmp_path / "lambda.keras"
     model.save(path)
     with pytest.raises(zoo.WeightsError, match="Lambda layer"):
-        pretrained.load_file(path, sha256_of(path))
+        weights.load_file(path, sha256_of(path))
 
 
 def test_unknown_weight_name_lists_close_matches():
@@ -114,7 +116,7 @@ def test_register_and_load_through_the_registry(mlflow_store, mnist_batch):
                                atol=1e-6)
     assert register([name]) == [uri]  # the same file is not registered twice
     versions = mlflow.MlflowClient().search_model_versions("name = 'softmax'")
-    assert len(versions) == 1 and versions[0].tags["sha256"] == zoo.weight_info(name)["sha256"]
+    assert len(versions) == 1 and versions[0].tags["sha256"] == zoo.weight_info(name).sha256
 
 
 @pytest.fixture()
@@ -168,7 +170,7 @@ def test_zoo_evaluate_writes_a_confusion_matrix(tmp_path, capsys):
     assert zoo_cli(["evaluate", name, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     card = zoo.weight_info(name)
-    assert f"test accuracy {100 * card['test_accuracy']:.2f}%" in out
+    assert f"test accuracy {100 * card.test_accuracy:.2f}%" in out
     assert "class 9:" in out or "class O:" in out
     assert (tmp_path / f"{name}-confusion.png").stat().st_size > 1000
 
@@ -177,7 +179,65 @@ def test_weight_names_follow_the_recipes():
     from reproductions.export_weights import weight_name
     from reproductions.recipes import RECIPES
 
-    assert weight_name(RECIPES["conv3_bn"]) == "conv3_bn.mnist"
-    assert weight_name(RECIPES["conv3_bn_fast"]) == "conv3_bn_small.mnist"  # its model's only one
-    assert weight_name(RECIPES["conv3_tuned"]) == "conv3.tuned"
-    assert weight_name(RECIPES["xo"]) == "xo.generated"
+    assert str(weight_name(RECIPES["conv3_bn"])) == "conv3_bn.mnist"
+    assert str(weight_name(RECIPES["conv3_bn_fast"])) == "conv3_bn_small.mnist"  # model's only one
+    assert str(weight_name(RECIPES["conv3_tuned"])) == "conv3.tuned"
+    assert str(weight_name(RECIPES["xo"])) == "xo.generated"
+    assert {str(weight_name(RECIPES[c.recipe])) for c in weights.cards().values()
+            if c.recipe in RECIPES} == {n for n in SHIPPED if n != "xo_lecture.lecture"}
+
+
+def test_weight_names_have_one_parser():
+    name = zoo.WeightName.parse("conv3_bn.mnist")
+    assert (name.arch, name.tag, str(name)) == ("conv3_bn", "mnist", "conv3_bn.mnist")
+    for bad in ("conv3_bn", "conv3.bn.mnist", ".mnist", "Conv3.mnist", "conv3 .mnist"):
+        with pytest.raises(zoo.WeightsError, match="is not a weight name"):
+            zoo.WeightName.parse(bad)
+    assert zoo.WeightName.is_weight_name("xo.generated")
+    assert not zoo.WeightName.is_weight_name("xo")
+
+
+def test_cards_are_the_manifest_typed_and_unchanged():
+    import json
+
+    entries = json.loads(weights.MANIFEST.read_text())
+    assert [c.to_manifest() for c in weights.cards().values()] == entries
+    card = zoo.weight_info("audio_conv")  # a bare model name: its default (only) weight
+    assert str(card.name) == "audio_conv.fsdd" and card.input_kind == "audio"
+    assert card.preprocessing == "zoo.data.fsdd:spectrogram_of_file"
+    assert zoo.weight_info("xo.generated").classes == ("X", "O")
+    assert zoo.weight_info("conv3_bn").license.startswith("MNIST: CC BY-SA 3.0")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        card.sha256 = "0" * 64
+
+
+def test_a_manifest_entry_with_an_unknown_key_is_refused():
+    entry = weights.cards()["conv3.mnist"].to_manifest() | {"acuracy": 0.99}
+    with pytest.raises(zoo.WeightsError, match=r"'conv3.mnist' has unknown keys: acuracy"):
+        weights.WeightCard.from_manifest(entry)
+
+
+def test_models_md_is_written_from_the_cards(tmp_path, monkeypatch):
+    from reproductions import export_weights
+
+    monkeypatch.setattr(export_weights, "MODELS_MD", tmp_path / "MODELS.md")
+    export_weights.write_models_md(list(weights.cards().values()))
+    assert (tmp_path / "MODELS.md").read_text() == \
+        (weights.WEIGHTS_DIR.parent / "MODELS.md").read_text()
+
+
+def test_predict_takes_its_preprocessing_from_the_card(digit_pictures, capsys):
+    paths, _ = digit_pictures
+    # a picture given to the audio net is read as audio (the card says so), whatever its name
+    assert zoo_cli(["predict", str(paths[0]), "--model", "audio_conv.fsdd"]) == 1
+    assert "not a WAV file" in capsys.readouterr().err
+
+
+def test_zoo_info_shows_a_card_and_a_model(capsys):
+    assert zoo_cli(["info", "conv3.tuned"]) == 0
+    out = capsys.readouterr().out
+    assert "recipe              conv3_tuned" in out and "input_kind" in out
+    assert zoo_cli(["info", "lenet5"]) == 0
+    assert "weights      lenet5.mnist" in capsys.readouterr().out
+    assert zoo_cli(["info", "lenet6"]) == 2
+    assert "unknown model 'lenet6'" in capsys.readouterr().err

@@ -17,7 +17,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from reproductions import report
-from reproductions.recipes import RECIPES, Recipe
+from reproductions.recipes import RECIPES, Constant, CosineWarmup, ExponentialFloored, Recipe
 from reproductions.train import train_run
 from tracking import TrackingError, check_store
 
@@ -157,8 +157,8 @@ def test_experiment_created_by_another_process_meanwhile_is_used(mlflow_store, m
 
 def test_reproduce_command_stops_before_training_when_the_store_is_down():
     env = {**os.environ, "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
-    done = subprocess.run([sys.executable, "-m", "reproductions.reproduce", "--recipes",
-                           "softmax"], cwd=REPO, env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "reproductions", "reproduce",
+                           "--recipes", "softmax"], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 2
     assert "cannot use the MLflow tracking store" in done.stderr
@@ -172,19 +172,23 @@ def test_bad_hyperparameters_are_refused_with_the_reason():
         Recipe("x", "conv3", 0.9, "s", optimizer="adamw")
     with pytest.raises(ValueError, match=r"steps \(1000\) must be a multiple of eval_every"):
         Recipe("x", "conv3", 0.9, "s", steps=1000, eval_every=300)
-    with pytest.raises(ValueError, match=r"lr_schedule must be None \(Görner's\) or 'cosine'"):
-        Recipe("x", "conv3", 0.9, "s", lr_schedule="onecycle")
-    with pytest.raises(ValueError, match=r"lr_warmup_steps must be in \[0, steps\)"):
-        Recipe("x", "conv3", 0.9, "s", lr_schedule="cosine", lr_warmup_steps=10_000)
+    with pytest.raises(ValueError, match=r"schedule must be one of exponential, constant, cosine"):
+        Recipe("x", "conv3", 0.9, "s", schedule="onecycle")
+    with pytest.raises(ValueError, match=r"warmup_steps must be in \[0, steps\)"):
+        Recipe("x", "conv3", 0.9, "s", schedule=CosineWarmup(warmup_steps=10_000))
+    with pytest.raises(ValueError, match=r"exponential schedule needs .* decay_steps > 0"):
+        Recipe("x", "conv3", 0.9, "s", schedule=ExponentialFloored(decay_steps=0))
+    with pytest.raises(ValueError, match=r"unknown dataset 'mnsit'"):
+        Recipe("x", "conv3", 0.9, "s", dataset="mnsit")
     with pytest.raises(ValueError, match=r"augment_shift must be 0 to 4 pixels"):
         Recipe("x", "conv3", 0.9, "s", augment_shift=9)
 
 
 def test_cosine_schedule_warms_up_to_lr_max_then_decays_to_zero():
-    from reproductions.train import learning_rate
+    from reproductions.prepare import learning_rate
 
-    recipe = Recipe("x", "conv3", 0.9, "s", lr_max=0.01, lr_min=0.001, steps=1000,
-                    eval_every=100, lr_schedule="cosine", lr_warmup_steps=200)
+    recipe = Recipe("x", "conv3", 0.9, "s", steps=1000, eval_every=100,
+                    schedule=CosineWarmup(lr_max=0.01, lr_start=0.001, warmup_steps=200))
     lr = learning_rate(recipe)
     assert float(lr(0)) == pytest.approx(0.001)
     assert float(lr(200)) == pytest.approx(0.01)
@@ -204,20 +208,22 @@ def test_every_recipe_names_a_registered_model_and_a_target():
 
 def test_recipe_hash_ignores_names_and_seeds_but_not_training():
     assert replace(QUICK, name="other", seeds=(7,)).hash() == QUICK.hash()
-    assert replace(QUICK, lr_max=0.001).hash() != QUICK.hash()
+    assert replace(QUICK, schedule=ExponentialFloored(lr_max=0.001)).hash() != QUICK.hash()
 
 
 def test_conv3_bn_fast_is_the_screened_choice():
     """The recipe trains what screening chose: same net (conv3_bn with the small net's options
     there, conv3_bn_small here), same training fields."""
     import zoo
-    from reproductions import screen_fast
+    from reproductions.recipes import load_screening
 
-    chosen, fast = screen_fast.recipes()[screen_fast.CHOSEN], RECIPES["conv3_bn_fast"]
-    assert set(fast.seeds).isdisjoint(seed for r in screen_fast.recipes().values()
+    screening = load_screening("conv3_bn_fast")
+    chosen, fast = screening.variants[screening.chosen], RECIPES["conv3_bn_fast"]
+    assert set(fast.seeds).isdisjoint(seed for r in screening.variants.values()
                                       for seed in r.seeds if r.name.startswith(("f_", "n_")))
-    # lr_decay_steps only shapes Görner's exponential schedule; both use the cosine one
-    ignore = {"model", "model_options", "lr_decay_steps"}
+    # the same schedule record and training fields; only the net is named differently
+    assert chosen.schedule == fast.schedule
+    ignore = {"model", "model_options", "lr_decay_steps"}  # lr_decay_steps: chosen's hash_only
     config = {k: v for k, v in chosen.training_config().items() if k not in ignore}
     assert config == {k: v for k, v in fast.training_config().items() if k not in ignore}
     screened = zoo.create_model(chosen.model, **chosen.model_kwargs())
@@ -226,3 +232,27 @@ def test_conv3_bn_fast_is_the_screened_choice():
         [(type(l).__name__, [tuple(w.shape) for w in l.weights]) for l in shipped.layers]
     assert [l.momentum for l in screened.layers if hasattr(l, "momentum")] == \
         [l.momentum for l in shipped.layers if hasattr(l, "momentum")]
+
+
+@pytest.mark.parametrize("schedule", [ExponentialFloored(0.02, 0.0001, 1600),
+                                      CosineWarmup(0.02, 0.001, 300)],
+                         ids=lambda s: s.kind)
+def test_schedule_config_round_trips(schedule):
+    """Keras rebuilds a checkpoint's optimizer schedule from its config: the same rates."""
+    from reproductions.prepare import learning_rate
+
+    lr = learning_rate(Recipe("x", "conv3", 0.9, "s", schedule=schedule, steps=2400,
+                              eval_every=2400))
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(lr))
+    assert type(again) is type(lr) and again.get_config() == lr.get_config()
+    for step in (0, 150, 300, 1200, 2399):
+        assert float(again(step)) == pytest.approx(float(lr(step)))
+
+
+def test_a_constant_schedule_trains_as_before():
+    """softmax's Constant(0.5) is the schedule it always had: Görner's formula with no decay."""
+    from reproductions.prepare import learning_rate
+
+    lr = learning_rate(RECIPES["softmax"])
+    assert [float(lr(s)) for s in (0, 5000, 9999)] == [0.5, 0.5, 0.5]
+    assert RECIPES["softmax"].schedule == Constant(0.5)

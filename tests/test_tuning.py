@@ -45,7 +45,8 @@ def test_tiny_search_logs_a_parent_and_one_nested_run_per_trial(mlflow_store, tm
         assert len(client.get_metric_history(t.info.run_id, "val_accuracy")) == 1
     exported = Recipe.from_json((tmp_path / "tuned" / "conv3_tuned.json").read_text())
     assert exported.name == "conv3_tuned" and exported.model == "conv3"
-    assert exported.lr_max == summary["best_hyperparameters"]["lr_max"]
+    assert exported.schedule.lr_max == summary["best_hyperparameters"]["lr_max"]
+    assert exported.schedule.decay_steps == summary["best_hyperparameters"]["lr_decay_steps"]
     assert dict(exported.model_options)["dense"] == summary["best_hyperparameters"]["dense"]
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"best_hyperparameters.json", "conv3_tuned.json"} <= artifacts
@@ -67,7 +68,7 @@ def test_distributed_search_chief_and_two_workers(tmp_path):
     (tmp_path / "artifacts").mkdir()
     with mlflow_server(f"sqlite:///{tmp_path / 'mlflow.db'}", str(tmp_path / "artifacts")) as uri:
         port = free_port()
-        args = [sys.executable, "-m", "reproductions.tune", "--recipe", "conv3", "--tuner",
+        args = [sys.executable, "-m", "reproductions", "tune", "--recipe", "conv3", "--tuner",
                 "random", "--max-trials", "4", "--max-epochs", "1", "--train-subset", "500",
                 "--dir", str(tmp_path / "kt"), "--name", "team"]
         base = {**os.environ, "MLFLOW_TRACKING_URI": uri, "KERASTUNER_ORACLE_IP": "127.0.0.1",
@@ -129,7 +130,9 @@ def test_worker_without_a_chief_says_so(mlflow_store, monkeypatch, tmp_path):
 
 def test_search_with_the_server_down_says_so(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
-    assert tune.main(["--recipe", "conv3", "--dir", str(tmp_path)]) == 2
+    from reproductions.__main__ import main as suite
+
+    assert suite(["tune", "--recipe", "conv3", "--dir", str(tmp_path)]) == 2
     assert "cannot use the MLflow tracking store http://127.0.0.1:9" in capsys.readouterr().err
 
 

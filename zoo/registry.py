@@ -15,11 +15,10 @@ import fnmatch
 from dataclasses import dataclass
 
 from zoo import weights
-from zoo.data.specs import get_dataset
+from zoo.data.specs import FSDD_SHAPE, get_dataset
 from zoo.dotted import resolve
 
 MNIST_SHAPE = (28, 28)
-FSDD_SHAPE = (64, 61)  # zoo.data.fsdd.SHAPE: 64 mel bands x 61 time steps (checked by a test)
 
 
 class UnknownModelError(KeyError):

@@ -11,7 +11,7 @@ short run then predicts at chance in inference mode.
 
 import keras
 
-from zoo.data.fsdd import SHAPE
+from zoo.data.specs import FSDD_SHAPE as SHAPE
 from zoo.models.gorner import _batchnorm, _conv, _head, _w
 
 # log-mel values are about -10 +- 5: this brings them near 0 +- 1 inside the model

@@ -1,0 +1,132 @@
+"""Recipes as data: every recipe keeps the hash its runs and shipped weights carry, schedules
+are tagged records, variants are derived with their own name and hash, a name defined twice is
+refused, and the suite's command line takes one argument style."""
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reproductions.recipes import (BUILT_IN, RECIPES, Constant, CosineWarmup,
+                                   ExponentialFloored, Recipe, collect, derive, load_recipes,
+                                   load_screening, parse_override, schedule_from, schedule_json)
+
+REPO = Path(__file__).resolve().parents[1]
+# Written by the code before recipes had schedule records (commit 8ad04be): the hashes that the
+# MLflow store's finished runs and the shipped weights' cards refer to.
+PINNED = json.loads((REPO / "tests" / "data" / "recipe_hashes.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(PINNED["recipes"]))
+def test_every_recipe_keeps_its_hash(name):
+    assert RECIPES[name].hash() == PINNED["recipes"][name]
+
+
+def test_every_screened_variant_keeps_its_hash():
+    variants = load_screening("conv3_bn_fast").variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_fast"]
+
+
+def test_no_recipe_is_left_unpinned():
+    assert set(RECIPES) == set(PINNED["recipes"])
+
+
+def test_shipped_cards_name_recipes_that_exist():
+    import zoo.weights
+
+    for card in zoo.weights.cards().values():
+        if card.recipe_seeds:  # trained: its recipe must still be there
+            assert card.recipe in RECIPES, card.name
+        if card.recipe_hash is not None:
+            assert RECIPES[card.recipe].hash() == card.recipe_hash, card.name
+
+
+@pytest.mark.parametrize("schedule", [ExponentialFloored(0.02, 0.0001, 1600), Constant(0.5),
+                                      CosineWarmup(0.02, 0.001, 300)])
+def test_schedule_records_round_trip_through_json(schedule):
+    assert schedule_from(json.loads(json.dumps(schedule_json(schedule)))) == schedule
+
+
+def test_a_schedule_has_only_its_own_fields():
+    with pytest.raises(ValueError, match=r"the cosine schedule has no field decay_steps"):
+        schedule_from({"kind": "cosine", "lr_max": 0.02, "decay_steps": 400})
+    with pytest.raises(ValueError, match=r"schedule kind must be one of"):
+        schedule_from({"kind": "onecycle"})
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_recipe_round_trips_through_json(name):
+    recipe = RECIPES[name]
+    again = Recipe.from_json(recipe.to_json())
+    assert again == recipe and again.hash() == recipe.hash()
+
+
+def test_tuned_recipes_are_json_files_with_schedules():
+    data = json.loads((REPO / "reproductions" / "tuned" / "conv3_tuned.json").read_text())
+    assert data["schedule"]["kind"] == "exponential" and "lr_max" not in data
+
+
+def test_a_name_defined_twice_is_refused(tmp_path):
+    clash = dataclasses.replace(RECIPES["conv3"], notes="a search result named like a recipe")
+    (tmp_path / "conv3.json").write_text(clash.to_json())
+    with pytest.raises(ValueError, match=r"recipe name 'conv3' is defined twice .*conv3\.json"):
+        load_recipes(tmp_path)
+    with pytest.raises(ValueError, match=r"'softmax' is defined twice"):
+        collect(BUILT_IN + (RECIPES["softmax"],), [])
+
+
+def test_derive_makes_a_variant_with_its_own_name_and_hash():
+    base = RECIPES["conv3"]
+    variant = derive(base, dict([parse_override("steps=2000"),
+                                 parse_override("schedule.lr_max=0.01")]))
+    assert variant.name == "conv3+steps=2000+schedule.lr_max=0.01"
+    assert variant.steps == 2000 and variant.schedule == ExponentialFloored(0.01, 0.0001, 2000)
+    assert variant.hash() != base.hash()
+    assert derive(base, {"steps": 10_000}).hash() == base.hash()  # no change, same training
+    cosine = derive(base, {"schedule": {"kind": "cosine", "lr_max": 0.02, "lr_start": 0.001,
+                                        "warmup_steps": 300}}, name="conv3_cosine")
+    assert cosine.name == "conv3_cosine" and isinstance(cosine.schedule, CosineWarmup)
+    with pytest.raises(ValueError, match=r"has no field 'stepz'"):
+        derive(base, {"stepz": 1})
+    with pytest.raises(ValueError, match=r"steps \(1234\) must be a multiple of eval_every"):
+        derive(base, {"steps": 1234})
+    with pytest.raises(ValueError, match=r"--set takes key=value"):
+        parse_override("steps")
+
+
+def test_loso_recipes_follow_the_data_set_folds():
+    import zoo.data
+
+    folds = {r.dataset for r in RECIPES.values() if zoo.data.get_dataset(r.dataset).is_fold}
+    assert folds == set(zoo.data.get_dataset("fsdd").folds)
+    assert all(RECIPES[f"audio_conv_loso_{zoo.data.get_dataset(f).holdout}"].family == "fsdd"
+               for f in folds)
+
+
+def suite(*args):
+    return subprocess.run([sys.executable, "-m", "reproductions", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_suite_lists_its_verbs():
+    done = suite("--help")
+    assert done.returncode == 0
+    for verb in ("reproduce", "report", "export-weights", "register", "tune", "screen", "bench",
+                 "bench-training", "xo-lecture", "explain"):
+        assert verb in done.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (("reproduce", "--recipes", "conv3_bm"), "unknown recipe 'conv3_bm'"),
+    (("reproduce", "--recipes", "conv3", "--set", "stepz=1"), "has no field 'stepz'"),
+    (("screen", "nope"), "no screening 'nope'"),
+    (("export-weights", "fsdd/loso-theo"), "export-weights takes data sets with shipped weights"),
+    (("bench-training", "--variants", "warp"), "unknown variant(s) warp"),
+])
+def test_suite_refuses_bad_arguments_with_a_message(args, message):
+    done = suite(*args)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
