@@ -17,6 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 import zoo
 from zoo.data import DataError
 from zoo.weights import WeightName, WeightsError
@@ -63,10 +65,10 @@ def _kind_of_file(path: str) -> str:
     return "audio" if head[:4] == b"RIFF" and head[8:12] == b"WAVE" else "picture"
 
 
-def _predict(args):
-    # numpy with the model: only now is a model loaded
-    import numpy as np
+# Modules that bring Keras (explain), matplotlib (plots) or Pillow (images) are imported inside
+# the verbs that use them, so that `zoo list`, `zoo info` and `zoo --help` stay plain data.
 
+def _predict(args):
     from zoo.images import ImageError
 
     models = {}  # loaded on first use: pictures and recordings need different nets
@@ -90,8 +92,6 @@ def _predict(args):
 
 
 def _evaluate(args):
-    import numpy as np
-
     import zoo.data
     from zoo import plots
 

@@ -24,6 +24,7 @@ import zoo
 import zoo.data
 from zoo import plots
 from zoo.layers import PartialConv2D, ScaledTanh
+from zoo.models.xo import CLASSES, O_IMAGE, X_IMAGE
 from zoo.weights import WeightName
 
 MAX_MAPS = 24  # maps shown per layer; deeper layers have up to 64
@@ -59,14 +60,13 @@ def resolve_model(name: str) -> Subject:
 
 def resolve_input(spec: str, input_kind: str):
     """(image, true label or None, caption) from "X"/"O", an MNIST test index, or a picture."""
-    from zoo.models.xo import CLASSES, O_IMAGE, X_IMAGE
-
     if input_kind == "xo":
         if spec.upper() not in CLASSES:
             raise ValueError(f"an X/O net takes X or O, not {spec!r}")
         return (X_IMAGE if spec.upper() == "X" else O_IMAGE), CLASSES.index(spec.upper()), \
             f"the lecture's {spec.upper()}"
     if input_kind == "audio":
+        # TensorFlow computes spectrograms: imported only when the input is audio
         from zoo.data.fsdd import load_fsdd, spectrogram_of_file
 
         if spec.isdigit():
@@ -82,7 +82,7 @@ def resolve_input(spec: str, input_kind: str):
         if i >= len(x_test):
             raise ValueError(f"MNIST has {len(x_test)} test images; index {i} is out of range")
         return x_test[i], int(y_test[i]), f"MNIST test image {i}"
-    from zoo.images import mnist_from_file
+    from zoo.images import mnist_from_file  # Pillow, only for a picture
 
     return mnist_from_file(spec), None, f"{Path(spec).name}, converted the MNIST way"
 

@@ -10,13 +10,13 @@ recipes that train it (reproductions/recipes.py); here it is described in words.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import fnmatch
 from dataclasses import dataclass
 
 from zoo import weights
-from zoo.data.specs import FSDD_SHAPE, get_dataset
+from zoo.data.specs import FSDD_SHAPE, OfDataset
 from zoo.dotted import resolve
+from zoo.lookup import lookup
 
 MNIST_SHAPE = (28, 28)
 
@@ -29,7 +29,7 @@ class UnknownModelError(KeyError):
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(OfDataset):
     name: str
     builder: str  # "module:function", imported when the model is built
     params: int  # trainable parameters, declared; the shared model test checks it
@@ -43,15 +43,6 @@ class ModelSpec:
     def family(self) -> str:
         """The module of zoo/models/ the model is written in ("gorner", "lenet", ...)."""
         return self.builder.partition(":")[0].rsplit(".", 1)[-1]
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return get_dataset(self.dataset).classes
-
-    @property
-    def input_kind(self) -> str:
-        """"mnist": raw uint8 pixels 0-255; "xo": 9x9 pixels in {-1, +1}; "audio": log-mel."""
-        return get_dataset(self.dataset).input_kind
 
 
 GORNER = "M. Görner, TensorFlow and deep learning without a PhD, tensorflow-mnist-tutorial"
@@ -104,14 +95,7 @@ def list_models(pattern: str | None = None) -> list[str]:
 
 
 def get_spec(name: str) -> ModelSpec:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        close = difflib.get_close_matches(str(name), _REGISTRY, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UnknownModelError(
-            f"unknown model {name!r}.{hint} Known models: {', '.join(list_models())}."
-        ) from None
+    return lookup(_REGISTRY, name, UnknownModelError, f"unknown model {name!r}", "Known models")
 
 
 def builder(name: str):

@@ -11,7 +11,8 @@ Sources: a folder (`data_dir`, else $ZOO_DATA_DIR: zoo.data.root; in it fsdd/rec
 recordings/ or the folder itself) holding recordings/*.wav, each checked
 against the checksums shipped with the zoo (fsdd_sha256.txt); else tensorflow-datasets
 (`spoken_digit`), which downloads. Decoding and spectrograms use TensorFlow's own ops
-(tf.audio.decode_wav, tf.signal): 1 s of audio (padded or cut), 32 ms frames every 16 ms,
+(tf.audio.decode_wav, tf.signal), imported inside the functions that decode, so that models and
+cards need no TensorFlow: 1 s of audio (padded or cut), 32 ms frames every 16 ms,
 64 mel bands up to 4 kHz, log -> a 64 x 61 image, frequency bands as rows and time as columns.
 """
 

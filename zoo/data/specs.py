@@ -10,10 +10,10 @@ data is loaded (zoo.data.load_dataset), so listing data sets, reading weight car
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from zoo.data.idx import DataError
+from zoo.lookup import lookup
 
 DIGITS = tuple(str(d) for d in range(10))
 XO_CLASSES = ("X", "O")
@@ -109,10 +109,21 @@ def list_datasets() -> list[str]:
 
 
 def get_dataset(name: str) -> DatasetSpec:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        close = difflib.get_close_matches(str(name), DATASETS, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise DataError(f"unknown dataset {name!r}.{hint} Known: "
-                        f"{', '.join(list_datasets())}.") from None
+    return lookup(DATASETS, name, DataError, f"unknown dataset {name!r}", "Known")
+
+
+class OfDataset:
+    """For records that name a data set in their `dataset` field (a model spec, a weight card):
+    the class names and input kind are the data set's, declared once there."""
+
+    dataset: str
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names, in the order of a model's outputs."""
+        return get_dataset(self.dataset).classes
+
+    @property
+    def input_kind(self) -> str:
+        """"mnist" (uint8 pixels 0-255), "audio" (log-mel spectrograms), "xo" (9x9 in {-1, +1})."""
+        return get_dataset(self.dataset).input_kind

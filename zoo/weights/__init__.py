@@ -15,7 +15,6 @@ deserializes with safe_mode=True, so a tampered file or one carrying code is ref
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import fnmatch
 import json
 import re
@@ -23,9 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from zoo.data.idx import sha256_of
-from zoo.data.specs import get_dataset
+from zoo.data.specs import OfDataset, get_dataset
 from zoo.dotted import resolve
+from zoo.lookup import lookup
 
 WEIGHTS_DIR = Path(__file__).resolve().parent
 MANIFEST = WEIGHTS_DIR / "manifest.json"
@@ -63,7 +65,7 @@ class WeightName:
 
 
 @dataclass(frozen=True)
-class WeightCard:
+class WeightCard(OfDataset):
     """One shipped weight, as the manifest records it (torchvision's Weights meta): what it is
     for, how well it does, how it was made, and the file it lives in."""
 
@@ -99,16 +101,6 @@ class WeightCard:
     @property
     def tag(self) -> str:
         return self.name.tag
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        """The class names, in the order of the model's outputs."""
-        return get_dataset(self.dataset).classes
-
-    @property
-    def input_kind(self) -> str:
-        """"mnist" (uint8 pixels), "audio" (log-mel spectrograms) or "xo" (9x9 in {-1, +1})."""
-        return get_dataset(self.dataset).input_kind
 
     @property
     def preprocessing(self) -> str | None:
@@ -169,13 +161,7 @@ def weight_info(name: str) -> WeightCard:
     """The card of weight `name`; a bare model name means its default weight ("conv3_bn" means
     "conv3_bn.mnist"; a model trained on other data: its one shipped weight, "audio_conv.fsdd")."""
     full = name if WeightName.is_weight_name(name) else default_weight(name)
-    try:
-        return cards()[full]
-    except KeyError:
-        close = difflib.get_close_matches(full, cards(), n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise WeightsError(f"no shipped weights named {full!r}.{hint} Shipped: "
-                           f"{', '.join(list_weights()) or 'none'}.") from None
+    return lookup(cards(), full, WeightsError, f"no shipped weights named {full!r}", "Shipped")
 
 
 def verify(path: Path, sha256: str) -> None:
@@ -216,7 +202,5 @@ def load(name: str):
 
 def accuracy(model, x, y, batch_size: int = 1000) -> float:
     """Test accuracy as the manifest records it: argmax of predict, in order, batches of 1000."""
-    import numpy as np
-
     pred = model.predict(x, batch_size=batch_size, verbose=0).argmax(axis=1)
     return float(np.mean(pred == np.asarray(y)))
