@@ -17,7 +17,6 @@ import hashlib
 
 import numpy as np
 
-from zoo.data.specs import XO_CLASSES as CLASSES
 _CIRCLE = np.linspace(0, 2 * np.pi, 97)  # 96 chords: within 0.004 px of the true circle
 
 

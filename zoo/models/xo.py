@@ -19,7 +19,7 @@ xo: the same shape with trainable features, each with a bias (27 + 3 + 98 = 128 
 import keras
 import numpy as np
 
-from zoo.data.specs import XO_CLASSES as CLASSES
+from zoo.data.specs import XO_CLASSES as CLASSES  # noqa: F401  (for the walk-through, explainer)
 
 
 def _image(strokes):
