@@ -33,7 +33,7 @@ def explain_run(args) -> int:
         page, folder, label = explain_to(args.model, args.input,
                                          args.out or REPO_ROOT / "runs" / "explain")
     except (TrackingError, ValueError, KeyError, DataError) as err:
-        print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
+        print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {page}")
     with mlflow.start_run(experiment_id=experiment_id(EXPLAIN_EXPERIMENT),

@@ -58,6 +58,10 @@ def run(args) -> int:
     try:
         names = _csv(args.recipes) or [n for n, r in RECIPES.items() if r.family == args.dataset]
         recipes = [get_recipe(n) for n in names]
+        if not recipes:
+            families = sorted({r.family for r in RECIPES.values()})
+            raise ValueError(f"no recipe trains on {args.dataset!r}; data sets with recipes: "
+                             f"{', '.join(families)}")
         overrides = dict(parse_override(text) for text in args.set)
         if overrides:
             recipes = [derive(r, overrides) for r in recipes]

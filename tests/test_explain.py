@@ -45,3 +45,18 @@ def test_zoo_explain_command_with_shipped_weights(tmp_path, capsys):
 def test_zoo_explain_rejects_a_bad_input(tmp_path, capsys):
     assert zoo_cli(["explain", "xo_lecture", "Z", "--out", str(tmp_path)]) == 2
     assert "an X/O net takes X or O" in capsys.readouterr().err
+
+
+def test_suite_explain_logs_the_page_to_mlflow(mlflow_store, tmp_path, capsys):
+    from mlflow.tracking import MlflowClient
+
+    from reproductions.__main__ import main as suite
+
+    assert suite(["explain", "xo_lecture", "X", "--out", str(tmp_path)]) == 0
+    assert "logged to MLflow, experiment zoo-explain" in capsys.readouterr().out
+    client = MlflowClient()
+    [run] = client.search_runs([client.get_experiment_by_name("zoo-explain").experiment_id])
+    logged = {a.path for a in client.list_artifacts(run.info.run_id, "explain")}
+    assert "explain/index.html" in logged
+    assert suite(["explain", "xo_lecture", "Z", "--out", str(tmp_path)]) == 2
+    assert "error: an X/O net takes X or O, not 'Z'" in capsys.readouterr().err

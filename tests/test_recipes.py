@@ -123,6 +123,7 @@ def test_suite_lists_its_verbs():
     (("reproduce", "--recipes", "conv3_bm"), "unknown recipe 'conv3_bm'"),
     (("reproduce", "--recipes", "conv3", "--set", "stepz=1"), "has no field 'stepz'"),
     (("screen", "nope"), "no screening 'nope'"),
+    (("reproduce", "--dataset", "mnst"), "no recipe trains on 'mnst'"),
     (("export-weights", "fsdd/loso-theo"), "export-weights takes data sets with shipped weights"),
     (("bench-training", "--variants", "warp"), "unknown variant(s) warp"),
 ])
