@@ -1,4 +1,7 @@
-"""Reproductions: each zoo model trained by its published recipe, over seeds, tracked in MLflow."""
+"""Reproductions: each zoo model trained by its published recipe, over seeds, tracked in MLflow.
+
+The suite's one command is `python -m reproductions <verb>` (reproductions/__main__.py).
+Imports run one way: reproductions -> tracking -> zoo."""
 
 import os
 

@@ -43,7 +43,7 @@ def _list(args):
 def _info(args):
     if WeightName.is_weight_name(args.name):
         card = zoo.weight_info(args.name)
-        facts = {k: v for k, v in card.to_manifest().items()}
+        facts = card.to_manifest()
         facts |= {"classes": ", ".join(card.classes), "input_kind": card.input_kind,
                   "preprocessing": card.preprocessing or "none"}
     else:
