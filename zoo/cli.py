@@ -5,6 +5,7 @@
     zoo predict digit.png other.jpg recording.wav [--model conv3_bn.mnist] [--top 3]
     zoo evaluate conv3_bn.mnist [--out folder]
     zoo explain conv3_bn.mnist 7 [--out folder]
+    zoo explain --serve [conv3_bn.mnist] [--port 8050]   (the live explainer, zoo/explain_ui)
 
 Training-suite work (reproductions, searches, exports, tracking the explainer in MLflow) is the
 suite's command: `python -m reproductions --help`. `zoo list`, `zoo info` and `zoo --help` read
@@ -129,6 +130,13 @@ def explain_to(model_name: str, input_spec: str, out_root) -> tuple[Path, Path, 
 
 
 def _explain(args):
+    if args.serve:
+        from zoo.explain_ui import serve  # Flask, only for the live page
+
+        return serve(args.host, args.port, args.model)
+    if args.model is None or args.input is None:
+        print("error: zoo explain needs a model and an input (or --serve)", file=sys.stderr)
+        return 2
     try:
         page, _, _ = explain_to(args.model, args.input, args.out)
     except (ValueError, DataError) as err:  # a bad input, an unknown weight
@@ -159,8 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=".", help="folder for the confusion matrix PNG")
     p.set_defaults(run=_evaluate)
     p = sub.add_parser("explain", help="what each layer sees, as PNGs and an HTML page")
-    p.add_argument("model", help="a shipped weight (conv3_bn.mnist) or a model name")
-    p.add_argument("input", help="an MNIST test index, X or O, or a picture of a digit")
+    p.add_argument("model", nargs="?", help="a shipped weight (conv3_bn.mnist) or a model name; "
+                   "with --serve, the weight the page opens with")
+    p.add_argument("input", nargs="?", help="an MNIST test index, X or O, or a picture of a digit")
+    p.add_argument("--serve", action="store_true", help="the live explainer: a local web page "
+                   "to draw digits on and watch every layer answer")
+    p.add_argument("--host", default="127.0.0.1", help="with --serve: address to bind")
+    p.add_argument("--port", type=int, default=8050, help="with --serve: port")
     p.add_argument("--out", default="runs/explain", help="folder for the pages")
     p.set_defaults(run=_explain)
     return parser
