@@ -18,12 +18,13 @@ class ImageError(ValueError):
     """A file that is not a readable image, or an image with no digit in it."""
 
 
-def load_image(path: str | Path) -> Image.Image:
+def load_image(path, name: str | None = None) -> Image.Image:
+    """A path or a binary file object (the live explainer's uploads), as greyscale."""
     try:
         image = Image.open(path)
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError) as err:
-        raise ImageError(f"{path}: not a readable image ({err})") from err
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+        raise ImageError(f"{name or path}: not a readable image ({err})") from err
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         background = Image.new("RGBA", image.size, "white")  # transparent means paper
         image = Image.alpha_composite(background, image.convert("RGBA"))
