@@ -25,11 +25,13 @@ TUNE_ARGS = --recipe $(RECIPE) --tuner $(TUNER) --max-trials $(MAX_TRIALS) --max
 INPUT ?= 7
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# the live explainer's port: PORT= when given, else 8050, so that it runs beside mlflow-ui
+EXPLAIN_PORT = $(if $(filter file,$(origin PORT)),8050,$(PORT))
 # embedded MLflow store inside the repository (git ignores it)
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv test reproduce-mnist reproduce-xo reproduce-fsdd report-mnist zoo-weights register-zoo bench bench-training explain explain-track screen tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv test reproduce-mnist reproduce-xo reproduce-fsdd report-mnist zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -45,6 +47,9 @@ help:
 	@echo "make explain          what each layer sees (MODEL=conv3_bn.mnist INPUT=7: an MNIST test"
 	@echo "                      index, X or O, or a picture), as PNGs and runs/explain/*/index.html"
 	@echo "make explain-track    the same, also logged to MLflow (experiment zoo-explain)"
+	@echo "make explain-ui       the live explainer: draw a digit, watch every layer answer, on"
+	@echo "                      http://$(HOST):$(EXPLAIN_PORT)/ (PORT=... to change)"
+	@echo "make explain-ui-bench its server-side time per shipped weight"
 	@echo "make tune-mnist       a KerasTuner search around RECIPE=conv3 (TUNER=hyperband|random|bayesian)"
 	@echo "make tune-chief / tune-worker WORKER=w1   the same search spread over processes or machines"
 	@echo "make mlflow-server    a tracking server on HOST:PORT (STORE=sqlite or postgresql URI)"
@@ -124,3 +129,9 @@ mlflow-ui: $(READY)
 
 clean-venv:
 	rm -rf $(VENV)
+
+explain-ui: $(READY)
+	$(VENV)/bin/zoo explain --serve --host $(HOST) --port $(EXPLAIN_PORT)
+
+explain-ui-bench: $(READY)
+	$(PY) -m zoo.explain_ui --bench

@@ -13,7 +13,8 @@ MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_t
            "protobuf": "google.protobuf", "numpy": "numpy",
            "importlib_resources": "importlib_resources", "tensorboard": "tensorboard",
            "psycopg": "psycopg", "psycopg-binary": "psycopg_binary", "pydub": "pydub",
-           "import-linter": "importlinter", "grimp": "grimp"}
+           "import-linter": "importlinter", "grimp": "grimp",
+           "Flask": "flask", "selenium": "selenium"}
 
 
 def pins():

@@ -117,7 +117,6 @@ function show(answer) {
   bars($("contributions"), vote.top.map((t) => `unit ${t.unit}`), vote.top.map((t) => t.value),
        { format: (v) => v.toFixed(2) });
   if (answer.index !== undefined) $("mnist-index").value = answer.index;
-  $("timing").textContent = `answered in ${answer.server_ms} ms on the server`;
 }
 
 function message(text) {
@@ -127,7 +126,7 @@ function message(text) {
 
 async function ask(source) {
   state.source = source;
-  const asked = ++state.asked;
+  const asked = ++state.asked, sent = performance.now();
   document.body.dataset.state = "busy";
   let answer, status = 0;
   try {
@@ -148,6 +147,8 @@ async function ask(source) {
   } else {
     message("");
     show(answer);
+    $("timing").textContent = `answered in ${answer.server_ms} ms on the server, ` +
+      `${Math.round(performance.now() - sent)} ms in all (sent, computed, drawn)`;
     document.body.dataset.state = "ready";
   }
   document.body.dataset.answers = ++state.answers;
