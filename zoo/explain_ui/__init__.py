@@ -291,8 +291,9 @@ def serve(host: str = "127.0.0.1", port: int = 8050, model: str | None = None) -
     try:
         # Werkzeug's threaded server: one user on one machine; the Lab serialises the nets
         server = make_server(host, port, create_app(model), threaded=True)
-    except OSError as err:
-        print(f"error: cannot listen on {host}:{port} ({err.strerror or err})", file=sys.stderr)
+    except (OSError, SystemExit) as err:  # on a busy port Werkzeug prints why, then exits
+        why = err.strerror if isinstance(err, OSError) else "the reason is above"
+        print(f"error: cannot listen on {host}:{port} ({why})", file=sys.stderr)
         return 2
     print(f"the live explainer: http://{host}:{server.port}/  (Ctrl-C stops it)", flush=True)
     try:

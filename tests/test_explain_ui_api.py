@@ -1,0 +1,166 @@
+"""The live explainer's JSON API, through the Flask app (no socket, no browser): every shipped
+weight answers with the numbers of zoo.explain's computation, a drawing is converted exactly as
+`zoo predict` converts a picture, and every bad request gets a 4xx with a sentence."""
+
+import base64
+import io
+import socket
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import zoo
+from zoo.cli import main as zoo_cli
+from zoo.explain import Explainer, classes_and_kind
+from zoo.explain_ui import MAX_UPLOAD, create_app, fsdd_recordings
+from zoo.images import mnist_from_file
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app().test_client()
+
+
+def picture(array: np.ndarray, fmt="PNG") -> str:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, fmt)
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def drawn(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit as the canvas would send it: 280x280, black ink on white."""
+    return np.asarray(Image.fromarray(255 - digit).resize((280, 280), Image.BILINEAR))
+
+
+def values(grid) -> np.ndarray:
+    q = np.frombuffer(base64.b64decode(grid["data"]), dtype="uint8").reshape(grid["shape"])
+    return grid["lo"] + q.astype("float64") * (grid["hi"] - grid["lo"]) / 255
+
+
+def example(kind):
+    return {"mnist": {"kind": "mnist", "value": 3}, "xo": {"kind": "xo", "value": "O"},
+            "audio": {"kind": "fsdd", "value": fsdd_recordings()[7]}}[kind]
+
+
+@pytest.mark.parametrize("weight", zoo.list_weights())
+def test_every_shipped_weight_answers_with_the_explainers_numbers(client, weight):
+    classes, kind = classes_and_kind(weight)
+    response = client.post("/api/explain", json={"model": weight, "input": example(kind)})
+    assert response.status_code == 200, response.get_json()
+    answer = response.get_json()
+    model = zoo.load(weight)
+    image = values(answer["input"])[..., 0]
+    explainer = Explainer(model, classes)
+    assert answer["classes"] == list(zoo.model_info(weight.split(".")[0])["classes"])
+    assert [l["layer"] for l in answer["layers"]] == [l.name for l in explainer.shown]
+    assert [f["layer"] for f in answer["filters"]] == [f.layer for f in explainer.filters]
+    if kind != "audio":  # pixels come back exactly; a spectrogram to 1/255 of its range
+        expected = model.predict(image[None].astype("float32"), verbose=0)[0]
+        np.testing.assert_allclose(answer["probabilities"], expected, atol=1e-5)
+    assert answer["prediction"] == int(np.argmax(answer["probabilities"]))
+    assert answer["truth"] is not None
+    for layer in answer["layers"]:
+        h, w, n = layer["grid"]["shape"]
+        assert n == min(layer["total"], 24) and h * w * n == len(
+            base64.b64decode(layer["grid"]["data"]))
+    # the vote: the winner's total is its contributions' sum plus the bias; softmax gives probs
+    scores = np.array(answer["vote"]["scores"])
+    np.testing.assert_allclose(np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum(),
+                               answer["probabilities"], atol=1e-4)
+
+
+def test_a_drawing_is_converted_like_zoo_predict_converts_a_picture(client, mnist, tmp_path):
+    (_, _), (x_test, y_test) = mnist
+    canvas = drawn(x_test[0])
+    Image.fromarray(canvas).save(tmp_path / "digit.png")
+    answer = client.post("/api/explain", json={
+        "model": "conv3.mnist", "input": {"kind": "picture", "value": picture(canvas)}}).get_json()
+    np.testing.assert_array_equal(values(answer["input"])[..., 0],
+                                  mnist_from_file(tmp_path / "digit.png"))
+    assert answer["classes"][answer["prediction"]] == str(y_test[0])
+    assert answer["caption"] == "your drawing, converted the MNIST way"
+
+
+def test_random_misclassified_is_misclassified(client, mnist):
+    (_, _), (x_test, y_test) = mnist
+    model = zoo.load("softmax.mnist")  # 7.6% wrong: a fresh pick each time
+    seen = set()
+    for _ in range(3):
+        answer = client.post("/api/explain", json={
+            "model": "softmax.mnist", "input": {"kind": "mnist", "value": "misclassified"}}
+        ).get_json()
+        i = answer["index"]
+        seen.add(i)
+        assert answer["truth"] == y_test[i] != answer["prediction"]
+        assert model.predict(x_test[i:i + 1], verbose=0)[0].argmax() == answer["prediction"]
+    assert len(seen) > 1
+
+
+def test_models_and_examples(client):
+    models = client.get("/api/models").get_json()
+    assert [m["name"] for m in models["models"]] == zoo.list_weights()
+    conv3_bn = next(m for m in models["models"] if m["name"] == "conv3_bn.mnist")
+    assert conv3_bn["accuracy"] == zoo.weight_info("conv3_bn.mnist")["test_accuracy"]
+    examples = client.get("/api/examples").get_json()
+    assert examples["mnist"] == 10000
+    assert len(examples["fsdd"]) == 300 and examples["fsdd"][0] == "0_george_0.wav"
+    wav = client.get("/api/fsdd/0_george_0.wav")
+    assert wav.status_code == 200 and wav.data[:4] == b"RIFF"
+
+
+BLANK = np.full((280, 280), 255, dtype="uint8")
+
+
+@pytest.mark.parametrize("body,status,words", [
+    ({"model": "conv9.mnist", "input": {"kind": "mnist", "value": 1}}, 404, "unknown model"),
+    ({"model": "conv3.mnist", "input": {"kind": "picture", "value": picture(BLANK)}}, 400,
+     "no digit found (the image is blank)"),
+    ({"model": "conv3.mnist", "input": {"kind": "picture", "value": "data:image/png;base64,@@"}},
+     400, "base64 is damaged"),
+    ({"model": "conv3.mnist", "input": {"kind": "picture", "value": "digit.png"}}, 400,
+     "data URL"),
+    ({"model": "conv3.mnist", "input": {"kind": "picture",
+                                        "value": "data:image/png;base64,aGVsbG8="}}, 400,
+     "not a readable image"),
+    ({"model": "conv3.mnist", "input": {"kind": "mnist", "value": 10000}}, 400, "0 to 9999"),
+    ({"model": "conv3.mnist", "input": {"kind": "mnist", "value": "7"}}, 400, "0 to 9999"),
+    ({"model": "conv3.mnist", "input": {"kind": "mnist", "value": True}}, 400, "0 to 9999"),
+    ({"model": "conv3.mnist", "input": {"kind": "fsdd", "value": "0_george_0.wav"}}, 400,
+     "conv3.mnist takes a drawing"),
+    ({"model": "audio_conv.fsdd", "input": {"kind": "fsdd", "value": "../../etc/passwd"}}, 400,
+     "no FSDD test recording"),
+    ({"model": "audio_conv.fsdd", "input": {"kind": "fsdd", "value": "0_george_9.wav"}}, 400,
+     "no FSDD test recording"),  # a training recording: the page offers the test set only
+    ({"model": "xo_lecture.lecture", "input": {"kind": "xo", "value": "Z"}}, 400, "X, O or"),
+    ({"input": {"kind": "mnist", "value": 1}}, 400, "say which model"),
+    ({"model": "conv3.mnist"}, 400, "say what to explain"),
+    ([1, 2], 400, "JSON object"),
+])
+def test_bad_requests_get_a_4xx_and_a_sentence(client, body, status, words):
+    response = client.post("/api/explain", json=body)
+    assert response.status_code == status
+    assert words in response.get_json()["error"]
+
+
+def test_malformed_json_and_huge_uploads(client):
+    response = client.post("/api/explain", data=b'{"model": "conv3.mnist", "input":')
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("malformed JSON")
+    response = client.post("/api/explain", data=b"{" + b" " * MAX_UPLOAD + b"}")
+    assert response.status_code == 413
+    assert "upload too large: the limit is 4 MB" in response.get_json()["error"]
+    response = client.get("/api/nothing")
+    assert response.status_code == 404 and "error" in response.get_json()
+
+
+def test_serve_refuses_an_unknown_model_and_a_busy_port(capsys):
+    assert zoo_cli(["explain", "--serve", "conv9.mnist"]) == 2
+    assert "unknown model 'conv9.mnist'" in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert zoo_cli(["explain", "--serve", "--port", str(busy.getsockname()[1])]) == 2
+    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+    assert zoo_cli(["explain"]) == 2
+    assert "needs a model and an input (or --serve)" in capsys.readouterr().err
