@@ -87,8 +87,14 @@ def check_layers(driver, weight: str):
 
 
 def shot(driver, name):
+    """The whole page, as tall as it is, in runs/explain-ui/NAME.png."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    size = driver.get_window_size()
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(size["width"], height + size["height"] - driver.execute_script(
+        "return window.innerHeight"))
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    driver.set_window_size(size["width"], size["height"])
 
 
 def test_draw_switch_and_pick(server, browser):
@@ -107,9 +113,10 @@ def test_draw_switch_and_pick(server, browser):
     assert prediction(driver) == "7"
     assert driver.find_element(By.ID, "caption").text.startswith("your drawing")
     check_layers(driver, "conv3_bn.mnist")
+    shot(driver, "conv3_bn-drawn-7")
     driver.find_element(By.CSS_SELECTOR, "#layers .layer canvas").click()  # enlarge a map
     assert driver.find_element(By.ID, "zoom").is_displayed()
-    shot(driver, "conv3_bn-drawn-7")
+    shot(driver, "conv3_bn-enlarged-map")
     driver.find_element(By.ID, "zoom").click()
     assert not driver.find_element(By.ID, "zoom").is_displayed()
 

@@ -110,8 +110,9 @@ function show(answer) {
     l.grid, l.grid.shape[2], l.layer)));
   $("layers-section").hidden = answer.layers.length === 0;
   const vote = answer.vote;
-  $("vote-caption").textContent = `Layer ${vote.layer}: each input unit adds activation x weight ` +
-    `to each class's total; the softmax turns the totals into the probabilities above. ` +
+  $("vote-caption").textContent = `In the last layer (${vote.layer}), each input unit adds ` +
+    `its activation x its weight to each class's total; the softmax turns the totals into the ` +
+    `probabilities above. ` +
     `The winner, ${vote.winner}, gets most from units ${vote.top.slice(0, 3).map((t) => t.unit).join(", ")}.`;
   bars($("scores"), classes, vote.scores, { best: winner, format: (v) => v.toFixed(2) });
   bars($("contributions"), vote.top.map((t) => `unit ${t.unit}`), vote.top.map((t) => t.value),
