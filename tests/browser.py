@@ -5,12 +5,11 @@ Shared by every browser test (the explainer's, the MLflow UI's)."""
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from tests.servers import free_port, wait_for
+from tests.servers import free_port, served
 
 ROOT = Path(__file__).resolve().parents[1]
 # The machine may have no internet: without these, chromium waits on Google's services
@@ -59,17 +58,7 @@ def chromium(width: int = 1400, height: int = 1000):
 def explain_server(log_dir, model: str | None = None):
     """`zoo explain --serve` (this checkout's code) on a free port; yields its base URL."""
     port = free_port()
-    log = open(Path(log_dir) / f"explain-ui-{port}.log", "w")
     command = [sys.executable, "-m", "zoo.cli", "explain", "--serve", "--port", str(port)]
-    server = subprocess.Popen(command + ([model] if model else []), cwd=ROOT, stdout=log,
-                              stderr=subprocess.STDOUT)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/api/models", 120, server)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+    with served(command + ([model] if model else []), port, "api/models",
+                Path(log_dir) / f"explain-ui-{port}.log", cwd=ROOT) as url:
+        yield url

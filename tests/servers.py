@@ -33,16 +33,13 @@ def wait_for(url: str, timeout_s: float, process=None):
 
 
 @contextlib.contextmanager
-def mlflow_server(backend_uri: str, artifacts: str):
-    """`mlflow server` on a free port; yields its http:// URI."""
-    port = free_port()
-    log = open(os.path.join(artifacts, "..", f"mlflow-server-{port}.log"), "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_uri,
-         "--artifacts-destination", artifacts, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"], stdout=log, stderr=subprocess.STDOUT)
+def served(command: list[str], port: int, health: str, log_path, cwd=None):
+    """Run a server `command` listening on `port`, its output in `log_path`, until
+    http://127.0.0.1:PORT/HEALTH answers; yields http://127.0.0.1:PORT, stops it after."""
+    log = open(log_path, "w")
+    server = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for(f"http://127.0.0.1:{port}/health", 120, server)
+        wait_for(f"http://127.0.0.1:{port}/{health}", 120, server)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
@@ -51,6 +48,17 @@ def mlflow_server(backend_uri: str, artifacts: str):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def mlflow_server(backend_uri: str, artifacts: str):
+    """`mlflow server` on a free port; yields its http:// URI."""
+    port = free_port()
+    with served([sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_uri,
+                 "--artifacts-destination", artifacts, "--host", "127.0.0.1", "--port",
+                 str(port), "--workers", "1"], port, "health",
+                os.path.join(artifacts, "..", f"mlflow-server-{port}.log")) as url:
+        yield url
 
 
 def _pg_bin(tool: str) -> str:

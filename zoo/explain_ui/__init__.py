@@ -284,6 +284,10 @@ def serve(host: str = "127.0.0.1", port: int = 8050, model: str | None = None) -
     from werkzeug.serving import make_server
 
     model = model or DEFAULT_MODEL
+    if model in zoo.list_models():  # "lenet5": its shipped default, as zoo.load does
+        from zoo.pretrained import default_weight
+
+        model = default_weight(model)
     if model not in zoo.list_weights():
         print(f"error: unknown model {model!r}; shipped: {', '.join(zoo.list_weights())}",
               file=sys.stderr)
