@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions import interaction
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
+from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -56,6 +59,17 @@ def stroke(driver, points):
         for step in range(1, 5):  # several moves a segment, as a hand gives pointermove events
             chain.move_by_offset(round((x1 - x0) / 4), round((y1 - y0) / 4))
     chain.release().perform()
+
+
+def touch_stroke(driver, points):
+    """One stroke with a finger (a touch pointer), offsets from the pad's centre."""
+    pad = driver.find_element(By.ID, "pad")
+    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"))
+    actions.pointer_action.move_to(pad, *points[0]).pointer_down()
+    for x, y in points[1:]:
+        actions.pointer_action.move_to(pad, x, y)
+    actions.pointer_action.pointer_up()
+    actions.perform()
 
 
 def prediction(driver) -> str:
@@ -162,6 +176,15 @@ def test_draw_switch_and_pick(server, browser):
     assert prediction(driver) == "4"
     check_layers(driver, "audio_conv.fsdd")
     shot(driver, "audio_conv-spectrogram")
+
+    # back to digits, a 1 drawn with a finger
+    answered(driver, lambda: select.select_by_value("conv3_bn_small.mnist"))
+    assert driver.find_element(By.ID, "caption").text.startswith("your drawing")  # the 7 again
+    assert prediction(driver) == "7"
+    driver.find_element(By.ID, "clear").click()
+    assert answered(driver, lambda: touch_stroke(
+        driver, [(5, -100), (3, -50), (0, 0), (-3, 50), (-5, 100)]))[0] == "ready"
+    assert prediction(driver) == "1"
 
 
 def test_bad_input_gets_a_message(server, browser, tmp_path):
