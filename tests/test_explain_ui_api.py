@@ -103,7 +103,7 @@ def test_models_and_examples(client):
     conv3_bn = next(m for m in models["models"] if m["name"] == "conv3_bn.mnist")
     assert conv3_bn["accuracy"] == zoo.weight_info("conv3_bn.mnist")["test_accuracy"]
     examples = client.get("/api/examples").get_json()
-    assert examples["mnist"] == 10000
+    assert examples["xo"] == ["X", "O", "generated"]
     assert len(examples["fsdd"]) == 300 and examples["fsdd"][0] == "0_george_0.wav"
     wav = client.get("/api/fsdd/0_george_0.wav")
     assert wav.status_code == 200 and wav.data[:4] == b"RIFF"
@@ -152,6 +152,17 @@ def test_malformed_json_and_huge_uploads(client):
     assert "upload too large: the limit is 4 MB" in response.get_json()["error"]
     response = client.get("/api/nothing")
     assert response.status_code == 404 and "error" in response.get_json()
+
+
+def test_a_decompression_bomb_is_refused(client):
+    buf = io.BytesIO()
+    Image.new("1", (14000, 14000), 1).save(buf, "PNG")  # 51 KB, 196 million pixels
+    bomb = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    response = client.post("/api/explain", json={
+        "model": "conv3.mnist", "input": {"kind": "picture", "value": bomb}})
+    assert response.status_code == 400
+    assert "the picture: not a readable image" in response.get_json()["error"]
+    assert "decompression bomb" in response.get_json()["error"]
 
 
 def test_serve_refuses_an_unknown_model_and_a_busy_port(capsys):

@@ -235,8 +235,9 @@ def create_app(default_model: str = DEFAULT_MODEL) -> Flask:
 
     @app.get("/api/examples")
     def examples():
-        return jsonify(mnist=len(lab.mnist()[0]), xo=["X", "O", "generated"],
-                       fsdd=fsdd_recordings())
+        # no MNIST here: loading it (a download, without local files) waits for the first
+        # question about it, so that the page and its model list come up at once
+        return jsonify(xo=["X", "O", "generated"], fsdd=fsdd_recordings())
 
     @app.get("/api/fsdd/<name>")
     def recording(name):

@@ -248,7 +248,6 @@ async function start() {
     const option = new Option(`${m.name}  (${(100 * m.accuracy).toFixed(2)}% on ${m.dataset})`, m.name);
     $("model").append(option);
   }
-  $("mnist-index").max = examples.mnist - 1;
   for (const name of examples.fsdd) $("fsdd").append(new Option(name.replace(".wav", ""), name));
   const wanted = new URLSearchParams(location.search).get("model") || models.default;
   $("model").value = wanted;  // an unknown name selects nothing; the server says why
