@@ -170,10 +170,10 @@ class Lab:
                     f"a generated {CLASSES[labels[0]]} (zoo.data.xo, seed {seed})", {}
             raise InputError(f"an X/O example is X, O or generated, not {value!r}")
         if kind == "audio" and what == "fsdd":
-            from zoo.data.fsdd import spectrogram_of_file
+            from zoo.data.fsdd import _order, spectrogram_of_file
 
             path = fsdd_file(value)
-            return spectrogram_of_file(path), int(value[0]), \
+            return spectrogram_of_file(path), _order(value)[0], \
                 f"FSDD recording {value} (log-mel spectrogram)", {}
         wanted = {"mnist": "a drawing, a picture or an MNIST test image",
                   "xo": "an X/O example", "audio": "an FSDD recording"}[kind]
