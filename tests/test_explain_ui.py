@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import zoo
 from tests.browser import ROOT, chromium, explain_server
-from zoo.explain import Explainer, MAX_MAPS, classes_and_kind
+from zoo.explain import MAX_MAPS, Explainer
 
 SHOTS = ROOT / "runs" / "explain-ui"
 
@@ -84,7 +84,7 @@ def message(driver) -> str:
 def check_layers(driver, weight: str):
     """Every layer the explainer shows for `weight` is on the page with all its maps, and the
     maps are drawn (not one colour over the whole layer)."""
-    explainer = Explainer(zoo.load(weight), classes_and_kind(weight)[0])
+    explainer = Explainer(zoo.load(weight), zoo.weight_info(weight).classes)
     expected = [(l.name, min(l.output.shape[-1], MAX_MAPS)) for l in explainer.shown]
     shown = driver.execute_script("""
         return [...document.querySelectorAll('#layers .layer')].map(s => {

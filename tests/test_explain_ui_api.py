@@ -12,7 +12,7 @@ from PIL import Image
 
 import zoo
 from zoo.cli import main as zoo_cli
-from zoo.explain import Explainer, classes_and_kind
+from zoo.explain import Explainer
 from zoo.explain_ui import MAX_UPLOAD, create_app, fsdd_recordings
 from zoo.images import mnist_from_file
 
@@ -45,14 +45,15 @@ def example(kind):
 
 @pytest.mark.parametrize("weight", zoo.list_weights())
 def test_every_shipped_weight_answers_with_the_explainers_numbers(client, weight):
-    classes, kind = classes_and_kind(weight)
+    card = zoo.weight_info(weight)
+    classes, kind = card.classes, card.input_kind
     response = client.post("/api/explain", json={"model": weight, "input": example(kind)})
     assert response.status_code == 200, response.get_json()
     answer = response.get_json()
     model = zoo.load(weight)
     image = values(answer["input"])[..., 0]
     explainer = Explainer(model, classes)
-    assert answer["classes"] == list(zoo.model_info(weight.split(".")[0])["classes"])
+    assert answer["classes"] == list(zoo.model_info(card.arch)["classes"])
     assert [l["layer"] for l in answer["layers"]] == [l.name for l in explainer.shown]
     assert [f["layer"] for f in answer["filters"]] == [f.layer for f in explainer.filters]
     if kind != "audio":  # pixels come back exactly; a spectrogram to 1/255 of its range
@@ -101,7 +102,7 @@ def test_models_and_examples(client):
     models = client.get("/api/models").get_json()
     assert [m["name"] for m in models["models"]] == zoo.list_weights()
     conv3_bn = next(m for m in models["models"] if m["name"] == "conv3_bn.mnist")
-    assert conv3_bn["accuracy"] == zoo.weight_info("conv3_bn.mnist")["test_accuracy"]
+    assert conv3_bn["accuracy"] == zoo.weight_info("conv3_bn.mnist").test_accuracy
     examples = client.get("/api/examples").get_json()
     assert examples["xo"] == ["X", "O", "generated"]
     assert len(examples["fsdd"]) == 300 and examples["fsdd"][0] == "0_george_0.wav"

@@ -30,8 +30,9 @@ from werkzeug.exceptions import HTTPException
 
 import zoo
 import zoo.data
+import zoo.weights
 from zoo.data.idx import DataError, sha256_of
-from zoo.explain import Explainer, Explanation, classes_and_kind
+from zoo.explain import Explainer, Explanation
 from zoo.images import ImageError, load_image, to_mnist
 
 STATIC = Path(__file__).with_name("static")
@@ -108,10 +109,9 @@ class Lab:
     def weights() -> list[dict]:
         rows = []
         for name in zoo.list_weights():
-            card = zoo.weight_info(name)
-            classes, kind = classes_and_kind(name)
-            rows.append({"name": name, "dataset": card["dataset"], "kind": kind,
-                         "accuracy": card["test_accuracy"], "classes": list(classes)})
+            card = zoo.weight_info(name)  # classes and input kind: the card's, never guessed
+            rows.append({"name": name, "dataset": card.dataset, "kind": card.input_kind,
+                         "accuracy": card.test_accuracy, "classes": list(card.classes)})
         return rows
 
     def explainer(self, name: str) -> Explainer:
@@ -119,7 +119,7 @@ class Lab:
             if name not in zoo.list_weights():
                 raise UnknownWeight(f"unknown model {name!r}; shipped weights: "
                                     f"{', '.join(zoo.list_weights())}")
-            self._explainers[name] = Explainer(zoo.load(name), classes_and_kind(name)[0])
+            self._explainers[name] = Explainer(zoo.load(name), zoo.weight_info(name).classes)
         return self._explainers[name]
 
     def mnist(self):
@@ -187,7 +187,7 @@ class Lab:
         with self._lock:
             start = time.perf_counter()
             explainer = self.explainer(name)
-            kind = classes_and_kind(name)[1]
+            kind = zoo.weight_info(name).input_kind
             image, truth, caption, extra = self.resolve(name, kind, source)
             answer = to_json(explainer(image), kind)
             answer.update(extra, model=name, caption=caption, truth=truth,
@@ -286,9 +286,7 @@ def serve(host: str = "127.0.0.1", port: int = 8050, model: str | None = None) -
 
     model = model or DEFAULT_MODEL
     if model in zoo.list_models():  # "lenet5": its shipped default, as zoo.load does
-        from zoo.pretrained import default_weight
-
-        model = default_weight(model)
+        model = zoo.weights.default_weight(model)
     if model not in zoo.list_weights():
         print(f"error: unknown model {model!r}; shipped: {', '.join(zoo.list_weights())}",
               file=sys.stderr)

@@ -47,7 +47,6 @@ def drawings(n: int) -> list[str]:
 
 def bench(repeat: int = 20) -> list[dict]:
     import zoo
-    from zoo.explain import classes_and_kind
     from zoo.explain_ui import create_app, fsdd_recordings
 
     client = create_app().test_client()
@@ -55,7 +54,7 @@ def bench(repeat: int = 20) -> list[dict]:
     recordings = fsdd_recordings()
     rows = []
     for name in zoo.list_weights():
-        kind = classes_and_kind(name)[1]
+        kind = zoo.weight_info(name).input_kind
         if kind == "mnist":
             sources = [{"kind": "picture", "value": p} for p in pictures]
         elif kind == "xo":
