@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUITE := $(PY) -m reproductions
 READY := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+# keras on JAX and PyTorch, without TensorFlow: what users of those backends have
+VENV_BACKENDS := .venv-backends
+READY_BACKENDS := $(VENV_BACKENDS)/.installed-$(shell cksum < requirements-backends.txt | cut -d' ' -f1)
 
 # RECIPES= names recipes everywhere (comma-separated); MODELS= is its old name, still accepted
 # for a while (a model's canonical recipe carries the model's name).
@@ -23,15 +26,19 @@ CHIEF_PORT ?= 8000
 WORKER ?= worker0
 TUNE_ARGS = --recipe $(RECIPE) --tuner $(TUNER) --max-trials $(MAX_TRIALS) --max-epochs $(MAX_EPOCHS)
 INPUT ?= 7
+FORMAT ?= onnx
+OUT ?= exports
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # the live explainer's port: PORT= when given, else 8050, so that it runs beside mlflow-ui
 EXPLAIN_PORT = $(if $(filter file,$(origin PORT)),8050,$(PORT))
+# the model server's port (make serve): PORT= when given, else 5001, beside mlflow-ui too
+SERVE_PORT = $(if $(filter file,$(origin PORT)),5001,$(PORT))
 # embedded MLflow store inside the repository (git ignores it)
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv test reproduce-mnist reproduce-xo reproduce-fsdd report-mnist zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv venv-backends test test-backends export bench-export serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -50,6 +57,12 @@ help:
 	@echo "make explain-ui       the live explainer: draw a digit, watch every layer answer, on"
 	@echo "                      http://$(HOST):$(EXPLAIN_PORT)/ (PORT=... to change)"
 	@echo "make explain-ui-bench its server-side time per shipped weight"
+	@echo "make export           a shipped weight for another runtime (MODEL=conv3_bn.mnist"
+	@echo "                      FORMAT=saved_model|onnx|litert OUT=exports)"
+	@echo "make bench-export     size, load time and latency of every export per runtime"
+	@echo "make serve            MLflow's model server for a shipped weight, registered if needed,"
+	@echo "                      on http://$(HOST):$(SERVE_PORT)/invocations (MODEL=, PORT=)"
+	@echo "make test-backends    every shipped weight on Keras' JAX and PyTorch backends"
 	@echo "make tune-mnist       a KerasTuner search around RECIPE=conv3 (TUNER=hyperband|random|bayesian)"
 	@echo "make tune-chief / tune-worker WORKER=w1   the same search spread over processes or machines"
 	@echo "make mlflow-server    a tracking server on HOST:PORT (STORE=sqlite or postgresql URI)"
@@ -70,6 +83,20 @@ $(READY): requirements.txt pyproject.toml
 
 test: $(READY)
 	$(PY) -m pytest
+
+venv-backends: $(READY_BACKENDS)
+
+$(READY_BACKENDS): requirements-backends.txt
+	test -x $(VENV_BACKENDS)/bin/python || $(PYTHON) -m venv $(VENV_BACKENDS)
+	$(VENV_BACKENDS)/bin/python -m pip install --quiet --upgrade "pip==26.3"
+	$(VENV_BACKENDS)/bin/python -m pip install --quiet -r requirements-backends.txt
+	rm -f $(VENV_BACKENDS)/.installed-*
+	touch $@
+
+# every shipped weight on KERAS_BACKEND=jax and =torch (tests/test_backends.py drives
+# .venv-backends from the main venv, which computes the FSDD spectrograms with TensorFlow)
+test-backends: $(READY) $(READY_BACKENDS)
+	$(PY) -m pytest -m backends tests/test_backends.py
 
 reproduce-mnist: $(READY)
 	$(SUITE) reproduce --dataset mnist --recipes "$(RECIPES)" --seeds "$(SEEDS)"
@@ -117,11 +144,21 @@ bench-training: $(READY)
 	$(PY) -m pip install --quiet -r requirements-torch.txt
 	$(SUITE) bench-training
 
+bench-export: $(READY)
+	$(SUITE) bench-export
+
+export: $(READY)
+	$(PY) -m zoo.cli export $(MODEL) --format $(FORMAT) --out $(OUT)
+
 explain: $(READY)
 	$(VENV)/bin/zoo explain $(MODEL) $(INPUT) --out runs/explain
 
 explain-track: $(READY)
 	$(SUITE) explain $(MODEL) $(INPUT) --out runs/explain
+
+# MLflow's model server for a shipped weight, registered first if needed (tracking/serve.py)
+serve: $(READY)
+	$(SUITE) serve $(MODEL) --host $(HOST) --port $(SERVE_PORT)
 
 mlflow-ui: $(READY)
 	$(VENV)/bin/mlflow ui --backend-store-uri "$(STORE)" --default-artifact-root "$(ARTIFACTS)" \

@@ -10,6 +10,8 @@
     python -m reproductions bench | bench-training                         # make bench ...
     python -m reproductions xo-lecture                                     # make reproduce-xo
     python -m reproductions explain conv3_bn.mnist 7                       # zoo explain + MLflow
+    python -m reproductions serve conv3_bn.mnist --port 5001               # make serve
+    python -m reproductions bench-export [--weights 'conv3*']              # make bench-export
 
 Every verb's arguments are declared here, in one style; each verb's work is a `run(args)`
 function of its module, imported only when that verb runs (so `--help` is quick). Outputs go
@@ -98,6 +100,21 @@ def _verbs(sub):
     p.add_argument("input", help="an MNIST test index, X or O, or a picture of a digit")
     p.add_argument("--out", default=None, help="folder for the pages (default: runs/explain)")
     yield p, "reproductions.publish:explain_run"
+
+    p = sub.add_parser("serve", help="MLflow's model server for a shipped weight, registered "
+                       "first if needed (models:/<arch>@<tag>, --env-manager local)")
+    p.add_argument("model", help="a shipped weight, e.g. conv3_bn.mnist (zoo list)")
+    p.add_argument("--host", default="127.0.0.1", help="MLflow's scoring server has no "
+                   "authentication: bind elsewhere only on a network you trust")
+    p.add_argument("--port", type=int, default=5001)
+    yield p, "reproductions.publish:serve_run"
+
+    p = sub.add_parser("bench-export", help="size, load time and latency at batch 1 and 1000 of "
+                       "every shipped weight per runtime: Keras, SavedModel, ONNX, LiteRT (~4 min)")
+    p.add_argument("--weights", default="*", help="shell pattern of shipped weights")
+    p.add_argument("--out", default=None,
+                   help="CSV (default: reproductions/results/export_bench.csv)")
+    yield p, "reproductions.bench_export:run"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,6 +38,17 @@ COLUMNS = ("model", "recipe", "params", "fwd_mflop_per_image", "batch_size", "tr
            "mode", "machine", "tensorflow", "keras")
 
 
+def write_csv(path: Path, columns, rows) -> None:
+    """A results table: floats to 4 significant digits, the folder made if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (f"{v:.4g}" if isinstance(v, float) else v)
+                             for k, v in row.items()})
+
+
 def forward_flops(model) -> int:
     """2 x multiply-adds per image of the convolutions and dense layers."""
     import keras
@@ -182,13 +193,7 @@ def run(args) -> int:
               f"{row['latency_b1_ms_median']:.2f} ms (p95 {row['latency_b1_ms_p95']:.2f})  "
               f"{row['fwd_mflop_per_image']:6.2f} MFLOP/img  {row['peak_rss_mb']:.0f} MB",
               flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as f:
-        writer = csv.DictWriter(f, COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: (f"{v:.4g}" if isinstance(v, float) else v)
-                             for k, v in row.items()})
+    write_csv(out, COLUMNS, rows)
     print(f"wrote {out}")
     return 0
 

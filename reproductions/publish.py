@@ -1,6 +1,7 @@
 """Suite verbs that publish the library's work to MLflow: `register` (shipped weights into the
-model registry, tracking/register.py) and `explain` (the zoo's explainer page, logged as a run
-of experiment zoo-explain). The zoo's own `zoo explain` writes the page and touches no MLflow."""
+model registry, tracking/register.py), `explain` (the zoo's explainer page, logged as a run
+of experiment zoo-explain) and `serve` (MLflow's model server for a registered weight,
+tracking/serve.py). The zoo's own `zoo explain` writes the page and touches no MLflow."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import mlflow
 
 from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
 from tracking.register import register
+from tracking.serve import serve
 from zoo.cli import explain_to
 from zoo.data import DataError
 
@@ -41,3 +43,12 @@ def explain_run(args) -> int:
         mlflow.log_artifacts(str(folder), "explain")
     print(f"logged to MLflow, experiment {EXPLAIN_EXPERIMENT}")
     return 0
+
+
+def serve_run(args) -> int:
+    """The `serve` verb: registers the weight if needed, then becomes MLflow's model server."""
+    try:
+        return serve(args.model, args.host, args.port)
+    except (TrackingError, ValueError) as err:  # a store that is down, an unknown weight
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -29,6 +29,7 @@ from reproductions.prepare import build_model, compile_model, load_data, steps_p
 from reproductions.recipes import Recipe
 from tracking import REPO_ROOT, run_tags
 from tracking.runs import MlflowEpochMetrics, experiment_for, finished_run
+from tracking.signatures import log_keras_model
 from zoo import plots
 
 CHECKPOINT_ROOT = REPO_ROOT / "runs" / "checkpoints"
@@ -169,5 +170,5 @@ def _log_artifacts(recipe, seed, model, state, test, log_mlflow_model):
         mlflow.log_artifact(str(Path(tmp) / "recipe.json"))
     if log_mlflow_model:
         versions = {p: run_tags()[f"version.{p}"] for p in ("tensorflow", "keras")}
-        mlflow.keras.log_model(clean, name="mlflow_model",
-                               pip_requirements=[f"{p}=={v}" for p, v in versions.items()])
+        log_keras_model(clean, "mlflow_model", recipe.model, x_test,
+                        pip_requirements=[f"{p}=={v}" for p, v in versions.items()])

@@ -36,3 +36,27 @@ def test_forward_flops_counts_the_layers():
     # conv3_bn by hand: 28*28*24*36 + 14*14*48*600 + 7*7*64*768 + 3136*200 + 200*10 MACs
     macs = 28 * 28 * 24 * 36 + 14 * 14 * 48 * 600 + 7 * 7 * 64 * 768 + 3136 * 200 + 200 * 10
     assert forward_flops(zoo.create_model("conv3_bn")) == 2 * macs
+
+
+def test_export_benchmark_writes_every_runtime_and_refuses_an_unknown_weight(tmp_path):
+    from reproductions.bench_export import COLUMNS as EXPORT_COLUMNS
+    from reproductions.bench_export import RUNTIMES
+
+    out = tmp_path / "export_bench.csv"
+    done = subprocess.run([sys.executable, "-m", "reproductions", "bench-export", "--weights",
+                           "xo_lecture.*", "--out", str(out)], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = list(csv.DictReader(out.open()))
+    assert tuple(rows[0]) == EXPORT_COLUMNS
+    assert [r["runtime"] for r in rows] == [runtime for runtime, _ in RUNTIMES]
+    for row in rows:
+        assert row["weight"] == "xo_lecture.lecture" and "cores" in row["machine"]
+        for key in ("size_bytes", "load_ms", "latency_b1_ms_median", "latency_b1000_ms_median",
+                    "img_per_s_b1000"):
+            assert float(row[key]) > 0, (row["runtime"], key)
+    bad = subprocess.run([sys.executable, "-m", "reproductions", "bench-export", "--weights",
+                          "nope*", "--out", str(tmp_path / "x.csv")], cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "no shipped weight matches 'nope*'" in bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "x.csv").exists()

@@ -14,7 +14,10 @@ MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_t
            "importlib_resources": "importlib_resources", "tensorboard": "tensorboard",
            "psycopg": "psycopg", "psycopg-binary": "psycopg_binary", "pydub": "pydub",
            "import-linter": "importlinter", "grimp": "grimp",
-           "Flask": "flask", "selenium": "selenium"}
+           "Flask": "flask", "selenium": "selenium",
+           "tf2onnx": "tf2onnx", "onnx": "onnx", "onnxruntime": "onnxruntime",
+           "ai-edge-litert": "ai_edge_litert"}
+BACKENDS = REQUIREMENTS.with_name("requirements-backends.txt")
 
 
 def pins():
@@ -35,3 +38,16 @@ def test_every_requirement_is_pinned_exactly():
 def test_pinned_package_imports_at_its_version(name, version):
     importlib.import_module(MODULES[name])
     assert importlib.metadata.version(name) == version
+
+
+def test_the_backends_venv_is_pinned_exactly_and_has_no_tensorflow():
+    """requirements-backends.txt: what a JAX or PyTorch user has; the versions it shares with
+    requirements.txt are the same."""
+    lines = [ln.split("#", 1)[0].strip() for ln in BACKENDS.read_text().splitlines()]
+    backends = dict(ln.split("==") for ln in lines if ln)
+    assert all("==" in ln for ln in lines if ln)
+    assert {"keras", "jax", "jaxlib", "torch", "numpy"} <= set(backends)
+    assert not any(name.startswith("tensorflow") for name in backends)
+    main = dict(pins())
+    assert {n: v for n, v in backends.items() if n in main} == \
+        {n: v for n, v in main.items() if n in backends}

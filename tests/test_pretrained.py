@@ -3,6 +3,9 @@
 
 import dataclasses
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import mlflow
@@ -117,6 +120,63 @@ def test_register_and_load_through_the_registry(mlflow_store, mnist_batch):
     assert register([name]) == [uri]  # the same file is not registered twice
     versions = mlflow.MlflowClient().search_model_versions("name = 'softmax'")
     assert len(versions) == 1 and versions[0].tags["sha256"] == zoo.weight_info(name).sha256
+    # a signature (raw uint8 pixels in, 10 probabilities out) and real test digits as example
+    local = mlflow.artifacts.download_artifacts(uri)
+    logged = mlflow.models.Model.load(local)
+    [spec] = logged.signature.inputs.inputs
+    assert (spec.type, spec.shape) == (np.dtype("uint8"), (-1, 28, 28))
+    assert logged.signature.outputs.inputs[0].shape == (-1, 10)
+    np.testing.assert_array_equal(logged.load_input_example(local), x[:2])
+    # served (pyfunc), the model checks its input against the signature
+    served = mlflow.pyfunc.load_model(uri)
+    np.testing.assert_allclose(served.predict(x), loaded.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(mlflow.exceptions.MlflowException, match="does not match expected shape"):
+        served.predict(x[:, :20])
+
+
+def test_registered_models_with_the_zoos_own_layers_load_as_pyfunc(mlflow_store):
+    """lenet5 holds zoo.layers classes: the pyfunc loader (tracking.pyfunc) imports zoo first,
+    checked in a fresh process that never imported zoo itself."""
+    from tracking.register import register
+
+    [uri] = register(["lenet5.mnist"])
+    code = ("import sys, mlflow, numpy as np; m = mlflow.pyfunc.load_model(sys.argv[1]); "
+            "print(m.predict(np.zeros((3, 28, 28), np.uint8)).shape)")
+    out = subprocess.run([sys.executable, "-c", code, uri], capture_output=True, text=True,
+                         timeout=300, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("(3, 10)")
+
+
+def test_a_version_registered_without_signature_is_registered_again(mlflow_store):
+    """Stores registered before the zoo logged signatures get a version that has one."""
+    from tracking.register import register
+
+    name = "xo_lecture.lecture"
+    card = zoo.weight_info(name)
+    with mlflow.start_run():
+        info = mlflow.keras.log_model(zoo.load(name), name="old", registered_model_name="xo_lecture")
+    client = mlflow.MlflowClient()
+    client.set_model_version_tag("xo_lecture", info.registered_model_version, "sha256",
+                                 card.sha256)
+    assert register([name]) == ["models:/xo_lecture@lecture"]
+    latest = mlflow.models.get_model_info("models:/xo_lecture@lecture")
+    [spec] = latest.signature.inputs.inputs
+    assert (spec.type, spec.shape) == (np.dtype("float32"), (-1, 9, 9))
+    assert len(client.search_model_versions("name = 'xo_lecture'")) == 2
+
+
+@pytest.mark.parametrize("name", zoo.list_weights())
+def test_every_weight_has_its_own_signature(name):
+    from tracking.signatures import signature
+
+    arch = zoo.weight_info(name).arch
+    model = zoo.load(name)
+    [spec] = signature(arch, model).inputs.inputs
+    expected = {"mnist": ("uint8", (-1, 28, 28)), "xo": ("float32", (-1, 9, 9)),
+                "fsdd": ("float32", (-1, 64, 61))}[zoo.weight_info(name).dataset]
+    assert (str(spec.type), spec.shape) == expected
+    assert signature(arch, model).outputs.inputs[0].shape == (-1, len(zoo.model_info(arch)["classes"]))
 
 
 @pytest.fixture()

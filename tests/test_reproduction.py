@@ -20,6 +20,7 @@ from reproductions import report
 from reproductions.recipes import RECIPES, Constant, CosineWarmup, ExponentialFloored, Recipe
 from reproductions.train import train_run
 from tracking import TrackingError, check_store
+import zoo.data
 
 REPO = Path(__file__).resolve().parents[1]
 # conv3_dropout: dropout makes the RNG state part of what a resume must restore
@@ -67,6 +68,14 @@ def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
             "model/conv3_dropout.keras"} <= artifacts
     model = mlflow.keras.load_model(f"runs:/{run.info.run_id}/mlflow_model")
     assert model.count_params() == 244_076
+    # the logged model has a signature and an input example: raw uint8 test digits
+    local = mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/mlflow_model")
+    logged = mlflow.models.Model.load(local)
+    [spec] = logged.signature.inputs.inputs
+    assert (spec.type, spec.shape) == (np.dtype("uint8"), (-1, 28, 28))
+    assert logged.signature.outputs.inputs[0].shape == (-1, 10)
+    (_, _), (x_test, _) = zoo.data.load_mnist()
+    np.testing.assert_array_equal(logged.load_input_example(local), x_test[:2])
     # a second call finds the FINISHED run and trains nothing
     again = train_run(QUICK, seed=1, checkpoint_root=ckpt)
     assert again["skipped"]

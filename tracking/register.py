@@ -7,7 +7,9 @@ Each weight "<arch>.<tag>" becomes a version of registered model "<arch>", with 
     mlflow.keras.load_model("models:/conv3_bn@mnist")
 
 The registry needs a database store: the embedded sqlite one, or a server (MLFLOW_TRACKING_URI).
-Re-running registers a new version only for weights whose SHA256 is not registered yet.
+Re-running registers a new version only for weights whose SHA256 is not registered yet, or is
+registered without a signature (tracking/signatures.py: each version has one, and an input
+example, so that `make serve` checks requests).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 import zoo
+import zoo.data
+from tracking.signatures import log_keras_model
 from tracking.store import check_store, experiment_id
 
 EXPERIMENT = "zoo-registry"
@@ -32,6 +36,15 @@ def _registered_versions(client, arch):
         return []
 
 
+def _has_signature(arch, version) -> bool:
+    """Whether that registered version was logged with a signature (versions registered before
+    the zoo logged one are registered again, so that every served model checks its inputs)."""
+    try:
+        return mlflow.models.get_model_info(f"models:/{arch}/{version}").signature is not None
+    except Exception:  # an artifact that cannot be read is as good as none: register anew
+        return False
+
+
 def register(names=None) -> list[str]:
     """Register the shipped weights `names` (default: all); returns the model URIs."""
     check_store(EXPERIMENT)
@@ -41,17 +54,18 @@ def register(names=None) -> list[str]:
         card = zoo.weight_info(name)
         arch, tag = card.arch, card.tag
         existing = [v for v in _registered_versions(client, arch)
-                    if v.tags.get("sha256") == card.sha256]
+                    if v.tags.get("sha256") == card.sha256 and _has_signature(arch, v.version)]
         if existing:
             version = existing[0].version
         else:
             model = zoo.load(str(card.name))  # verified against its card before it is logged
             entry = card.to_manifest()
+            (_, _), (x_test, _) = zoo.data.load(card.dataset)  # the input example's source
             with mlflow.start_run(experiment_id=experiment_id(EXPERIMENT),
                                   run_name=f"register-{card.name}"):
                 mlflow.log_dict(entry, "model_card.json")
-                info = mlflow.keras.log_model(
-                    model, name=arch, registered_model_name=arch,
+                info = log_keras_model(
+                    model, arch, arch, x_test, registered_model_name=arch,
                     pip_requirements=[f"tensorflow=={card.tensorflow_version}",
                                       f"keras=={card.keras_version}"])
             version = info.registered_model_version

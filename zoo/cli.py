@@ -6,6 +6,7 @@
     zoo evaluate conv3_bn.mnist [--out folder]
     zoo explain conv3_bn.mnist 7 [--out folder]
     zoo explain --serve [conv3_bn.mnist] [--port 8050]   (the live explainer, zoo/explain_ui)
+    zoo export conv3_bn.mnist --format saved_model|onnx|litert [--out folder]
 
 Training-suite work (reproductions, searches, exports, tracking the explainer in MLflow) is the
 suite's command: `python -m reproductions --help`. `zoo list`, `zoo info` and `zoo --help` read
@@ -146,7 +147,20 @@ def _explain(args):
     return 0
 
 
+def _export(args):
+    from zoo.export import export, read_metadata
+
+    path = export(args.name, args.format, args.out)
+    card = read_metadata(path)
+    print(f"wrote {path} ({args.format}): input {card['input']['name']} "
+          f"{card['input']['dtype']} {tuple(card['input']['shape'])}, classes "
+          f"{' '.join(card['classes'])}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from zoo.export import FORMATS
+
     parser = argparse.ArgumentParser(
         prog="zoo", description="the ConvNet Zoo: models, shipped weights, what layers see",
         epilog="training, searches, exports, MLflow: python -m reproductions --help")
@@ -176,14 +190,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8050, help="with --serve: port")
     p.add_argument("--out", default="runs/explain", help="folder for the pages")
     p.set_defaults(run=_explain)
+    p = sub.add_parser("export", help="a shipped weight as a TensorFlow SavedModel, ONNX or "
+                       "LiteRT file, with its card in the file's metadata")
+    p.add_argument("name", help="shipped weight, e.g. conv3_bn.mnist")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--out", default="exports", help="folder to write into (default exports/)")
+    p.set_defaults(run=_export)
     return parser
 
 
 def main(argv=None):
+    from zoo.export import ExportError
+
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (WeightsError, zoo.UnknownModelError) as err:
+    except (WeightsError, ExportError, zoo.UnknownModelError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

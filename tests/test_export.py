@@ -1,0 +1,112 @@
+"""zoo export: every shipped weight in every format, run by the format's own runtime, answers as
+the Keras model does on its whole test set (MNIST: 10,000 digits; X/O: its generated test set;
+FSDD: the 300 test recordings).
+
+Tolerance: the same class for every test input, and class probabilities within 1e-4 of Keras'
+(the exports compute in float32 with other kernels and orders; measured differences are
+below 3e-6). Each weight is exported once per format, in a module-scoped fixture."""
+
+import json
+
+import numpy as np
+import pytest
+
+import zoo
+import zoo.data
+from zoo import export as zoo_export
+from zoo.cli import main as zoo_main
+
+WEIGHTS = zoo.list_weights()
+PROB_ATOL = 1e-4
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """{(weight, format): path} for every shipped weight and format, exported once."""
+    out = tmp_path_factory.mktemp("exports")
+    return {(name, fmt): zoo_export.export(name, fmt, out)
+            for name in WEIGHTS for fmt in zoo_export.FORMATS}
+
+
+@pytest.fixture(scope="module")
+def keras_answers(mnist):
+    """{weight: (test inputs, Keras' probabilities)}: the reference each export must match."""
+    (_, _), (x_mnist, _) = mnist
+    answers = {}
+    for name in WEIGHTS:
+        dataset = zoo.weight_info(name).dataset
+        x = x_mnist if dataset == "mnist" else zoo.data.load(dataset)[1][0]
+        answers[name] = x, zoo.load(name).predict(x, batch_size=1000, verbose=0)
+    return answers
+
+
+def test_every_weight_has_every_format(exported):
+    assert len(WEIGHTS) >= 12 and len(exported) == 3 * len(WEIGHTS)
+    for (name, fmt), path in exported.items():
+        assert path.exists() and path.name.startswith(name), (name, fmt, path)
+
+
+@pytest.mark.parametrize("fmt", zoo_export.FORMATS)
+@pytest.mark.parametrize("name", WEIGHTS)
+def test_export_answers_as_keras_on_the_whole_test_set(name, fmt, exported, keras_answers):
+    x, expected = keras_answers[name]
+    assert len(x) >= 300
+    got = zoo_export.runtime(exported[name, fmt])(x)
+    assert got.shape == expected.shape
+    differ = np.flatnonzero(got.argmax(axis=1) != expected.argmax(axis=1))
+    assert differ.size == 0, f"{name} {fmt}: {differ.size} of {len(x)} classes differ"
+    np.testing.assert_allclose(got, expected, atol=PROB_ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("fmt", zoo_export.FORMATS)
+def test_batch_axis_is_free_and_input_is_raw_pixels(fmt, exported, keras_answers):
+    name = "conv3_bn_small.mnist"
+    x, expected = keras_answers[name]
+    assert x.dtype == np.uint8
+    run = zoo_export.runtime(exported[name, fmt])
+    for n in (1, 7, 1000, 3):  # growing and shrinking batches through one runtime
+        np.testing.assert_allclose(run(x[:n]), expected[:n], atol=PROB_ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("fmt", zoo_export.FORMATS)
+@pytest.mark.parametrize("name", ["conv3_bn.mnist", "audio_conv.fsdd", "xo.generated"])
+def test_the_card_travels_in_the_export_metadata(name, fmt, exported):
+    card = zoo_export.read_metadata(exported[name, fmt])
+    info = zoo.model_info(zoo.weight_info(name).arch)
+    assert card["name"] == name and card["classes"] == list(info["classes"])
+    assert card["weights_sha256"] == zoo.weight_info(name).sha256
+    expected_input = {"conv3_bn.mnist": ("uint8", [-1, 28, 28]),
+                      "audio_conv.fsdd": ("float32", [-1, 64, 61]),
+                      "xo.generated": ("float32", [-1, 9, 9])}[name]
+    assert (card["input"]["dtype"], card["input"]["shape"]) == expected_input
+
+
+def test_onnx_names_its_batch_axis_and_keeps_the_classes(exported):
+    import onnx
+
+    proto = onnx.load(str(exported["conv3_bn.mnist", "onnx"]))
+    [inp] = proto.graph.input
+    dims = inp.type.tensor_type.shape.dim
+    assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [28, 28]
+    assert inp.type.tensor_type.elem_type == onnx.TensorProto.UINT8
+    props = {p.key: p.value for p in proto.metadata_props}
+    assert json.loads(props["classes"]) == [str(d) for d in range(10)]
+
+
+def test_zoo_export_command(tmp_path, capsys):
+    assert zoo_main(["export", "xo_lecture.lecture", "--format", "onnx", "--out",
+                     str(tmp_path)]) == 0
+    assert "classes X O" in capsys.readouterr().out
+    assert (tmp_path / "xo_lecture.lecture.onnx").is_file()
+
+
+def test_zoo_export_refuses_bad_input_with_exit_2(tmp_path, capsys):
+    assert zoo_main(["export", "conv3_bn.mnst", "--format", "onnx", "--out", str(tmp_path)]) == 2
+    assert "no shipped weights named 'conv3_bn.mnst'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        zoo_main(["export", "conv3_bn.mnist", "--format", "tflite", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'tflite'" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+    with pytest.raises(zoo_export.ExportError, match="not a zoo export"):
+        zoo_export.runtime(tmp_path / "model.pt")
