@@ -127,7 +127,8 @@ def run(args) -> int:
                 rows.append({**row, **context})
                 print(f"{row['weight']:21} {row['runtime']:15} {row['size_bytes']:>10,} "
                       f"{row['load_ms']:>7.1f}ms {row['latency_b1_ms_median']:>8.3f}ms "
-                      f"{row['latency_b1_ms_p95']:>6.3f}ms {row['latency_b1000_ms_median']:>7.1f}ms "
+                      f"{row['latency_b1_ms_p95']:>6.3f}ms "
+                      f"{row['latency_b1000_ms_median']:>7.1f}ms "
                       f"{row['img_per_s_b1000']:>8,.0f}", flush=True)
     write_csv(out, COLUMNS, rows)
     print(f"wrote {out} ({context['machine']})")

@@ -42,9 +42,11 @@ def main(argv=None) -> int:
 
     # FusedBatchNormalization without TensorFlow: Keras' path, the same numbers as Keras' layer
     batch = np.random.default_rng(0).normal(2.0, 3.0, size=(16, 5, 5, 4)).astype("float32")
-    fused, plain = FusedBatchNormalization(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+    fused = FusedBatchNormalization(momentum=0.9)
+    plain = keras.layers.BatchNormalization(momentum=0.9)
     out_fused, out_plain = fused(batch, training=True), plain(batch, training=True)
-    bn_diff = max(float(np.max(np.abs(keras.ops.convert_to_numpy(a) - keras.ops.convert_to_numpy(b))))
+    to_numpy = keras.ops.convert_to_numpy
+    bn_diff = max(float(np.max(np.abs(to_numpy(a) - to_numpy(b))))
                   for a, b in ((out_fused, out_plain), (fused.moving_mean, plain.moving_mean),
                                (fused.moving_variance, plain.moving_variance)))
     # and a training step of the net that uses it

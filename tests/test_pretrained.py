@@ -155,7 +155,8 @@ def test_a_version_registered_without_signature_is_registered_again(mlflow_store
     name = "xo_lecture.lecture"
     card = zoo.weight_info(name)
     with mlflow.start_run():
-        info = mlflow.keras.log_model(zoo.load(name), name="old", registered_model_name="xo_lecture")
+        info = mlflow.keras.log_model(zoo.load(name), name="old",
+                                      registered_model_name="xo_lecture")
     client = mlflow.MlflowClient()
     client.set_model_version_tag("xo_lecture", info.registered_model_version, "sha256",
                                  card.sha256)
@@ -176,7 +177,8 @@ def test_every_weight_has_its_own_signature(name):
     expected = {"mnist": ("uint8", (-1, 28, 28)), "xo": ("float32", (-1, 9, 9)),
                 "fsdd": ("float32", (-1, 64, 61))}[zoo.weight_info(name).dataset]
     assert (str(spec.type), spec.shape) == expected
-    assert signature(arch, model).outputs.inputs[0].shape == (-1, len(zoo.model_info(arch)["classes"]))
+    classes = zoo.model_info(arch)["classes"]
+    assert signature(arch, model).outputs.inputs[0].shape == (-1, len(classes))
 
 
 @pytest.fixture()

@@ -1,6 +1,7 @@
 """`make serve`: MLflow's real model server (`mlflow models serve`, started by
-`python -m reproductions serve` as the Makefile does) for a registered zoo model, on a free port, against a temporary sqlite store.
-No mock: real HTTP requests with a real MNIST test digit, then bad ones."""
+`python -m reproductions serve` as the Makefile does) for a registered zoo model, on a free
+port, against a temporary sqlite store. No mock: real HTTP requests with a real MNIST test
+digit, then bad ones."""
 
 import json
 import os
@@ -87,7 +88,8 @@ def test_the_real_model_server_answers_a_digit_and_refuses_bad_requests(server, 
 
     status, answer = _post(url, json.dumps({"inputs": x_test[:1, :20].tolist()}).encode())
     assert status == 400, answer  # 28x20: the signature's shape is checked before the model runs
-    assert "does not match expected shape (-1, 28, 28)" in answer["message"], answer["message"][-300:]
+    assert "does not match expected shape (-1, 28, 28)" in answer["message"], \
+        answer["message"][-300:]
 
     status, answer = _post(url, json.dumps({"inputs": [[[300] * 28] * 28]}).encode())
     assert status == 400 and "out of bounds for uint8" in answer["message"], answer

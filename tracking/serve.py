@@ -32,7 +32,7 @@ def command(model_uri: str, host: str, port: int) -> list[str]:
 def environment() -> dict[str, str]:
     """The server's environment: the store this process uses, this venv's bin first on PATH
     (MLflow starts `uvicorn` by name), and this checkout importable (the models' pyfunc loader
-    is tracking.pyfunc, which imports zoo)."""
+    is tracking.pyfunc, which imports zoo.layers)."""
     env = dict(os.environ)
     env["MLFLOW_TRACKING_URI"] = tracking_uri()
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])

@@ -53,8 +53,8 @@ def _save_keras_model(path, mlflow_model, **kwargs):
     # mlflow.keras.log_model(..., input_example=...) fails with FileNotFoundError: create it.
     os.makedirs(path, exist_ok=True)
     mlflow.keras.save_model(path=path, mlflow_model=mlflow_model, **kwargs)
-    # pyfunc (and so `mlflow models serve`) loads through tracking.pyfunc, which imports zoo
-    # first so that models with the zoo's own layers load
+    # pyfunc (and so `mlflow models serve`) loads through tracking.pyfunc, which imports
+    # zoo.layers first so that models with the zoo's own layers load
     mlflow_model.flavors["python_function"]["loader_module"] = "tracking.pyfunc"
     mlflow_model.save(os.path.join(path, MLMODEL_FILE_NAME))
 
@@ -65,8 +65,8 @@ _KERAS = types.SimpleNamespace(__name__=mlflow.keras.__name__, save_model=_save_
 def log_keras_model(model, name: str, arch: str, x, **kwargs):
     """mlflow.keras.log_model(model, name=name, **kwargs) with the signature of zoo model `arch`
     and an input example from `x` (real test inputs); returns MLflow's ModelInfo. The logged
-    model is a keras-flavor model (mlflow.keras.load_model after `import zoo`); as pyfunc, and
-    so served, it loads through tracking.pyfunc."""
+    model is a keras-flavor model (mlflow.keras.load_model after `import zoo.layers`); as
+    pyfunc, and so served, it loads through tracking.pyfunc."""
     return Model.log(artifact_path=None, name=name, flavor=_KERAS,
                      flavor_name=mlflow.keras.__name__, model=model,
                      signature=signature(arch, model), input_example=input_example(arch, x),
