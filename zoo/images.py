@@ -18,13 +18,37 @@ class ImageError(ValueError):
     """A file that is not a readable image, or an image with no digit in it."""
 
 
+# The most a greyscale sample can hold, by Pillow mode: 16-bit PNGs open as I;16 (or I), and
+# convert("L") would clip them at 255, so a digit whose ink and paper are both above 255 read as
+# blank. They are scaled to 0-255 as floats instead ("F"), keeping all their contrast.
+_WIDE_MODES = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": None, "F": None}
+
+
+def _wide_to_float(image: Image.Image) -> Image.Image:
+    a = np.asarray(image, dtype="float64")
+    full = _WIDE_MODES[image.mode]
+    if full is None:  # 32-bit int or float: infer the range the values were stored in
+        top = float(a.max()) if a.size else 0.0
+        full = 1.0 if image.mode == "F" and top <= 1.0 else 255 if top <= 255 else \
+            65535 if top <= 65535 else float(2**31 - 1)
+    return Image.fromarray((np.clip(a, 0, full) * (255.0 / full)).astype("float32"), mode="F")
+
+
 def load_image(path, name: str | None = None) -> Image.Image:
-    """A path or a binary file object (the live explainer's uploads), as greyscale."""
+    """A path or a binary file object (the live explainer's uploads), as greyscale: mode "L"
+    (8 bits) or "F" (floats in 0-255, from 16-bit and wider)."""
     try:
         image = Image.open(path)
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError as err:
+        # Pillow refuses pictures over 2 x MAX_IMAGE_PIXELS before decoding them (memory)
+        raise ImageError(f"{name or path}: not a readable image: too large to read safely "
+                         f"({err}); a digit needs far fewer pixels, shrink the picture "
+                         "first") from err
+    except (UnidentifiedImageError, OSError, ValueError) as err:
         raise ImageError(f"{name or path}: not a readable image ({err})") from err
+    if image.mode in _WIDE_MODES:
+        return _wide_to_float(image)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         background = Image.new("RGBA", image.size, "white")  # transparent means paper
         image = Image.alpha_composite(background, image.convert("RGBA"))

@@ -1,0 +1,54 @@
+"""Issue 17, items 7 and 8: pictures the MNIST conversion used to get wrong or crash on."""
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from zoo.images import ImageError, mnist_from_file
+
+
+def _digit():
+    """A real MNIST test digit, light ink on dark paper (uint8 28x28)."""
+    import zoo.data
+
+    (_, _), (x_test, _) = zoo.data.load_mnist()
+    return x_test[0]
+
+
+def _png_header_only(path, width, height):
+    """A PNG whose header announces width x height (no pixel data needed: Pillow checks the
+    size when it opens the file)."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
+                     + chunk(b"IEND", b""))
+
+
+def test_16_bit_png_with_ink_and_paper_above_255_is_read(tmp_path):
+    digit = _digit().astype("uint16")
+    # dark ink on light paper, every sample above 255: 8-bit conversion used to clip it blank
+    wide = (60000 - digit * 80).astype("uint16")
+    path16 = tmp_path / "digit16.png"
+    Image.fromarray(wide).save(path16)
+    assert Image.open(path16).mode.startswith("I")
+    path8 = tmp_path / "digit8.png"
+    Image.fromarray(np.round(wide / 257).astype("uint8")).save(path8)
+    got16, got8 = mnist_from_file(path16), mnist_from_file(path8)
+    assert got16.max() == 255
+    # same digit, same placement: at most rounding differences between 16 and 8 bits
+    assert np.abs(got16.astype(int) - got8.astype(int)).mean() < 2
+
+
+def test_decompression_bomb_is_a_clear_error(tmp_path):
+    path = tmp_path / "huge.png"
+    _png_header_only(path, 14000, 14000)
+    with pytest.raises(ImageError, match=r"huge\.png: not a readable image: too large to read "
+                                         r"safely .*196000000 "
+                                         r"pixels.*shrink the picture"):
+        mnist_from_file(path)
