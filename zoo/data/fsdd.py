@@ -77,11 +77,11 @@ def spectrogram(samples: np.ndarray) -> np.ndarray:
     return spectrograms([samples])[0]
 
 
-def spectrogram_of_file(path: str | Path) -> np.ndarray:
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    return spectrogram(decode(path.read_bytes(), str(path)))
+def spectrogram_of_file(path: str | Path, notes: list[str] | None = None) -> np.ndarray:
+    """A user's recording, converted (or refused) by zoo.audio: any rate, channels, length."""
+    from zoo.audio import spectrogram_of_file as of_file
+
+    return of_file(path, notes)
 
 
 def _order(name: str):

@@ -1,0 +1,130 @@
+"""Turn any WAV recording of a spoken digit into what the zoo's audio nets hear: 1 s, mono, 8 kHz.
+
+The nets were trained on FSDD (mono 16-bit PCM at 8 kHz, 0.14-2.3 s of speech each). A user's
+file may differ in every way; each difference is either converted, with a note saying what was
+done (the caller prints the notes), or refused with a message saying what to do:
+
+- PCM of 8, 16, 24 or 32 bits and float WAVs are read (scipy.io.wavfile); other encodings
+  (ADPCM, mu-law...) are refused with the ffmpeg command that converts them.
+- Other sample rates are resampled to 8 kHz (scipy.signal.resample_poly: a polyphase filter,
+  exact rational ratio, with anti-aliasing).
+- Several channels are averaged into one.
+- Longer than one second: the loudest second is used (up to MAX_SECONDS; longer is refused, as
+  it holds more than one digit).
+- Silence (peak below SILENT_DBFS) and clips shorter than MIN_SECONDS are refused, as a blank
+  picture is: a net would give them a confident, meaningless answer.
+
+scipy is pinned in requirements.txt (MLflow needed it already); TensorFlow is not needed here.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from zoo.data.idx import DataError
+
+RATE = 8000
+SAMPLES = RATE  # one second
+# FSDD's shortest recording lasts 0.1435 s and its quietest peaks at -39.6 dBFS; these bounds
+# leave a wide margin below both, so no real spoken digit is refused.
+MIN_SECONDS = 0.1
+SILENT_DBFS = -50.0
+MAX_SECONDS = 60.0
+
+
+class AudioError(DataError):
+    """A recording the audio nets cannot hear: unreadable, silent, too short or too long."""
+
+
+def _to_float(samples: np.ndarray, name: str) -> np.ndarray:
+    """float32 in [-1, 1] from scipy's dtypes (24-bit PCM arrives as int32, left-justified)."""
+    kind = samples.dtype
+    if kind == np.uint8:
+        return (samples.astype("float32") - 128.0) / 128.0
+    if kind in (np.int16, np.int32, np.int64):
+        return (samples.astype("float64") / float(2 ** (8 * kind.itemsize - 1))).astype("float32")
+    if kind in (np.float32, np.float64):
+        return np.clip(samples, -1.0, 1.0).astype("float32")
+    raise AudioError(f"{name}: WAV samples of type {kind} are not supported; convert to 16-bit "
+                     f"PCM: ffmpeg -i {name} -ac 1 -ar {RATE} -c:a pcm_s16le out.wav")
+
+
+def read_recording(raw: bytes, name: str = "recording", notes: list[str] | None = None):
+    """float32 samples, mono, at 8 kHz, at most one second long, from the bytes of a WAV file.
+
+    Each conversion made is described in `notes` (a list the caller prints); without a list, as
+    a warning, so that nothing is changed silently."""
+    from scipy.io import wavfile
+    from scipy.signal import resample_poly
+
+    said = notes if notes is not None else []
+    if raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
+        raise AudioError(f"{name}: not a WAV file (no RIFF/WAVE header)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown chunks (LIST, cue...) are skipped: harmless
+            rate, samples = wavfile.read(io.BytesIO(raw))
+    except ValueError as err:
+        text = str(err)
+        if "format" in text.lower():  # e.g. "Unknown wave file format: ... Supported formats..."
+            raise AudioError(
+                f"{name}: a WAV encoding this reader does not decode ({text.splitlines()[0]}); "
+                f"convert it to PCM: ffmpeg -i {name} -ac 1 -ar {RATE} -c:a pcm_s16le out.wav"
+            ) from err
+        raise AudioError(f"{name}: corrupt or truncated WAV ({text})") from err
+    except (EOFError, OSError, struct.error) as err:
+        raise AudioError(f"{name}: corrupt or truncated WAV ({err})") from err
+    samples = _to_float(samples, name)
+    if samples.ndim == 2:
+        if samples.shape[1] > 1:
+            said.append(f"{name}: {samples.shape[1]} channels averaged into one (mono)")
+        samples = samples.mean(axis=1, dtype="float32")
+    seconds = len(samples) / rate if rate else 0.0
+    if seconds < MIN_SECONDS:
+        raise AudioError(f"{name}: {seconds:.3f} s of audio, too short for a spoken digit "
+                         f"(at least {MIN_SECONDS} s; FSDD's last 0.14 to 2.3 s)")
+    if seconds > MAX_SECONDS:
+        raise AudioError(f"{name}: {seconds:.1f} s of audio; the net hears one digit, about a "
+                         f"second: cut the recording to the digit (at most {MAX_SECONDS:.0f} s), "
+                         f"e.g. ffmpeg -i {name} -ss START -t 1 out.wav")
+    if rate != RATE:
+        g = math.gcd(int(rate), RATE)
+        samples = resample_poly(samples, RATE // g, int(rate) // g).astype("float32")
+        said.append(f"{name}: resampled from {rate} Hz to {RATE} Hz")
+    peak = float(np.abs(samples).max())
+    dbfs = 20 * math.log10(peak) if peak > 0 else -math.inf
+    if dbfs < SILENT_DBFS:
+        raise AudioError(f"{name}: silent (peak level {dbfs:.0f} dBFS, below {SILENT_DBFS:.0f}); "
+                         "no spoken digit to hear")
+    if len(samples) > SAMPLES:
+        # the loudest second: the most energy in a 1-s window (cumulative sums, one pass)
+        energy = np.concatenate([[0.0], np.cumsum(samples.astype("float64") ** 2)])
+        loudest = int(np.argmax(energy[SAMPLES:] - energy[:-SAMPLES]))
+        # FSDD's recordings start with the word: start there too (20 ms before the first sample
+        # within 20 dB of that window's peak), not wherever the window happened to begin
+        window = np.abs(samples[loudest:loudest + SAMPLES])
+        onset = loudest + int(np.argmax(window >= 0.1 * window.max()))
+        start = min(max(0, onset - RATE // 50), len(samples) - SAMPLES)
+        said.append(f"{name}: {seconds:.2f} s long; the net hears one second, the loudest: "
+                    f"{start / RATE:.2f}-{start / RATE + 1:.2f} s")
+        samples = samples[start:start + SAMPLES]
+    if notes is None:
+        for note in said:
+            warnings.warn(note, stacklevel=2)
+    return samples
+
+
+def spectrogram_of_file(path: str | Path, notes: list[str] | None = None) -> np.ndarray:
+    """The log-mel image (64, 61) the audio nets take, of a WAV file; see read_recording."""
+    from zoo.data.fsdd import spectrogram
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: file not found")
+    return spectrogram(read_recording(path.read_bytes(), str(path), notes))
