@@ -9,6 +9,7 @@ MLFLOW_TRACKING_URI points everything at another store or at a server (`make mlf
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import mlflow
@@ -25,18 +26,66 @@ def default_tracking_uri() -> str:
     return f"sqlite:///{REPO_ROOT / 'mlflow.db'}"
 
 
+def _sqlite_file(uri: str) -> Path | None:
+    """The database file of a sqlite:/// URI (None for other stores and in-memory sqlite)."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = uri.removeprefix("sqlite:///").split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
 def tracking_uri() -> str:
-    """MLFLOW_TRACKING_URI if set, else the embedded store; also makes it MLflow's current one."""
+    """MLFLOW_TRACKING_URI if set, else the embedded store; also makes it MLflow's current one.
+
+    sqlite:///relative.db (three slashes, the form MLflow's documentation uses) means a file
+    relative to the current folder, as SQLAlchemy reads it; it is made absolute here, and in the
+    environment, so that artifact folders and child processes agree on the same file."""
     uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    db = _sqlite_file(uri)
+    if db is not None and not db.is_absolute():
+        uri = f"sqlite:///{Path.cwd() / db}" + (uri[uri.index("?"):] if "?" in uri else "")
+        os.environ["MLFLOW_TRACKING_URI"] = uri
     mlflow.set_tracking_uri(uri)
     return uri
+
+
+def sqlite_store_problem(db: Path) -> str | None:
+    """Why the sqlite store `db` cannot be used, in words, or None; creates nothing.
+
+    os.access alone is not enough: as root it says yes to /proc, where sqlite then fails and
+    MLflow retries for minutes. So the folder is tried with a temporary file of our own."""
+    fix = "set MLFLOW_TRACKING_URI to another store, or unset it to use the embedded store"
+    for folder in [db.parent, *db.parent.parents]:
+        if folder.exists():
+            if not folder.is_dir():
+                return f"{folder} is a file, not a folder: the MLflow store {db} cannot be " \
+                       f"created under it; {fix}"
+            break
+    if not db.parent.is_dir():
+        return f"the folder {db.parent} of the MLflow store {db} does not exist; create it " \
+               f"(mkdir -p {db.parent}) or {fix}"
+    if db.is_dir():
+        return f"the MLflow store {db} is a folder, not a database file; {fix}"
+    try:
+        if db.exists():
+            with open(db, "r+b") as f:  # opened for writing, nothing written
+                magic = f.read(16)
+            if magic and magic != b"SQLite format 3\x00":
+                return f"{db} is not an SQLite database (it holds something else); {fix}"
+        else:
+            tempfile.TemporaryFile(dir=db.parent, prefix=".mlflow-write-check-").close()
+    except OSError as err:
+        return f"the MLflow store {db} cannot be written in {db.parent} " \
+               f"({err.strerror or err}); choose a folder you can write to, or {fix}"
+    return None
 
 
 def _artifact_location(uri: str, name: str) -> str | None:
     """A local sqlite store keeps artifacts in mlartifacts/ beside its database file (for the
     embedded store: <repo>/mlartifacts); a server or another store chooses its own."""
-    if uri.startswith("sqlite:///"):
-        return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts" / name).as_uri()
+    db = _sqlite_file(uri)
+    if db is not None:
+        return (db.resolve().parent / "mlartifacts" / name).as_uri()
     return None
 
 
@@ -46,11 +95,10 @@ def check_store(experiment: str | None = None) -> str:
     Returns the tracking URI. With `experiment`, also creates it if needed and checks that its
     artifact folder (when local) is writable."""
     uri = tracking_uri()
-    if uri.startswith("sqlite:"):
-        db = Path(uri.split(":///", 1)[-1])
-        if not os.access(db.parent if not db.exists() else db, os.W_OK):
-            raise TrackingError(f"the MLflow store {db} is not writable; fix its permissions or "
-                                "set MLFLOW_TRACKING_URI to another store")
+    db = _sqlite_file(uri)
+    problem = sqlite_store_problem(db) if db is not None else None
+    if problem:
+        raise TrackingError(problem)
     # One request with no retries: a server that is down answers in seconds, not minutes.
     saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES",
                                             "MLFLOW_HTTP_REQUEST_TIMEOUT")}
