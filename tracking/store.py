@@ -8,6 +8,8 @@ MLFLOW_TRACKING_URI points everything at another store or at a server (`make mlf
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -89,6 +91,24 @@ def _artifact_location(uri: str, name: str) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _first_open_lock(uri: str):
+    """Processes opening a fresh sqlite store at once each create its tables and run its
+    migrations, and all but one fail ("table _alembic_tmp_metrics already exists"). So the
+    opening is serialised with an exclusive flock on the store's folder: nothing is left behind,
+    and the lock goes with the process if it dies. Servers initialise their store themselves."""
+    db = _sqlite_file(uri)
+    if db is None or not db.parent.is_dir():
+        yield
+        return
+    fd = os.open(db.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def check_store(experiment: str | None = None) -> str:
     """Fail fast, with a message that says what to do, if the store is down or not writable.
 
@@ -105,9 +125,10 @@ def check_store(experiment: str | None = None) -> str:
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
     try:
-        MlflowClient(uri).search_experiments(max_results=1)
-        if experiment:
-            experiment_id(experiment)
+        with _first_open_lock(uri):
+            MlflowClient(uri).search_experiments(max_results=1)
+            if experiment:
+                experiment_id(experiment)
     except TrackingError:
         raise
     except Exception as err:
