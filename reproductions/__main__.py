@@ -27,14 +27,110 @@ import sys
 from zoo.dotted import resolve
 
 
+# Argument types: every value is checked while the command line is parsed, before anything is
+# loaded or written; argparse then names the option and exits with code 2. They import only
+# plain data (recipes, the registry, the weight cards), never Keras or TensorFlow.
+
+def _names(text: str) -> list[str]:
+    return [t for t in (text or "").replace(",", " ").split() if t]
+
+
+def _seeds(text: str) -> list[int]:
+    seeds = []
+    for item in _names(text):
+        if not item.isdigit():  # "-1", "abc", "1.5"
+            raise argparse.ArgumentTypeError(f"{item!r} is not a seed: seeds are whole numbers "
+                                             "from 0, comma-separated, e.g. 1,2,3")
+        seeds.append(int(item))
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r} repeats a seed")
+    return seeds
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 or str(value) != text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    return value
+
+
+def _known(kind: str, known, refusal: str = "unknown {kind} {wrong}; known: {valid}") -> callable:
+    """A type accepting comma-separated names among `known()` (a list, read when parsing)."""
+    def check(text: str) -> list[str]:
+        names, valid = _names(text), known()
+        wrong = [n for n in names if n not in valid]
+        if wrong:
+            raise argparse.ArgumentTypeError(refusal.format(
+                kind=kind, wrong=", ".join(map(repr, wrong)), valid=", ".join(valid)))
+        return names
+    check.__name__ = kind  # argparse's own messages name the type
+    return check
+
+
+def _one_of(kind: str, known, refusal: str = "unknown {kind} {wrong}; known: {valid}"):
+    many = _known(kind, known, refusal)
+
+    def check(text: str) -> str:
+        names = many(text)
+        if len(names) != 1:
+            raise argparse.ArgumentTypeError(f"one {kind}, not {text!r}")
+        return names[0]
+    check.__name__ = kind
+    return check
+
+
+def _recipe_names():
+    from reproductions.recipes import RECIPES
+
+    return list(RECIPES)
+
+
+def _families():
+    from reproductions.recipes import RECIPES
+
+    return sorted({r.family for r in RECIPES.values()})
+
+
+def _model_names():
+    import zoo
+
+    return zoo.list_models()
+
+
+def _weight_names():
+    import zoo
+
+    return zoo.list_weights()
+
+
+def _screenings():
+    from pathlib import Path
+
+    return sorted(p.stem for p in (Path(__file__).parent / "screening").glob("*.json"))
+
+
+def _shipped_datasets():
+    from reproductions.export_weights import DEFAULT_TAGS
+
+    return list(DEFAULT_TAGS)
+
+
 def _verbs(sub):
     """(verb, its run function as "module:function"), declaring each verb's arguments."""
     p = sub.add_parser("reproduce", help="train recipes over their seeds, then write the tables")
-    p.add_argument("--recipes", default="", help="comma-separated recipe names (default: all "
-                   "recipes of --dataset); a model's canonical recipe has its name")
-    p.add_argument("--seeds", default="", help="comma-separated seeds (default: the recipe's)")
-    p.add_argument("--dataset", default="mnist", help="the data set family when no recipe is "
-                   "named: mnist, xo, fsdd (with its folds)")
+    p.add_argument("--recipes", default=[], type=_known("recipe", _recipe_names),
+                   help="comma-separated recipe names (default: all recipes of --dataset); a "
+                   "model's canonical recipe has its name")
+    p.add_argument("--seeds", default=[], type=_seeds,
+                   help="comma-separated seeds (default: the recipe's)")
+    p.add_argument("--dataset", default="mnist", type=_one_of(
+                       "data set", _families, "no recipe trains on {wrong}; data sets with "
+                       "recipes: {valid}"),
+                   help="the data set family when no recipe is named: mnist, xo, fsdd (with "
+                   "its folds)")
     p.add_argument("--data-dir", default=None, help="folder with the data (else ZOO_DATA_DIR, "
                    "else tensorflow-datasets)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -42,26 +138,32 @@ def _verbs(sub):
                    "(fields of reproductions/recipes.py, or schedule.<field>); repeatable")
     yield p, "reproductions.reproduce:run"
 
-    p = sub.add_parser("report", help="write the results tables from the MLflow store")
-    p.add_argument("dataset", nargs="?", default="mnist")
+    p = sub.add_parser("report", help="write the results tables of the MLflow store, beside "
+                       "it (--reference: the committed reference tables)")
+    p.add_argument("dataset", nargs="?", default="mnist", type=_one_of("data set", _families))
+    p.add_argument("--reference", action="store_true", help="rewrite the committed tables of "
+                   "reproductions/results from this store (deliberately: they are the reference)")
     yield p, "reproductions.report:run"
 
     p = sub.add_parser("export-weights", help="ship the reproductions' weights in zoo/weights "
                        "(manifest.json, zoo/MODELS.md)")
-    p.add_argument("datasets", nargs="*", default=["mnist", "xo", "fsdd"])
+    p.add_argument("datasets", nargs="*", default=["mnist", "xo", "fsdd"],
+                   type=_one_of("data set", _shipped_datasets, "export-weights takes data sets "
+                                "with shipped weights ({valid}), not {wrong}"))
     yield p, "reproductions.export_weights:run"
 
     p = sub.add_parser("register", help="register the shipped weights in the MLflow model "
                        "registry (models:/<arch>@<tag>)")
-    p.add_argument("names", nargs="*", help="shipped weights (default: all)")
+    p.add_argument("names", nargs="*", type=_one_of("shipped weight", _weight_names),
+                   help="shipped weights (default: all)")
     yield p, "reproductions.publish:register_run"
 
     p = sub.add_parser("tune", help="a KerasTuner search around a recipe, tracked in MLflow")
-    p.add_argument("--recipe", default="conv3")
+    p.add_argument("--recipe", default="conv3", type=_one_of("recipe", _recipe_names))
     p.add_argument("--tuner", default="hyperband", choices=("bayesian", "hyperband", "random"))
-    p.add_argument("--max-trials", type=int, default=10, help="random and bayesian only")
-    p.add_argument("--max-epochs", type=int, default=4, help="epochs per trial (at most)")
-    p.add_argument("--train-subset", type=int, default=None)
+    p.add_argument("--max-trials", type=_positive, default=10, help="random and bayesian only")
+    p.add_argument("--max-epochs", type=_positive, default=4, help="epochs per trial (at most)")
+    p.add_argument("--train-subset", type=_positive, default=None)
     p.add_argument("--dir", default=None, help="KerasTuner's folder, shared by the chief and "
                    "every worker (default: runs/tuning in the repository)")
     p.add_argument("--name", default=None, help="search name (default: recipe-tuner)")
@@ -70,13 +172,15 @@ def _verbs(sub):
 
     p = sub.add_parser("screen", help="train a screening's variants (screening/<name>.json) "
                        "and write its table from the store")
-    p.add_argument("name", nargs="?", default="conv3_bn_fast")
+    p.add_argument("name", nargs="?", default="conv3_bn_fast", type=_one_of(
+                   "screening", _screenings, "no screening {wrong}; screenings: {valid}"))
     p.add_argument("--report", action="store_true", help="only write the table")
     yield p, "reproductions.screen:run"
 
     p = sub.add_parser("bench", help="training and inference speed of every model (~10 min)")
     p.add_argument("--quick", action="store_true", help="a few steps each (CI)")
-    p.add_argument("--models", default="", help="comma-separated (default: every model)")
+    p.add_argument("--models", default="", type=_known("model", _model_names),
+                   help="comma-separated (default: every model)")
     p.add_argument("--out", default=None, help="CSV (default: reproductions/results/bench.csv)")
     p.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
     yield p, "reproductions.bench:run"

@@ -171,7 +171,7 @@ def run(args) -> int:
     import zoo
     from tracking.tags import machine
 
-    names = [n for n in args.models.split(",") if n] or zoo.list_models()
+    names = args.models or zoo.list_models()  # checked names (reproductions/__main__.py)
     peak = matmul_peak(1024 if args.quick else 2048)
     rows = []
     print(f"float32 matmul peak: {peak:.0f} GFLOP/s on {machine()}", flush=True)

@@ -51,6 +51,10 @@ class Checkpoints:
 
     def clear(self):
         shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            self.folder.parent.rmdir()  # the store's folder, once its last checkpoint is gone
+        except OSError:
+            pass  # other pairs' checkpoints are still there
 
 
 def _rng_states(model):

@@ -1,6 +1,7 @@
 """The results tables, generated from the MLflow store (never typed).
 
-    python -m reproductions report mnist      # writes reproductions/results/mnist.{csv,md}
+    python -m reproductions report mnist               # the current store's tables, beside it
+    python -m reproductions report mnist --reference   # rewrites reproductions/results/mnist.*
 
 One row per recipe, over the FINISHED runs of its current version (recipe hash), one per seed:
 mean and sample standard deviation (n-1) of the FINAL test accuracy, min, max, the mean of the
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from reproductions.recipes import RECIPES
 from tracking import REPO_ROOT, check_store
+from tracking.store import results_folder
 from tracking.runs import existing_experiment, finished_runs
 from zoo.data import get_dataset
 
@@ -109,9 +111,42 @@ def write(dataset: str, folder: Path = RESULTS) -> list[Path]:
     return [csv_path, md_path]
 
 
+def reference_rows(dataset: str) -> dict[str, dict]:
+    """{recipe: row} of the committed reference table (reproductions/results/<dataset>.csv)."""
+    path = RESULTS / f"{dataset}.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as f:
+        return {row["recipe"]: row for row in csv.DictReader(f)}
+
+
+def print_comparison(dataset: str, folder: Path) -> None:
+    """The user's figures (the table just written in `folder`) beside the reference ones."""
+    mine = folder / f"{dataset}.csv"
+    if folder.resolve() == RESULTS.resolve() or not mine.is_file():
+        return
+    reference = reference_rows(dataset)
+    with open(mine, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows:
+        print(f"{dataset}: your store against the reference ({RESULTS / f'{dataset}.csv'}), "
+              "final test accuracy, mean ± std over seeds:")
+    for row in rows:
+        ref = reference.get(row["recipe"])
+        theirs = (f"{100 * float(ref['mean_test_acc']):.2f}% ± {100 * float(ref['std_test_acc']):.2f}"
+                  f" (seeds {ref['seeds']}, {float(ref['wall_s_per_run']):.0f} s/run)"
+                  if ref else "no reference figure")
+        print(f"  {row['recipe']:16} yours {100 * float(row['mean_test_acc']):.2f}% ± "
+              f"{100 * float(row['std_test_acc']):.2f} (seeds {row['seeds']}, "
+              f"{float(row['wall_s_per_run']):.0f} s/run) | reference {theirs}")
+
+
 def run(args) -> int:
-    """The `report` verb."""
+    """The `report` verb: the tables of the current store, beside it; with --reference, the
+    committed reference tables (reproductions/results), a deliberate act."""
     check_store()
-    for path in write(args.dataset):
+    folder = RESULTS if args.reference else results_folder()
+    for path in write(args.dataset, folder):
         print(f"wrote {path}")
+    print_comparison(args.dataset, folder)
     return 0

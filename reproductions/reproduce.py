@@ -6,7 +6,9 @@
 
 `make reproduce-mnist` runs this (RECIPES= and SEEDS= on the make line select recipes and seeds).
 Pairs (recipe, seed) already FINISHED in the MLflow store are skipped; an interrupted pair resumes
-from its last completed evaluation. The tables are written by reproductions.report at the end.
+from its last completed evaluation; a pair being trained by another process sharing the store
+(another machine too) is left to it. At the end the tables are written beside the store (never
+over the reference tables of reproductions/results) and printed beside the reference figures.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from reproductions import report
 from reproductions.recipes import RECIPES, derive, get_recipe, parse_override
 from reproductions.train import train_run
 from tracking import TrackingError
+from tracking.claims import ClaimHeld
+from tracking.store import results_folder
 from tracking.runs import experiment_for, finished_run
 
 
@@ -49,23 +53,16 @@ def _hms(seconds):
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def _csv(text):
-    return [t for t in (text or "").replace(",", " ").split() if t]
-
-
 def run(args) -> int:
     """The `reproduce` verb (arguments: reproductions/__main__.py)."""
     try:
-        names = _csv(args.recipes) or [n for n, r in RECIPES.items() if r.family == args.dataset]
+        # names, data set and seeds were checked as the command line was parsed
+        names = args.recipes or [n for n, r in RECIPES.items() if r.family == args.dataset]
         recipes = [get_recipe(n) for n in names]
-        if not recipes:
-            families = sorted({r.family for r in RECIPES.values()})
-            raise ValueError(f"no recipe trains on {args.dataset!r}; data sets with recipes: "
-                             f"{', '.join(families)}")
         overrides = dict(parse_override(text) for text in args.set)
         if overrides:
             recipes = [derive(r, overrides) for r in recipes]
-        seeds = [int(s) for s in _csv(args.seeds)]
+        seeds = args.seeds
     except (KeyError, ValueError) as err:
         args.verb_parser.error(str(err).strip("'\""))
     try:
@@ -80,8 +77,16 @@ def run(args) -> int:
               f"{sum(len(seeds or r.seeds) for r in recipes) - len(todo)} already finished",
               flush=True)
         progress = Progress(todo)
+        held = []
         for recipe, seed in todo:
-            result = train_run(recipe, seed, data_dir=args.data_dir, progress=progress)
+            try:
+                result = train_run(recipe, seed, data_dir=args.data_dir, progress=progress)
+            except ClaimHeld as err:  # another process (maybe another machine) trains it
+                print(f"[{recipe.name} seed {seed}] {err}: left to it, next pair", flush=True)
+                held.append((recipe, seed))
+                continue
+            if result.get("skipped"):  # finished meanwhile by another process
+                continue
             print(f"[{recipe.name} seed {seed}] final test accuracy {result['test_accuracy']:.4f}"
                   f" (peak {result['peak_test_accuracy']:.4f}, optimistic), "
                   f"{result['wall_s']:.0f} s", flush=True)
@@ -98,7 +103,14 @@ def run(args) -> int:
                 print(f"{row['recipe']}: final test accuracy {100 * row['mean_test_acc']:.2f}% "
                       f"± {100 * row['std_test_acc']:.2f} over seeds {row['seeds']}")
         return 0
+    # the user's tables go beside their store; the committed reference tables are rewritten
+    # only by `python -m reproductions report --reference`
+    folder = results_folder()
     for family in sorted({r.family for r in recipes}):
-        for path in report.write(family):
+        for path in report.write(family, folder):
             print(f"wrote {path}")
+        report.print_comparison(family, folder)
+    if held:
+        print(f"{len(held)} pair(s) were being trained by other processes; once they finish, "
+              "`python -m reproductions report` adds them to these tables")
     return 0

@@ -28,6 +28,8 @@ from reproductions.checkpoint import Checkpoints
 from reproductions.prepare import build_model, compile_model, load_data, steps_per_execution
 from reproductions.recipes import Recipe
 from tracking import REPO_ROOT, run_tags
+from tracking.claims import try_claim
+from tracking.store import store_key
 from tracking.runs import MlflowEpochMetrics, experiment_for, finished_run
 from tracking.signatures import log_keras_model
 from zoo import plots
@@ -73,16 +75,44 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
     zoo.registry.get_spec(recipe.model)  # an unknown model fails here, before any work
     experiment = experiment_for(recipe)
     done = finished_run(recipe, seed, experiment)
-    if done is not None:
-        if progress:
-            progress.skipped(recipe, seed)
-        return {"skipped": True, **done.data.metrics}
+    if done is None:
+        # exactly one process trains a pair, among all those sharing the store (other
+        # machines too): a pair held elsewhere raises ClaimHeld, and the caller moves on
+        with try_claim(recipe.name, recipe.hash(), seed) as claim:
+            done = finished_run(recipe, seed, experiment)  # finished by the previous holder?
+            if done is None:
+                return _train_claimed(recipe, seed, experiment, claim, data_dir, progress,
+                                      checkpoint_root, log_mlflow_model)
+    if progress:
+        progress.skipped(recipe, seed)
+    return {"skipped": True, **done.data.metrics}
 
+
+class ClaimLost(RuntimeError):
+    """Another process took this pair over (this one had stalled past the claim's timeout)."""
+
+
+class _StopWhenLost(keras.callbacks.Callback):
+    def __init__(self, claim):
+        super().__init__()
+        self.claim = claim
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.claim.lost.is_set():
+            raise ClaimLost(f"{self.claim.what}: taken over by another process while this one "
+                            "was silent; it stops here")
+
+
+def _train_claimed(recipe, seed, experiment, claim, data_dir, progress, checkpoint_root,
+                   log_mlflow_model):
     data = load_data(recipe, data_dir)
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
-    checkpoints = Checkpoints(checkpoint_root / f"{recipe.name}-{recipe.hash()}-seed{seed}")
+    # filed under the store: a run killed in store X is resumed by store X only, never by a
+    # fresh run in store Y (whose X run would stay RUNNING)
+    checkpoints = Checkpoints(checkpoint_root / store_key()
+                              / f"{recipe.name}-{recipe.hash()}-seed{seed}")
     resumed = checkpoints.latest()
     if resumed:
         initial_epoch, model, state = resumed
@@ -103,18 +133,19 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
         tags["resumed_from_epoch"] = str(initial_epoch)
     with mlflow.start_run(experiment_id=experiment, run_name=f"{recipe.name}-seed{seed}",
                           tags=tags) as run:
+        claim.attach_run(run.info.run_id)
         mlflow.log_params(run_params(recipe, seed))
         for key, values in state["history"].items():  # the epochs before an interruption
             for step, value in enumerate(values):
                 mlflow.log_metric(key, value, step=step)
         callbacks = [_EpochEnd(recipe, seed, test_ds, checkpoints, state, progress),
-                     MlflowEpochMetrics()]
+                     MlflowEpochMetrics(), _StopWhenLost(claim)]
         t_start, steps_before = time.perf_counter(), initial_epoch * recipe.eval_every
         try:
             model.fit(stream, epochs=recipe.epochs, initial_epoch=initial_epoch,
                       steps_per_epoch=recipe.eval_every, validation_data=val_ds,
                       callbacks=callbacks, shuffle=False, verbose=0)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, ClaimLost):
             mlflow.end_run(status="KILLED")
             raise
         fit_s = time.perf_counter() - t_start

@@ -14,7 +14,7 @@ import socket
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from tracking.store import TrackingError, check_store, experiment_id
+from tracking.store import check_store, experiment_id
 
 
 def experiment_name(family: str) -> str:
@@ -52,8 +52,9 @@ def _pid_alive(pid: int) -> bool:
 
 def finished_run(recipe, seed: int, experiment: str):
     """The FINISHED run of (recipe, seed), if any; also closes runs left RUNNING by a dead
-    process (kill -9), marking them KILLED. A run still RUNNING in a live process on this host is
-    a TrackingError: the pair is being trained."""
+    process of this host (kill -9), marking them KILLED. Runs of live processes, and of other
+    hosts, are left alone: who trains a pair is decided by its claim (tracking.claims), which
+    also closes the runs of holders that died elsewhere."""
     client = MlflowClient()
     runs = client.search_runs([experiment], _run_filter(recipe, seed))
     for run in runs:
@@ -64,9 +65,8 @@ def finished_run(recipe, seed: int, experiment: str):
             continue
         tags = run.data.tags
         pid, host = int(tags.get("pid", "0") or 0), tags.get("host")
-        if host == socket.gethostname() and pid and pid != os.getpid() and _pid_alive(pid):
-            raise TrackingError(f"{recipe.name} seed {seed} is already being trained by process "
-                                f"{pid} (MLflow run {run.info.run_id}); wait for it or stop it")
+        if host != socket.gethostname() or not pid or pid == os.getpid() or _pid_alive(pid):
+            continue
         client.set_tag(run.info.run_id, "ended_by", "its process died; closed by a later run")
         client.set_terminated(run.info.run_id, "KILLED")
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -49,6 +50,24 @@ def tracking_uri() -> str:
         os.environ["MLFLOW_TRACKING_URI"] = uri
     mlflow.set_tracking_uri(uri)
     return uri
+
+
+def store_key(uri: str | None = None) -> str:
+    """A short name of the store, the same wherever it is used from: what is kept outside the
+    store for its runs (checkpoints) is filed under it, so store X's is never used by store Y."""
+    uri = uri or tracking_uri()
+    return hashlib.sha256(uri.rstrip("/").encode()).hexdigest()[:12]
+
+
+def results_folder(uri: str | None = None) -> Path:
+    """Where a user's results tables from this store go, ignored by git: beside a sqlite file
+    (<repo>/mlflow-results for the embedded store), else runs/results/<store key>/. The tables
+    committed in reproductions/results are the reference, rewritten only on purpose."""
+    uri = uri or tracking_uri()
+    db = _sqlite_file(uri)
+    if db is not None:
+        return db.resolve().parent / f"{db.stem}-results"
+    return REPO_ROOT / "runs" / "results" / store_key(uri)
 
 
 def sqlite_store_problem(db: Path) -> str | None:
