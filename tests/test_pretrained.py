@@ -207,7 +207,7 @@ def test_zoo_predict_reads_real_pictures(digit_pictures, capsys, tmp_path):
     code = zoo_cli(["predict", str(paths[0]), str(not_an_image), *map(str, paths[1:]),
                     "--model", "conv3_bn.mnist"])
     out, err = capsys.readouterr()
-    assert code == 1  # one file failed, the others were still classified
+    assert code == 2  # one file was a bad input; the others were still classified
     assert f"{not_an_image}: not a readable image" in err
     lines = out.strip().splitlines()
     assert len(lines) == len(paths)
@@ -290,9 +290,11 @@ def test_models_md_is_written_from_the_cards(tmp_path, monkeypatch):
 
 def test_predict_takes_its_preprocessing_from_the_card(digit_pictures, capsys):
     paths, _ = digit_pictures
-    # a picture given to the audio net is read as audio (the card says so), whatever its name
-    assert zoo_cli(["predict", str(paths[0]), "--model", "audio_conv.fsdd"]) == 1
-    assert "not a WAV file" in capsys.readouterr().err
+    # a picture given to the audio net is refused as the wrong kind of input (the card's kind
+    # against what the file holds, whatever its name), saying which weight would take it
+    assert zoo_cli(["predict", str(paths[0]), "--model", "audio_conv.fsdd"]) == 2
+    assert "is a picture, but audio_conv.fsdd takes recordings; leave --model out (pictures " \
+        "go to conv3_bn.mnist)" in capsys.readouterr().err
 
 
 def test_zoo_info_shows_a_card_and_a_model(capsys):

@@ -15,6 +15,8 @@ of MLflow (tracking/); tests/test_structure.py holds that contract.
 
 import os
 
+# the user's own choice, if any (the `zoo` command quiets TensorFlow further unless there is one)
+USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter, if it comes
 
 from zoo.registry import UnknownModelError, create_model, list_models, model_info

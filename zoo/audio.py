@@ -65,7 +65,8 @@ def read_recording(raw: bytes, name: str = "recording", notes: list[str] | None 
 
     said = notes if notes is not None else []
     if raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
-        raise AudioError(f"{name}: not a WAV file (no RIFF/WAVE header)")
+        raise AudioError(f"{name}: not a WAV file (no RIFF/WAVE header); the audio nets hear "
+                         "spoken digits recorded as WAV")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unknown chunks (LIST, cue...) are skipped: harmless
@@ -118,6 +119,16 @@ def read_recording(raw: bytes, name: str = "recording", notes: list[str] | None 
         for note in said:
             warnings.warn(note, stacklevel=2)
     return samples
+
+
+def is_wav(path: str | Path) -> bool:
+    """Whether the file starts as a WAV file does (a RIFF/WAVE header), whatever its name."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head[:4] == b"RIFF" and head[8:12] == b"WAVE"
 
 
 def spectrogram_of_file(path: str | Path, notes: list[str] | None = None) -> np.ndarray:

@@ -28,6 +28,7 @@ from zoo.weights import WeightName, WeightsError
 # The weight a file goes to when --model is not given, by what the file holds (a WAV header),
 # not by its name; its preprocessing then follows from that weight's card.
 DEFAULT_WEIGHTS = {"audio": "audio_conv.fsdd", "picture": "conv3_bn.mnist"}
+KIND_WORDS = {"audio": ("a WAV recording", "recordings"), "picture": ("a picture", "pictures")}
 
 
 def _list(args):
@@ -76,13 +77,24 @@ def _predict(args):
     models = {}  # loaded on first use: pictures and recordings need different nets
     failed = 0
     for path in args.files:
-        card = zoo.weight_info(args.model or DEFAULT_WEIGHTS[_kind_of_file(path)])
+        kind = _kind_of_file(path)
+        card = zoo.weight_info(args.model or DEFAULT_WEIGHTS[kind])
+        wants = "audio" if card.input_kind == "audio" else "picture"
+        notes = []
         try:
-            x = card.read_input(path)
+            if card.preprocessing is not None and kind != wants:
+                one, many = KIND_WORDS[kind]
+                raise DataError(
+                    f"{path} is {one}, but {card.name} takes {KIND_WORDS[wants][1]}; leave "
+                    f"--model out ({many} go to {DEFAULT_WEIGHTS[kind]}) or name a weight for "
+                    f"{many} (zoo list)")
+            x = card.read_input(path, notes)
         except (ImageError, DataError) as err:
             print(f"error: {err}", file=sys.stderr)
             failed += 1
             continue
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
         name = str(card.name)
         if name not in models:
             models[name] = zoo.load(name)
@@ -90,7 +102,7 @@ def _predict(args):
         top = np.argsort(probs)[::-1][:args.top]
         print(f"{path}: " + ", ".join(f"{card.classes[i]} ({probs[i]:.3f})" for i in top),
               flush=True)
-    return 1 if failed else 0
+    return 2 if failed else 0  # a bad input, as argparse's own refusals
 
 
 def _evaluate(args):
@@ -158,6 +170,12 @@ def _export(args):
     return 0
 
 
+def _top(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: show at least 1 class (a whole number)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from zoo.export import FORMATS
 
@@ -174,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     p.add_argument("--model", default=None, help="shipped weight (zoo list); default "
                    "conv3_bn.mnist for pictures, audio_conv.fsdd for WAV recordings")
-    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--top", type=_top, default=3, help="how many classes to show (from 1)")
     p.set_defaults(run=_predict)
     p = sub.add_parser("evaluate", help="test accuracy, per class, and a confusion matrix PNG")
     p.add_argument("name", help="shipped weight, e.g. conv3_bn.mnist")
@@ -203,6 +221,10 @@ def main(argv=None):
     from zoo.export import ExportError
 
     args = build_parser().parse_args(argv)
+    if args.run in (_predict, _evaluate, _explain, _export):
+        from zoo.quiet import import_keras_quietly
+
+        import_keras_quietly()
     try:
         return args.run(args)
     except (WeightsError, ExportError, zoo.UnknownModelError) as err:

@@ -14,6 +14,7 @@ vote's largest contributions; the class probabilities.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +66,12 @@ def resolve_input(spec: str, input_kind: str):
             raise ValueError(f"an X/O net takes X or O, not {spec!r}")
         return (X_IMAGE if spec.upper() == "X" else O_IMAGE), CLASSES.index(spec.upper()), \
             f"the lecture's {spec.upper()}"
+    if re.fullmatch(r"[-+]\d+", spec) and not Path(spec).exists():
+        raise ValueError(f"{spec}: not a test index (they start at 0) nor a file")
     if input_kind == "audio":
         # TensorFlow computes spectrograms: imported only when the input is audio
-        from zoo.data.fsdd import load_fsdd, spectrogram_of_file
+        from zoo.audio import spectrogram_of_file
+        from zoo.data.fsdd import load_fsdd
 
         if spec.isdigit():
             (_, _), (x_test, y_test) = load_fsdd()
@@ -82,7 +86,12 @@ def resolve_input(spec: str, input_kind: str):
         if i >= len(x_test):
             raise ValueError(f"MNIST has {len(x_test)} test images; index {i} is out of range")
         return x_test[i], int(y_test[i]), f"MNIST test image {i}"
+    from zoo.audio import is_wav
     from zoo.images import mnist_from_file  # Pillow, only for a picture
+
+    if is_wav(spec):
+        raise ValueError(f"{spec} is a WAV recording, but this model takes pictures of digits "
+                         "(audio_conv.fsdd hears recordings)")
 
     return mnist_from_file(spec), None, f"{Path(spec).name}, converted the MNIST way"
 

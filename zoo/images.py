@@ -82,5 +82,7 @@ def to_mnist(image: Image.Image, name: str = "image") -> np.ndarray:
     return np.clip(field, 0, 255).astype("uint8")
 
 
-def mnist_from_file(path: str | Path) -> np.ndarray:
+def mnist_from_file(path: str | Path, notes: list[str] | None = None) -> np.ndarray:
+    """The MNIST-like 28x28 uint8 array of a picture file (`notes`: the readers' common
+    signature; a picture's conversion is the documented one, nothing to add)."""
     return to_mnist(load_image(path), str(path))

@@ -107,11 +107,12 @@ class WeightCard(OfDataset):
         """The function ("module:name") that turns a user's file into this model's input."""
         return get_dataset(self.dataset).file_reader
 
-    def read_input(self, path):
-        """A user's file (a picture, a recording) as this model's input, by the card's kind."""
+    def read_input(self, path, notes: list[str] | None = None):
+        """A user's file (a picture, a recording) as this model's input, by the card's kind;
+        what was converted on the way (a recording's rate, say) is appended to `notes`."""
         if self.preprocessing is None:
             raise WeightsError(f"{self.name} takes {self.input}; it reads no files")
-        return resolve(self.preprocessing)(path)
+        return resolve(self.preprocessing)(path, notes)
 
     @property
     def path(self) -> Path:

@@ -1,0 +1,57 @@
+"""Keep TensorFlow's start-up chatter off a user's terminal, and nothing else.
+
+Importing TensorFlow 2.21 writes lines such as "oneDNN custom operations are on", "Could not
+find cuda drivers" and "All log messages before absl::InitializeLog() is called are written to
+STDERR" straight to file descriptor 2, from C++, before TF_CPP_MIN_LOG_LEVEL is read; so neither
+that variable nor Python's logging can stop them. While Keras (and TensorFlow behind it) is
+imported, descriptor 2 goes to a temporary file instead; the lines known to be chatter are
+dropped and any other line is written back to stderr, so a real warning or crash report still
+shows. TF_CPP_MIN_LOG_LEVEL=3 (unless the user set it) quiets what TensorFlow logs later, such
+as the "failed call to cuInit" of a machine without a GPU. Used by the `zoo` command only: a
+library must not touch its caller's file descriptors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+
+CHATTER = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IW]\d{4} [\d:. ]+\d+ (port|cudart_stub|cpu_feature_guard|cuda_executor|cuda_dnn|"
+    r"cuda_fft|cuda_blas|cuda_platform)\.cc:\d+\] .*"
+    r"|To enable the following instructions: .* in other operations, rebuild TensorFlow with the "
+    r"appropriate compiler flags\.)$")
+
+
+@contextlib.contextmanager
+def native_stderr_filtered():
+    """Descriptor 2 into a temporary file meanwhile; lines that are not chatter come back."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().decode(errors="replace").splitlines()
+                    if line.strip() and not CHATTER.match(line)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr, flush=True)
+
+
+def import_keras_quietly() -> None:
+    import zoo
+
+    if "keras" in sys.modules or zoo.USER_TF_LOG_LEVEL is not None:
+        return  # imported already, or the user set TF_CPP_MIN_LOG_LEVEL: they want the log
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    with native_stderr_filtered():
+        import keras  # noqa: F401  (and TensorFlow, its backend)
