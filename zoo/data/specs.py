@@ -29,12 +29,12 @@ FSDD_SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
 # path, imported when a file is read; None: the kind has no file reader).
 INPUTS = {
     "mnist": "uint8 pixels 0-255, shape (n, 28, 28); scaling happens inside the model",
-    "audio": "log-mel spectrograms (n, 64, 61) from zoo.audio.spectrogram_of_file (a WAV file: "
+    "audio": "log-mel spectrograms (n, 64, 61) from zoo.data.fsdd.spectrogram_of_file (a WAV file: "
              "8 kHz mono 1 s, other rates, channels and lengths converted with a note)",
     "xo": "9x9 images with pixels in {-1, +1} (stroke +1), as zoo.data.xo draws them",
 }
 FILE_READERS = {"mnist": "zoo.images:mnist_from_file",
-                "audio": "zoo.audio:spectrogram_of_file",
+                "audio": "zoo.data.fsdd:spectrogram_of_file",  # via zoo.audio
                 "xo": None}
 
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import hashlib
 import json
 import re
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -120,11 +122,22 @@ class WeightCard(OfDataset):
 
     @classmethod
     def from_manifest(cls, entry: dict) -> "WeightCard":
+        if not isinstance(entry, dict):
+            raise WeightsError(f"manifest entry {entry!r:.80} is not an object; the manifest is "
+                               "damaged: reinstall the package or re-export the weights")
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = set(entry) - fields
         if unknown:
             raise WeightsError(f"manifest entry {entry.get('name')!r} has unknown keys: "
                                f"{', '.join(sorted(unknown))}")
+        required = {f.name for f in dataclasses.fields(cls)
+                    if f.default is dataclasses.MISSING and
+                    f.default_factory is dataclasses.MISSING}
+        missing = required - set(entry)
+        if missing:
+            raise WeightsError(f"manifest entry {entry.get('name')!r} lacks "
+                               f"{', '.join(sorted(missing))}; the manifest is damaged")
+        _check_file_fields(entry)
         card = cls(**{**entry, "name": WeightName.parse(entry["name"])})
         get_dataset(card.dataset)  # an unknown data set fails here, not when the card is used
         return card
@@ -138,12 +151,38 @@ class WeightCard(OfDataset):
         return entry
 
 
+def _check_file_fields(entry: dict) -> None:
+    """`file` must name a plain file inside the weights folder: a manifest that says
+    "../../x" or "/etc/shadow" is refused, never followed. `size` and `sha256` must be what
+    they claim to be, so that they can be checked before anything is deserialized."""
+    name, file = entry.get("name"), entry.get("file")
+    if not isinstance(file, str) or not file or file in (".", "..") or "/" in file or \
+            "\\" in file or "\0" in file or Path(file).name != file:
+        raise WeightsError(f"manifest entry {name!r}: file {file!r} is not a plain file name "
+                           f"inside {WEIGHTS_DIR}; refused")
+    size = entry.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise WeightsError(f"manifest entry {name!r}: size {size!r} is not a positive number of "
+                           "bytes")
+    digest = entry.get("sha256")
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise WeightsError(f"manifest entry {name!r}: sha256 {digest!r} is not a SHA256 digest")
+
+
 @lru_cache(maxsize=None)
 def cards(path: Path = MANIFEST) -> dict[str, WeightCard]:
     """Every shipped weight's card by name, read once from the manifest."""
     if not path.exists():
         return {}
-    return {str(c.name): c for c in map(WeightCard.from_manifest, json.loads(path.read_text()))}
+    try:
+        entries = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise WeightsError(f"{path}: not valid JSON ({err}); the manifest is truncated or "
+                           "damaged: reinstall the package or re-export the weights") from err
+    if not isinstance(entries, list):
+        raise WeightsError(f"{path}: expected a list of weight entries, found "
+                           f"{type(entries).__name__}; the manifest is damaged")
+    return {str(c.name): c for c in map(WeightCard.from_manifest, entries)}
 
 
 def list_weights(pattern: str | None = None) -> list[str]:
@@ -176,18 +215,36 @@ def verify(path: Path, sha256: str) -> None:
                            "was altered or damaged, and was not loaded")
 
 
-def load_file(path: str | Path, sha256: str | None = None):
-    """A keras.Model from a .keras file: hash checked first (if given), then a safe load."""
+def read_verified(path: Path, sha256: str, size: int | None = None) -> bytes:
+    """The bytes of `path`, read once, whose size (checked first, from the file system) and
+    SHA256 are the expected ones: what is deserialized is then exactly what was hashed."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: weight file missing; reinstall the package or run "
+                           "`python -m reproductions export-weights`")
+    if size is not None and path.stat().st_size != size:
+        raise WeightsError(f"{path}: {path.stat().st_size} bytes where the manifest says {size};"
+                           " the file was altered or damaged, and was not loaded")
+    with open(path, "rb") as f:
+        raw = f.read() if size is None else f.read(size + 1)  # never more than announced
+    if size is not None and len(raw) != size:
+        raise WeightsError(f"{path}: changed while it was read; not loaded")
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != sha256:
+        raise WeightsError(f"{path}: SHA256 mismatch, expected {sha256}, got {actual}; the file "
+                           "was altered or damaged, and was not loaded")
+    return raw
+
+
+def _deserialize(path: Path, source):
+    """keras.saving.load_model(source) in safe mode, its refusals as WeightsError."""
     # Keras is imported here, when a model is loaded, not when the zoo is imported or listed.
     import keras
 
     import zoo.layers  # noqa: F401  (registers the zoo's layers for deserialization)
 
-    path = Path(path)
-    if sha256 is not None:
-        verify(path, sha256)
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        return keras.saving.load_model(source, safe_mode=True, compile=False)
     except ValueError as err:
         if "lambda" in str(err).lower() or "safe_mode" in str(err):
             raise WeightsError(f"{path}: refused, the file holds a Lambda layer (code that would "
@@ -195,10 +252,24 @@ def load_file(path: str | Path, sha256: str | None = None):
         raise WeightsError(f"{path}: not a loadable Keras model ({err})") from err
 
 
+def load_file(path: str | Path, sha256: str | None = None, size: int | None = None):
+    """A keras.Model from a .keras file, loaded safely. With `sha256` (and `size`), the file is
+    read once, checked, and those same bytes are loaded, from a private temporary copy (Keras
+    reads .keras archives from a path): replacing the file after the check changes nothing."""
+    path = Path(path)
+    if sha256 is None:
+        return _deserialize(path, path)
+    raw = read_verified(path, sha256, size)
+    with tempfile.TemporaryDirectory(prefix="zoo-weights-") as private:  # mode 0700, ours
+        copy = Path(private) / "verified.keras"
+        copy.write_bytes(raw)
+        return _deserialize(path, copy)
+
+
 def load(name: str):
     """The shipped model `name` ("conv3_bn.mnist"), verified against its card."""
     card = weight_info(name)
-    return load_file(card.path, card.sha256)
+    return load_file(card.path, card.sha256, card.size)
 
 
 def accuracy(model, x, y, batch_size: int = 1000) -> float:
