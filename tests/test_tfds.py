@@ -5,13 +5,14 @@ holding the same original files (CI has no internet): everything else is the rea
 import functools
 import http.server
 import threading
+import time
 
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
 import zoo.data
-from zoo.data.mnist import FILES
+from zoo.data.fsdd import _folder as fsdd_folder
 
 
 @pytest.fixture()
@@ -23,8 +24,7 @@ def mnist_over_http(monkeypatch, tmp_path):
     monkeypatch.setattr(tfds.image_classification.mnist.MNIST, "URL",
                         f"http://127.0.0.1:{server.server_port}/")
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
-    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "empty"))
-    (tmp_path / "empty").mkdir()
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)  # no local copy: a set one must hold it
     yield
     server.shutdown()
 
@@ -39,18 +39,56 @@ def test_without_local_files_mnist_comes_through_tensorflow_datasets(mnist_over_
     assert np.isclose(x_train.mean(), x_ref.mean()) and np.isclose(x_test.mean(), xt_ref.mean())
 
 
-def test_offline_tensorflow_datasets_failure_says_what_to_do(monkeypatch, tmp_path):
+def test_offline_without_local_files_fails_in_seconds_saying_what_to_do(monkeypatch, tmp_path):
+    # no internet: the download host cannot be reached (tfds itself would retry for minutes)
     monkeypatch.setattr(tfds.image_classification.mnist.MNIST, "URL", "http://127.0.0.1:9/")
-    # tfds retries a refused connection 10 times with backoff (minutes); once is enough here
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
+    for proxy in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                  "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    t0 = time.monotonic()
+    with pytest.raises(zoo.data.DataError, match=r"no local copy of mnist and no internet to "
+                                                 r"download it: 127\.0\.0\.1:9 cannot be reached"
+                                                 r".*point ZOO_DATA_DIR at a folder holding"):
+        zoo.data.load_mnist()
+    assert time.monotonic() - t0 < 10
+    assert not (tmp_path / "tfds").exists()  # nothing left behind
+
+
+def test_a_failed_download_leaves_nothing_behind(monkeypatch, tmp_path):
+    # the host answers but has no files (404): tfds creates its folders, then fails
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     from tensorflow_datasets.core.download import downloader
 
     monkeypatch.setattr(downloader, "MAX_RETRIES", 0)
-    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.setattr(tfds.image_classification.mnist.MNIST, "URL",
+                        f"http://127.0.0.1:{server.server_port}/nothing/")
+    tfds_dir = tmp_path / "tfds"
+    (tfds_dir / "other_dataset").mkdir(parents=True)  # a user's other data: kept
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tfds_dir))
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
+    try:
+        with pytest.raises(zoo.data.DataError, match=r"could not load mnist through "
+                                                     r"tensorflow-datasets"):
+            zoo.data.load_mnist()
+    finally:
+        server.shutdown()
+    assert sorted(p.name for p in tfds_dir.iterdir()) == ["other_dataset"]
+
+
+def test_a_data_folder_that_holds_nothing_usable_is_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path))
-    with pytest.raises(zoo.data.DataError, match=r"could not load mnist through "
-                                                 r"tensorflow-datasets.*point ZOO_DATA_DIR at"):
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    with pytest.raises(zoo.data.DataError, match=rf"ZOO_DATA_DIR={tmp_path} holds no mnist files "
+                                                 r".*or unset ZOO_DATA_DIR to download"):
         zoo.data.load_mnist()
-    assert not any((tmp_path / f).exists() for f in FILES)
+    with pytest.raises(zoo.data.DataError, match=rf"ZOO_DATA_DIR={tmp_path} holds no FSDD "
+                                                 r"recordings"):
+        fsdd_folder(None)
+    assert not (tmp_path / "tfds").exists() and not any(tmp_path.iterdir())
 
 
 @pytest.fixture()
@@ -73,8 +111,7 @@ def fsdd_over_http(monkeypatch, tmp_path):
     monkeypatch.setattr(builder, "_DOWNLOAD_URL",
                         f"http://127.0.0.1:{server.server_port}/v1.0.9.tar.gz")
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
-    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "empty"))
-    (tmp_path / "empty").mkdir()
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)  # no local copy: a set one must hold it
     yield
     server.shutdown()
 

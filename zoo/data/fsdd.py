@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.data.download import check_online, nothing_left_on_failure, tfds_data_dir
 from zoo.data.idx import DataError, sha256_of
 from zoo.data.root import data_root
 from zoo.data.specs import FSDD_SPEAKERS as SPEAKERS
@@ -98,7 +99,11 @@ def _folder(data_dir) -> Path | None:
     for folder in (root / "fsdd" / "recordings", root / "recordings", root):
         if folder.is_dir() and any(folder.glob("*.wav")):
             return folder
-    return None
+    # a data folder was given: the user meant it, so it is an error, not a quiet download
+    origin = "data_dir" if data_dir is not None else "ZOO_DATA_DIR"
+    raise DataError(f"{origin}={root} holds no FSDD recordings (looked for *.wav in "
+                    f"{root / 'fsdd' / 'recordings'}, {root / 'recordings'} and {root}): put "
+                    f"them there, or unset {origin} to download through tensorflow-datasets")
 
 
 def digest() -> str:
@@ -137,11 +142,19 @@ def _records(folder: Path | None):
     return spectrograms(specs), np.array(labels), np.array(speakers), np.array(indices)
 
 
-def _records_from_tfds():
-    try:
-        import tensorflow_datasets as tfds
+_OFFLINE_HELP = "Offline, point ZOO_DATA_DIR at a folder holding fsdd/recordings/*.wav, e.g. " \
+    "export ZOO_DATA_DIR=../shared/data"
 
-        ds = tfds.load("spoken_digit", split="train", data_dir=os.environ.get("TFDS_DATA_DIR"))
+
+def _records_from_tfds():
+    import tensorflow_datasets as tfds
+    from tensorflow_datasets.datasets.spoken_digit import spoken_digit_dataset_builder as builder
+
+    check_online("FSDD", builder._DOWNLOAD_URL, _OFFLINE_HELP)  # seconds, not minutes
+    try:
+        with nothing_left_on_failure(tfds_data_dir()):
+            ds = tfds.load("spoken_digit", split="train",
+                           data_dir=os.environ.get("TFDS_DATA_DIR"))
         specs, labels, speakers, indices = [], [], [], []
         for example in tfds.as_numpy(ds):
             name = Path(example["audio/filename"].decode()).name
@@ -153,8 +166,7 @@ def _records_from_tfds():
     except Exception as err:  # offline, tfds fails in many ways; all mean the same to a user
         raise DataError(
             f"could not load FSDD through tensorflow-datasets ({type(err).__name__}: {err}). "
-            "Offline, point ZOO_DATA_DIR at a folder holding fsdd/recordings/*.wav, e.g. "
-            "export ZOO_DATA_DIR=../shared/data") from err
+            f"{_OFFLINE_HELP}") from err
     order = sorted(range(len(specs)), key=lambda i: (labels[i], speakers[i], indices[i]))
     return (spectrograms([specs[i] for i in order]), np.array(labels)[order],
             np.array(speakers)[order], np.array(indices)[order])

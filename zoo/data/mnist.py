@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.data.download import check_online, nothing_left_on_failure, tfds_data_dir
 from zoo.data.idx import DataError, read_idx, sha256_of
 from zoo.data.root import ENV_VAR, data_root
 
@@ -113,29 +114,46 @@ def _read_folder(folder: Path):
     return (x_train, y_train), (x_test, y_test)
 
 
-def _from_tfds(name: str):
-    try:
-        import tensorflow_datasets as tfds
+def _offline_help(name: str) -> str:
+    return (f"Offline, point {ENV_VAR} at a folder holding the four original files "
+            f"({', '.join(FILES)}) in {name}/ or in the folder itself, e.g. export "
+            f"{ENV_VAR}=../shared/data")
 
-        # TFDS_DATA_DIR read now, not when tfds was imported
-        train, test = tfds.as_numpy(tfds.load(name, split=["train", "test"], batch_size=-1,
-                                              as_supervised=True,
-                                              data_dir=os.environ.get("TFDS_DATA_DIR")))
+
+def _from_tfds(name: str):
+    import tensorflow_datasets as tfds
+
+    builder = {"mnist": tfds.image_classification.MNIST,
+               "fashion_mnist": tfds.image_classification.FashionMNIST}[name]
+    check_online(name, builder.URL, _offline_help(name))  # seconds, not tfds' minutes of retries
+    try:
+        with nothing_left_on_failure(tfds_data_dir()):
+            # TFDS_DATA_DIR read now, not when tfds was imported
+            train, test = tfds.as_numpy(tfds.load(name, split=["train", "test"], batch_size=-1,
+                                                  as_supervised=True,
+                                                  data_dir=os.environ.get("TFDS_DATA_DIR")))
     except Exception as err:  # tfds raises many kinds when offline; all mean the same to a user
         raise DataError(
             f"could not load {name} through tensorflow-datasets ({type(err).__name__}: {err}). "
-            f"Offline, point {ENV_VAR} at a folder holding the four original files "
-            f"({', '.join(FILES)}), e.g. export {ENV_VAR}=../shared/data"
-        ) from err
+            f"{_offline_help(name)}") from err
     return ((train[0][..., 0], train[1].astype(np.uint8)),
             (test[0][..., 0], test[1].astype(np.uint8)))
 
 
 def source_of(name: str, data_dir=None) -> str:
-    """Where `load(name, data_dir)` takes its data from: a folder, or "tensorflow-datasets"."""
+    """Where `load(name, data_dir)` takes its data from: a folder, or "tensorflow-datasets".
+
+    A data folder that is given (data_dir or ZOO_DATA_DIR) but holds no copy of `name` is an
+    error, not a quiet download: the user meant that folder."""
     for folder in _candidate_dirs(name, data_dir):
         if _verify(name, folder):
             return str(folder)
+    root = data_root(data_dir)
+    if root is not None:
+        origin = "data_dir" if data_dir is not None else ENV_VAR
+        raise DataError(f"{origin}={root} holds no {name} files (looked for {', '.join(FILES)} "
+                        f"in {root / name} and {root}): put them there, or unset {origin} to "
+                        "download through tensorflow-datasets")
     return "tensorflow-datasets"
 
 
