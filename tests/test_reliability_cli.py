@@ -1,0 +1,105 @@
+"""Issue 17, items 7, 9 and 12 at the `zoo` command: messages and exit code 2 instead of
+tracebacks, notes for converted recordings, and no TensorFlow chatter."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.io import wavfile
+
+from tests.test_reliability_pictures import _png_header_only
+from zoo.cli import main as zoo_cli
+from zoo.data.fsdd import _folder
+
+REPO = Path(__file__).resolve().parents[1]
+# what TensorFlow 2.21 prints on start-up (checked absent below)
+CHATTER = ("absl::InitializeLog", "oneDNN custom operations", "cudart_stub", "cuInit",
+           "cpu_feature_guard", "rebuild TensorFlow")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inputs")
+    import zoo.data
+
+    (_, _), (x_test, _) = zoo.data.load_mnist()
+    Image.fromarray(x_test[0]).save(folder / "digit.png")
+    clip = folder / "clip.wav"
+    clip.write_bytes((_folder(None) / "4_nicolas_17.wav").read_bytes())
+    _png_header_only(folder / "huge.png", 14000, 14000)
+    return folder
+
+
+def test_a_recording_given_to_a_picture_net_is_refused(files, capsys):
+    assert zoo_cli(["predict", str(files / "clip.wav"), "--model", "conv3_bn.mnist"]) == 2
+    err = capsys.readouterr().err
+    assert f"{files / 'clip.wav'} is a WAV recording, but conv3_bn.mnist takes pictures; leave " \
+        "--model out (recordings go to audio_conv.fsdd)" in err
+
+
+def test_a_picture_given_to_the_xo_net_is_refused(files, capsys):
+    assert zoo_cli(["predict", str(files / "digit.png"), "--model", "xo.generated"]) == 2
+    assert "xo.generated takes 9x9 images" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["explain", "conv3_bn.mnist", "-1"], "-1: not a test index (they start at 0) nor a file"),
+    (["explain", "nosuch", "7"], "unknown model 'nosuch'"),
+    (["explain", "conv3_bn.mnist", "{files}/clip.wav"], "clip.wav is a WAV recording, but this "
+                                                        "model takes pictures of digits"),
+    (["predict", "{files}/huge.png"], "huge.png: too large to read safely"),
+])
+def test_bad_inputs_are_messages_with_exit_code_2(files, capsys, args, message, tmp_path):
+    args = [a.format(files=files) for a in args] + (["--out", str(tmp_path)]
+                                                     if args[0] == "explain" else [])
+    assert zoo_cli(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("top", ["0", "-1", "two"])
+def test_top_below_one_is_refused_by_the_parser(files, capsys, top):
+    with pytest.raises(SystemExit) as exit_:
+        zoo_cli(["predict", str(files / "digit.png"), "--top", top])
+    assert exit_.value.code == 2
+    assert f"argument --top: '{top}': show at least 1 class" in capsys.readouterr().err
+
+
+def test_a_converted_recording_gets_a_note(files, capsys, tmp_path):
+    rate, samples = wavfile.read(files / "clip.wav")
+    stereo = tmp_path / "stereo.wav"
+    wavfile.write(stereo, rate, np.stack([samples, samples], axis=1))
+    assert zoo_cli(["predict", str(stereo)]) == 0
+    out, err = capsys.readouterr()
+    assert f"note: {stereo}: 2 channels averaged into one (mono)" in err
+    assert out.startswith(f"{stereo}: 4 (")
+
+
+def test_the_answer_comes_without_tensorflow_chatter(files):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", "predict", str(files / "digit.png")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"{files / 'digit.png'}: 7 (")
+    assert not [c for c in CHATTER if c in done.stderr], done.stderr
+    # whoever sets TF_CPP_MIN_LOG_LEVEL asks for TensorFlow's log, and gets it
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", "predict", str(files / "digit.png")],
+                          cwd=REPO, env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"},
+                          capture_output=True, text=True, timeout=300)
+    assert "oneDNN custom operations" in done.stderr or "cuInit" in done.stderr
+
+
+@pytest.mark.parametrize("argv", [["list"], ["info", "conv3_bn"], ["info", "conv3_bn.mnist"],
+                                  ["--help"]])
+def test_static_answers_import_neither_tensorflow_nor_keras(argv):
+    code = ("import sys\nfrom zoo.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n"
+            "    pass\nprint('LOADED', sorted(m for m in ('keras', 'tensorflow') "
+            "if m in sys.modules))" % argv)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("LOADED []")

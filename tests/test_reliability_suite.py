@@ -1,0 +1,126 @@
+"""Issue 17, items 1 to 4 at the level of the suite: a user's run never rewrites the reference
+tables, checkpoints belong to their store, a pair held by another process is left to it, and
+every bad option is refused while parsing, naming it."""
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from reproductions.recipes import get_recipe
+from tests.test_reproduction import QUICK
+from tracking import claims
+from tracking.runs import experiment_for
+from tracking.store import store_key
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO / "reproductions" / "results" / "mnist.csv"
+
+
+def suite(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "reproductions", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def _finished_run(recipe, seed, accuracy):
+    """A FINISHED run as train_run leaves one (the tags and metrics the tables read)."""
+    with mlflow.start_run(experiment_id=experiment_for(recipe), tags={
+            "recipe": recipe.name, "recipe_hash": recipe.hash(), "seed": str(seed),
+            "machine": "test machine"}):
+        mlflow.log_metrics({"test_accuracy": accuracy, "peak_test_accuracy": accuracy + 0.001,
+                            "wall_s": 7.0})
+
+
+def test_a_users_run_writes_its_tables_beside_its_store_not_over_the_reference(mlflow_store,
+                                                                               tmp_path):
+    before = hashlib.sha256(REFERENCE.read_bytes()).hexdigest()
+    _finished_run(get_recipe("softmax"), 1, 0.9201)
+    done = suite("reproduce", "--recipes", "softmax", "--seeds", "1",
+                 env={"MLFLOW_TRACKING_URI": mlflow_store})
+    assert done.returncode == 0, done.stderr
+    assert hashlib.sha256(REFERENCE.read_bytes()).hexdigest() == before  # reference untouched
+    mine = tmp_path / "mlflow-results" / "mnist.csv"
+    assert f"wrote {mine}" in done.stdout
+    assert "softmax,softmax,1,0.9201," in mine.read_text()
+    # the user's figure is printed beside the reference one
+    assert "softmax          yours 92.01% ± 0.00 (seeds 1, 7 s/run) | reference 92." in done.stdout
+    # rewriting the reference is its own, deliberate verb (here aimed at a copy)
+    report_done = suite("report", "mnist", env={"MLFLOW_TRACKING_URI": mlflow_store})
+    assert report_done.returncode == 0 and f"wrote {mine}" in report_done.stdout
+    assert hashlib.sha256(REFERENCE.read_bytes()).hexdigest() == before
+
+
+def test_report_reference_rewrites_the_committed_tables(mlflow_store, tmp_path, monkeypatch):
+    from argparse import Namespace
+
+    from reproductions import report
+
+    monkeypatch.setattr(report, "RESULTS", tmp_path / "reference")
+    _finished_run(get_recipe("softmax"), 1, 0.9201)
+    assert report.run(Namespace(dataset="mnist", reference=True)) == 0
+    assert "0.9201" in (tmp_path / "reference" / "mnist.csv").read_text()
+    assert not (tmp_path / "mlflow-results").exists()
+
+
+def test_checkpoints_are_filed_by_store():
+    a = store_key("sqlite:////tmp/x/mlflow.db")
+    assert a == store_key("sqlite:////tmp/x/mlflow.db") != store_key("sqlite:////tmp/y/mlflow.db")
+    assert store_key("http://db:5000/") == store_key("http://db:5000") != a
+
+
+def test_a_run_in_another_store_does_not_resume_its_checkpoint(mlflow_store, tmp_path):
+    # store X left a checkpoint of this pair (here a broken one: resuming from it would fail)
+    root = tmp_path / "checkpoints"
+    other = root / store_key("sqlite:////elsewhere/mlflow.db") / \
+        f"{QUICK.name}-{QUICK.hash()}-seed1"
+    other.mkdir(parents=True)
+    (other / "LATEST").write_text("1")
+    from reproductions.train import train_run
+
+    result = train_run(QUICK, 1, checkpoint_root=root, log_mlflow_model=False)
+    run = mlflow.get_run(result["run_id"])
+    assert "resumed_from_epoch" not in run.data.tags  # trained from the start, in its own store
+    assert (other / "LATEST").exists()  # store X's checkpoint is left for store X
+
+
+def test_a_pair_claimed_by_another_process_is_left_to_it(mlflow_store, tmp_path):
+    from reproductions.train import train_run
+
+    quick = replace(QUICK, name="quick_claimed")
+    experiment_for(quick)
+    with claims.try_claim(quick.name, quick.hash(), 1) as held:
+        held.attach_run("their-run")
+        t0 = time.monotonic()
+        with pytest.raises(claims.ClaimHeld, match=r"quick_claimed seed 1 is being trained by "
+                                                   r"process \d+ on .* \(MLflow run their-run"):
+            train_run(quick, 1, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False)
+        assert time.monotonic() - t0 < 30  # refused before any data was loaded or trained
+    assert not (tmp_path / "ckpt").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("reproduce", "--dataset", "foo"), "argument --dataset: no recipe trains on 'foo'"),
+    (("reproduce", "--seeds", "-1"), "argument --seeds: '-1' is not a seed"),
+    (("reproduce", "--seeds", "abc"), "argument --seeds: 'abc' is not a seed"),
+    (("reproduce", "--seeds", "1,1"), "argument --seeds: '1,1' repeats a seed"),
+    (("reproduce", "--recipes", "conv3,nope"), "argument --recipes: unknown recipe 'nope'"),
+    (("report", "mnst"), "argument dataset: unknown data set 'mnst'"),
+    (("register", "conv3.mnst"), "argument names: unknown shipped weight 'conv3.mnst'"),
+    (("tune", "--max-trials", "0"), "argument --max-trials: '0' is not a whole number from 1"),
+    (("tune", "--max-epochs", "-2"), "argument --max-epochs: '-2' is not a whole number"),
+    (("tune", "--train-subset", "1.5"), "argument --train-subset: '1.5' is not a whole number"),
+    (("tune", "--recipe", "conv9"), "argument --recipe: unknown recipe 'conv9'"),
+    (("bench", "--models", "conv9"), "argument --models: unknown model 'conv9'"),
+])
+def test_every_bad_option_is_refused_while_parsing(args, message):
+    done = suite(*args, env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}, timeout=60)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""  # nothing was done before the refusal
