@@ -28,7 +28,7 @@ from reproductions.checkpoint import Checkpoints
 from reproductions.prepare import build_model, compile_model, load_data, steps_per_execution
 from reproductions.recipes import Recipe
 from tracking import REPO_ROOT, run_tags
-from tracking.claims import try_claim
+from tracking.claims import ClaimLost, try_claim
 from tracking.store import store_key
 from tracking.runs import MlflowEpochMetrics, experiment_for, finished_run
 from tracking.signatures import log_keras_model
@@ -88,21 +88,6 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
     return {"skipped": True, **done.data.metrics}
 
 
-class ClaimLost(RuntimeError):
-    """Another process took this pair over (this one had stalled past the claim's timeout)."""
-
-
-class _StopWhenLost(keras.callbacks.Callback):
-    def __init__(self, claim):
-        super().__init__()
-        self.claim = claim
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.claim.lost.is_set():
-            raise ClaimLost(f"{self.claim.what}: taken over by another process while this one "
-                            "was silent; it stops here")
-
-
 def _train_claimed(recipe, seed, experiment, claim, data_dir, progress, checkpoint_root,
                    log_mlflow_model):
     data = load_data(recipe, data_dir)
@@ -139,7 +124,8 @@ def _train_claimed(recipe, seed, experiment, claim, data_dir, progress, checkpoi
             for step, value in enumerate(values):
                 mlflow.log_metric(key, value, step=step)
         callbacks = [_EpochEnd(recipe, seed, test_ds, checkpoints, state, progress),
-                     MlflowEpochMetrics(), _StopWhenLost(claim)]
+                     MlflowEpochMetrics(),  # and stop if the pair was taken over meanwhile
+                     keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: claim.check())]
         t_start, steps_before = time.perf_counter(), initial_epoch * recipe.eval_every
         try:
             model.fit(stream, epochs=recipe.epochs, initial_epoch=initial_epoch,

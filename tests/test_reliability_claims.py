@@ -158,4 +158,8 @@ def test_silent_holder_on_another_host_is_taken_over_and_notices(store, monkeypa
         stalled._thread = claims.threading.Thread(target=stalled._beat, daemon=True)
         stalled._thread.start()
         assert stalled.lost.wait(10)
+        with pytest.raises(claims.ClaimLost, match=r"conv3 seed 1: taken over by another "
+                                                   r"process while this one was silent"):
+            stalled.check()  # what the training loop calls at each evaluation
+        taker.check()  # the new holder carries on
         taker.release()

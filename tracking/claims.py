@@ -92,6 +92,10 @@ class ClaimHeld(Exception):
         self.holder = holder
 
 
+class ClaimLost(RuntimeError):
+    """Another process took this claim over (this one had been silent past its timeout)."""
+
+
 class Claim:
     """A claim this process holds. Use as a context manager: released on exit (an exception
     included), heartbeat running meanwhile."""
@@ -103,6 +107,12 @@ class Claim:
         self.lost = threading.Event()  # set when another process took the claim over
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"claim {what}", daemon=True)
+
+    def check(self):
+        """Raise ClaimLost if another process took the claim over: its holder must stop."""
+        if self.lost.is_set():
+            raise ClaimLost(f"{self.what}: taken over by another process while this one was "
+                            "silent; it stops here")
 
     def attach_run(self, run_id: str):
         """Record the MLflow run that trains the pair (who holds it, for the others)."""
