@@ -44,7 +44,7 @@ def claim_name(recipe: str, recipe_hash: str, seed: int, generation: int) -> str
     return f"{PREFIX}:{recipe}:{recipe_hash}:seed{seed}:{generation}"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -76,7 +76,7 @@ class Holder:
         if self.state != "held":
             return f"released by {self.describe()}"
         if self.host == socket.gethostname():
-            if self.pid != os.getpid() and not _pid_alive(self.pid):
+            if self.pid != os.getpid() and not pid_alive(self.pid):
                 return f"its process {self.pid} on {self.host} died"
             return None
         if time.time() - self.heartbeat > stale_s:

@@ -14,6 +14,7 @@ import socket
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from tracking.claims import pid_alive
 from tracking.store import check_store, experiment_id
 
 
@@ -40,16 +41,6 @@ def _run_filter(recipe, seed: int | None = None) -> str:
     return text if seed is None else f"{text} and tags.seed = '{seed}'"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def finished_run(recipe, seed: int, experiment: str):
     """The FINISHED run of (recipe, seed), if any; also closes runs left RUNNING by a dead
     process of this host (kill -9), marking them KILLED. Runs of live processes, and of other
@@ -65,7 +56,7 @@ def finished_run(recipe, seed: int, experiment: str):
             continue
         tags = run.data.tags
         pid, host = int(tags.get("pid", "0") or 0), tags.get("host")
-        if host != socket.gethostname() or not pid or pid == os.getpid() or _pid_alive(pid):
+        if host != socket.gethostname() or not pid or pid == os.getpid() or pid_alive(pid):
             continue
         client.set_tag(run.info.run_id, "ended_by", "its process died; closed by a later run")
         client.set_terminated(run.info.run_id, "KILLED")
