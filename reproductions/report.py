@@ -133,9 +133,9 @@ def print_comparison(dataset: str, folder: Path) -> None:
               "final test accuracy, mean ± std over seeds:")
     for row in rows:
         ref = reference.get(row["recipe"])
-        theirs = (f"{100 * float(ref['mean_test_acc']):.2f}% ± {100 * float(ref['std_test_acc']):.2f}"
-                  f" (seeds {ref['seeds']}, {float(ref['wall_s_per_run']):.0f} s/run)"
-                  if ref else "no reference figure")
+        theirs = (f"{100 * float(ref['mean_test_acc']):.2f}% ± "
+                  f"{100 * float(ref['std_test_acc']):.2f} (seeds {ref['seeds']}, "
+                  f"{float(ref['wall_s_per_run']):.0f} s/run)" if ref else "no reference figure")
         print(f"  {row['recipe']:16} yours {100 * float(row['mean_test_acc']):.2f}% ± "
               f"{100 * float(row['std_test_acc']):.2f} (seeds {row['seeds']}, "
               f"{float(row['wall_s_per_run']):.0f} s/run) | reference {theirs}")

@@ -1,6 +1,7 @@
 """One contender of the claims test (tests/test_reliability_claims.py): waits at the barrier
-(ready files, then a go file), then does what reproduce does for each pair: skip it if FINISHED, else claim it,
-check again, "train" (a sleep and a FINISHED MLflow run), release. Prints one line per pair."""
+(ready files, then a go file), then does what reproduce does for each pair: skip it if
+FINISHED, else claim it, check again, "train" (a sleep and a FINISHED MLflow run), release.
+Prints one line per pair."""
 
 import os
 import random

@@ -51,7 +51,7 @@ def test_a_picture_given_to_the_xo_net_is_refused(files, capsys):
     (["explain", "nosuch", "7"], "unknown model 'nosuch'"),
     (["explain", "conv3_bn.mnist", "{files}/clip.wav"], "clip.wav is a WAV recording, but this "
                                                         "model takes pictures of digits"),
-    (["predict", "{files}/huge.png"], "huge.png: too large to read safely"),
+    (["predict", "{files}/huge.png"], "huge.png: not a readable image: too large to read safely"),
 ])
 def test_bad_inputs_are_messages_with_exit_code_2(files, capsys, args, message, tmp_path):
     args = [a.format(files=files) for a in args] + (["--out", str(tmp_path)]

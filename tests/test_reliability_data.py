@@ -19,8 +19,9 @@ def test_overflowing_header_dimensions_are_refused_naming_the_file(tmp_path):
     # 2**31 * 2**31 * 4 = 2**64: np.prod wraps it to 0, so 12 + 0 bytes looked "exact"
     path = tmp_path / "bomb-images.gz"
     path.write_bytes(gzip.compress(_header(2**31, 2**31, 4)))
-    with pytest.raises(DataError, match=r"bomb-images\.gz: length mismatch, the header announces "
-                                        r"shape \(2147483648, 2147483648, 4\) \(18446744073709551632"):
+    with pytest.raises(DataError, match=r"bomb-images\.gz: length mismatch, the header "
+                                        r"announces shape \(2147483648, 2147483648, 4\) "
+                                        r"\(18446744073709551632"):
         read_idx(path, 3)
 
 
