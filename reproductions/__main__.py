@@ -233,8 +233,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Verbs that write to the MLflow store: a bad store is refused before their modules (and Keras,
+# TensorFlow behind them) are imported, so the message comes in a second or two, not after them.
+STORE_VERBS = {"reproduce", "report", "export-weights", "register", "tune", "screen", "explain"}
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.verb in STORE_VERBS:
+        from tracking.store import TrackingError, check_store
+
+        try:
+            check_store()
+        except TrackingError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     return resolve(args.run)(args)
 
 
