@@ -82,6 +82,24 @@ def _one_of(kind: str, known, refusal: str = "unknown {kind} {wrong}; known: {va
     return check
 
 
+def _override(text: str) -> str:
+    """KEY=VALUE whose key is a recipe field or schedule.<field> (values are checked when the
+    variant is derived, as the recipe's own checks)."""
+    import dataclasses
+
+    from reproductions.recipes import Recipe, parse_override
+
+    try:
+        key, _ = parse_override(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+    fields = {f.name for f in dataclasses.fields(Recipe)} - {"name", "hash_only"}
+    if key not in fields and not key.startswith("schedule."):
+        raise argparse.ArgumentTypeError(f"a recipe has no field {key!r}; fields: "
+                                         f"{', '.join(sorted(fields))}, schedule.<field>")
+    return text
+
+
 def _recipe_names():
     from reproductions.recipes import RECIPES
 
@@ -133,7 +151,7 @@ def _verbs(sub):
                    "its folds)")
     p.add_argument("--data-dir", default=None, help="folder with the data (else ZOO_DATA_DIR, "
                    "else tensorflow-datasets)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", type=_override,
                    help="derive a variant of each recipe, with its own name and hash "
                    "(fields of reproductions/recipes.py, or schedule.<field>); repeatable")
     yield p, "reproductions.reproduce:run"

@@ -118,6 +118,8 @@ def test_a_pair_claimed_by_another_process_is_left_to_it(mlflow_store, tmp_path)
     (("tune", "--train-subset", "1.5"), "argument --train-subset: '1.5' is not a whole number"),
     (("tune", "--recipe", "conv9"), "argument --recipe: unknown recipe 'conv9'"),
     (("bench", "--models", "conv9"), "argument --models: unknown model 'conv9'"),
+    (("reproduce", "--set", "stepz=1"), "argument --set: a recipe has no field 'stepz'"),
+    (("reproduce", "--set", "steps"), "argument --set: --set takes key=value, got 'steps'"),
 ])
 def test_every_bad_option_is_refused_while_parsing(args, message):
     done = suite(*args, env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}, timeout=60)
