@@ -8,6 +8,7 @@
     python -m reproductions tune --recipe conv3 --tuner hyperband          # make tune-mnist
     python -m reproductions screen conv3_bn_fast [--report]
     python -m reproductions bench | bench-training                         # make bench ...
+    python -m reproductions bench-logging                                  # MLflow logging's cost
     python -m reproductions xo-lecture                                     # make reproduce-xo
     python -m reproductions explain conv3_bn.mnist 7                       # zoo explain + MLflow
     python -m reproductions serve conv3_bn.mnist --port 5001               # make serve
@@ -211,6 +212,14 @@ def _verbs(sub):
     p.add_argument("--quick", action="store_true", help="tiny segments (CI): no figures")
     p.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
     yield p, "reproductions.bench_training:run"
+
+    p = sub.add_parser("bench-logging", help="what MLflow logging (step curves, system metrics) "
+                       "costs a short run, in a temporary store")
+    p.add_argument("--recipe", default="softmax")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="derive a variant of the recipe (as reproduce --set)")
+    p.add_argument("--repeats", type=int, default=3)
+    yield p, "reproductions.bench_logging:run"
 
     p = sub.add_parser("xo-lecture", help="the lecture's X/O walk-through, against xo trained "
                        "on generated images (after reproduce --dataset xo)")

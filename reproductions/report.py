@@ -4,8 +4,10 @@
     python -m reproductions report mnist --reference   # rewrites reproductions/results/mnist.*
 
 One row per recipe, over the FINISHED runs of its current version (recipe hash), one per seed:
-mean and sample standard deviation (n-1) of the FINAL test accuracy, min, max, the mean of the
-optimistic peak test accuracy, the published figure, the verdict, wall time per run, machine.
+mean and sample standard deviation (n-1) of the FINAL test accuracy, its 95% interval (Student
+t), min, max, the mean of the optimistic peak test accuracy, the published figure, the verdict,
+wall time per run, machine. The figures are tracking.summary's RecipeSummary, the same object the
+recipe's parent run in MLflow carries (tracking/parents.py): the table and the UI agree.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from pathlib import Path
 
 from reproductions.recipes import RECIPES
 from tracking import REPO_ROOT, check_store
+from tracking.parents import update_parent
 from tracking.store import results_folder
 from tracking.runs import existing_experiment, finished_runs
+from tracking.summary import summarize
 from zoo.data import get_dataset
 
 RESULTS = REPO_ROOT / "reproductions" / "results"
-COLUMNS = ("model", "recipe", "n_seeds", "mean_test_acc", "std_test_acc", "min_test_acc",
-           "max_test_acc", "mean_peak_test_acc", "target_acc", "target_source", "wall_s_per_run",
-           "machine", "seeds")
+COLUMNS = ("model", "recipe", "n_seeds", "mean_test_acc", "std_test_acc", "ci95_low_test_acc",
+           "ci95_high_test_acc", "min_test_acc", "max_test_acc", "mean_peak_test_acc",
+           "target_acc", "target_source", "verdict", "wall_s_per_run", "machine", "seeds")
 
 
 def collect(dataset: str, recipes=None) -> list[dict]:
@@ -35,46 +39,56 @@ def collect(dataset: str, recipes=None) -> list[dict]:
     for recipe in recipes or RECIPES.values():
         if recipe.family != dataset:
             continue
-        by_seed = finished_runs(experiment, recipe)
-        if not by_seed:
-            continue
-        seeds = sorted(by_seed)
-        acc = [by_seed[s].data.metrics["test_accuracy"] for s in seeds]
-        peak = [by_seed[s].data.metrics["peak_test_accuracy"] for s in seeds]
-        wall = [by_seed[s].data.metrics["wall_s"] for s in seeds]
-        machines = sorted({by_seed[s].data.tags.get("machine", "?") for s in seeds})
-        rows.append({
-            "model": recipe.model, "recipe": recipe.name, "n_seeds": len(seeds),
-            "mean_test_acc": statistics.fmean(acc),
-            "std_test_acc": statistics.stdev(acc) if len(acc) > 1 else 0.0,
-            "min_test_acc": min(acc), "max_test_acc": max(acc),
-            "mean_peak_test_acc": statistics.fmean(peak),
-            "target_acc": recipe.target_acc, "target_source": recipe.target_source,
-            "wall_s_per_run": statistics.fmean(wall), "machine": " | ".join(machines),
-            "seeds": " ".join(map(str, seeds)),
-        })
+        summary = summarize(recipe, finished_runs(experiment, recipe))
+        if summary is not None:
+            rows.append(row(summary))
     return rows
 
 
-def verdict(row: dict) -> str:
-    if row["target_acc"] is None:
-        return "measured (no bar)"
-    gap = 100 * (row["target_acc"] - row["mean_test_acc"])  # in percentage points
-    return "reached" if gap <= 0 else f"short by {gap:.2f} points" if gap >= 0.01 else \
-        f"short by {gap:.3f} points"
+def row(summary) -> dict:
+    """A table row from a RecipeSummary (the parent run's figures)."""
+    ci = summary.interval or (None, None)
+    return {
+        "model": summary.model, "recipe": summary.recipe, "n_seeds": summary.n_seeds,
+        "mean_test_acc": summary.mean, "std_test_acc": summary.std,
+        "ci95_low_test_acc": ci[0], "ci95_high_test_acc": ci[1],
+        "min_test_acc": min(summary.test_accuracy), "max_test_acc": max(summary.test_accuracy),
+        "mean_peak_test_acc": statistics.fmean(summary.peak_test_accuracy),
+        "target_acc": summary.target_acc, "target_source": summary.target_source,
+        "verdict": summary.verdict, "verdict_text": summary.verdict_text(),
+        "wall_s_per_run": statistics.fmean(summary.wall_s),
+        "machine": " | ".join(summary.machines), "seeds": " ".join(map(str, summary.seeds)),
+    }
 
 
-def write(dataset: str, folder: Path = RESULTS) -> list[Path]:
-    rows = collect(dataset)
+def refresh_parents(dataset: str, recipes=None) -> int:
+    """Write every recipe's summary on its parent run (nesting its seeds' runs under it), for
+    stores whose runs predate the parents; returns how many parents were updated."""
+    from reproductions.notes import parent_note
+
+    experiment = existing_experiment(dataset)
+    count = 0
+    for recipe in recipes or RECIPES.values():
+        if experiment is None or recipe.family != dataset:
+            continue
+        if finished_runs(experiment, recipe):
+            update_parent(experiment, recipe, note=lambda s, r=recipe: parent_note(r, s))
+            count += 1
+    return count
+
+
+def write(dataset: str, folder: Path = RESULTS, recipes=None) -> list[Path]:
+    rows = collect(dataset, recipes)
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = folder / f"{dataset}.csv", folder / f"{dataset}.md"
     with open(csv_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, COLUMNS)
+        writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        for row in rows:
+        for r in rows:
             writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) and k.endswith("acc")
-                                 else f"{v:.1f}" if isinstance(v, float) else v)
-                             for k, v in row.items()})
+                                 else f"{v:.1f}" if isinstance(v, float) else
+                                 "" if v is None else v)
+                             for k, v in r.items()})
     machines = sorted({m for r in rows for m in r["machine"].split(" | ")})
     lines = [
         f"# Reproduction results: {dataset}",
@@ -87,19 +101,26 @@ def write(dataset: str, folder: Path = RESULTS) -> list[Path]:
         "seeds. The peak is the best test accuracy seen during training (every 500 steps): "
         "optimistic, since it is picked on the test set; the published figures are peaks too.",
         "",
-        "| model | recipe | seeds | final test acc (mean ± std) | min | max | peak (optimistic) "
-        "| published | source | verdict | wall s/run |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "The 95% interval is the mean's (Student t over seeds). Verdict: reached (mean at or above "
+        "the target), within noise (the target inside the interval), short (the whole interval "
+        "below), undecided (one seed, below). The same figures are on each recipe's parent run "
+        "in MLflow.",
+        "",
+        "| model | recipe | seeds | final test acc (mean ± std) | 95% interval | min | max "
+        "| peak (optimistic) | published | source | verdict | wall s/run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['recipe']} | {r['n_seeds']} ({r['seeds']}) "
             f"| {100 * r['mean_test_acc']:.2f}% ± {100 * r['std_test_acc']:.2f} "
+            f"| {_interval(r)} "
             f"| {100 * r['min_test_acc']:.2f}% | {100 * r['max_test_acc']:.2f}% "
             f"| {100 * r['mean_peak_test_acc']:.2f}% | "
             f"{'-' if r['target_acc'] is None else format(100 * r['target_acc'], '.2f') + '%'} "
-            f"| {r['target_source']} | {verdict(r)} | {r['wall_s_per_run']:.0f} |")
-    folds = [r for r in rows if get_dataset(RECIPES[r["recipe"]].dataset).is_fold]
+            f"| {r['target_source']} | {r['verdict_text']} | {r['wall_s_per_run']:.0f} |")
+    by_name = {r.name: r for r in recipes or RECIPES.values()}
+    folds = [r for r in rows if get_dataset(by_name[r["recipe"]].dataset).is_fold]
     if folds:  # leave-one-speaker-out: one row per held-out speaker, summarised over speakers
         acc = [r["mean_test_acc"] for r in folds]
         spread = statistics.stdev(acc) if len(acc) > 1 else 0.0
@@ -109,6 +130,12 @@ def write(dataset: str, folder: Path = RESULTS) -> list[Path]:
                   f"folds), from {100 * min(acc):.2f}% to {100 * max(acc):.2f}%."]
     md_path.write_text("\n".join(lines) + "\n")
     return [csv_path, md_path]
+
+
+def _interval(r: dict) -> str:
+    if r["ci95_low_test_acc"] is None:
+        return "-"
+    return f"{100 * r['ci95_low_test_acc']:.2f}-{100 * r['ci95_high_test_acc']:.2f}%"
 
 
 def reference_rows(dataset: str) -> dict[str, dict]:
@@ -142,11 +169,14 @@ def print_comparison(dataset: str, folder: Path) -> None:
 
 
 def run(args) -> int:
-    """The `report` verb: the tables of the current store, beside it; with --reference, the
-    committed reference tables (reproductions/results), a deliberate act."""
+    """The `report` verb: the tables of the current store, beside it (with --reference, the
+    committed reference tables, reproductions/results: a deliberate act), and the same summaries
+    on the recipes' parent runs."""
     check_store()
     folder = RESULTS if args.reference else results_folder()
     for path in write(args.dataset, folder):
         print(f"wrote {path}")
     print_comparison(args.dataset, folder)
+    print(f"updated {refresh_parents(args.dataset)} parent run(s) in MLflow "
+          f"(experiment zoo-{args.dataset})")
     return 0

@@ -1,12 +1,10 @@
-"""Train one (recipe, seed) pair, tracked as one MLflow run; resume it if it was interrupted.
-
-    train_run(get_recipe("conv3_bn"), seed=1)
-
-Every `eval_every` steps (one logged "epoch") the run records training, validation and test
-loss and accuracy. Validation (a fixed 5,000 images held out of training) is what selection may
-use; the test accuracy during training only feeds the optimistic `peak_test_accuracy`, which is
-what Görner's scripts quote. The figure that counts is `test_accuracy`, after the last step.
-Setting a run up is reproductions/prepare.py's; finding runs is tracking/runs.py's.
+"""Train one (recipe, seed) pair as one MLflow run, resumed if it was interrupted:
+train_run(get_recipe("conv3_bn"), seed=1). Every metric is logged against the training step
+(tracking/curves.py); the run logs its data sets, nests under its recipe's parent run and says
+what it is (reproductions/notes.py). Test accuracy during training only feeds the optimistic
+`peak_test_accuracy` (what Görner quotes); the figure that counts is `test_accuracy`, after the
+last step; validation is for selection. Setting a run up is reproductions/prepare.py's; finding
+runs is tracking/runs.py's.
 """
 
 from __future__ import annotations
@@ -25,12 +23,15 @@ import tensorflow as tf
 import zoo
 import zoo.data
 from reproductions.checkpoint import Checkpoints
+from reproductions import notes
 from reproductions.prepare import build_model, compile_model, load_data, steps_per_execution
 from reproductions.recipes import Recipe
 from tracking import REPO_ROOT, run_tags
 from tracking.claims import ClaimLost, try_claim
+from tracking.curves import SYSTEM_METRICS, ModelInfo, StepCurves
+from tracking.datasets import log_datasets
+from tracking.runs import experiment_for, finished_run
 from tracking.store import store_key
-from tracking.runs import MlflowEpochMetrics, experiment_for, finished_run
 from tracking.signatures import log_keras_model
 from zoo import plots
 
@@ -70,7 +71,8 @@ def run_params(recipe: Recipe, seed: int) -> dict:
 
 
 def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
-              checkpoint_root: Path = CHECKPOINT_ROOT, log_mlflow_model: bool = True):
+              checkpoint_root: Path = CHECKPOINT_ROOT, log_mlflow_model: bool = True,
+              system_metrics: bool = SYSTEM_METRICS, step_curves: bool = True):
     """Train (recipe, seed) unless a FINISHED run exists; return the run's metrics dict."""
     zoo.registry.get_spec(recipe.model)  # an unknown model fails here, before any work
     experiment = experiment_for(recipe)
@@ -82,14 +84,14 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
             done = finished_run(recipe, seed, experiment)  # finished by the previous holder?
             if done is None:
                 return _train_claimed(recipe, seed, experiment, claim, data_dir, progress,
-                                      checkpoint_root, log_mlflow_model)
+                                      checkpoint_root, log_mlflow_model, system_metrics, step_curves)
     if progress:
         progress.skipped(recipe, seed)
     return {"skipped": True, **done.data.metrics}
 
 
 def _train_claimed(recipe, seed, experiment, claim, data_dir, progress, checkpoint_root,
-                   log_mlflow_model):
+                   log_mlflow_model, system_metrics, step_curves):
     data = load_data(recipe, data_dir)
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
@@ -116,15 +118,18 @@ def _train_claimed(recipe, seed, experiment, claim, data_dir, progress, checkpoi
             "data_sha256": data.provenance.digest, "data_source": data.provenance.source}
     if resumed:
         tags["resumed_from_epoch"] = str(initial_epoch)
+    description = notes.describe(experiment, recipe, seed, tags)  # and nests it under the parent
     with mlflow.start_run(experiment_id=experiment, run_name=f"{recipe.name}-seed{seed}",
-                          tags=tags) as run:
+                          tags=tags, description=description,
+                          log_system_metrics=system_metrics) as run:
         claim.attach_run(run.info.run_id)
         mlflow.log_params(run_params(recipe, seed))
-        for key, values in state["history"].items():  # the epochs before an interruption
-            for step, value in enumerate(values):
-                mlflow.log_metric(key, value, step=step)
-        callbacks = [_EpochEnd(recipe, seed, test_ds, checkpoints, state, progress),
-                     MlflowEpochMetrics(),  # and stop if the pair was taken over meanwhile
+        datasets_s = log_datasets(data.provenance, {"training": data.train, "validation": data.val,
+                                                    "test": data.test})
+        curves = StepCurves(recipe.steps, recipe.eval_every, steps_per_execution(recipe), state,
+                            step_curves)  # also logs the points of before an interruption
+        callbacks = [_EpochEnd(recipe, seed, test_ds, checkpoints, state, progress), curves,
+                     ModelInfo(),  # and stop if the pair was taken over meanwhile
                      keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: claim.check())]
         t_start, steps_before = time.perf_counter(), initial_epoch * recipe.eval_every
         try:
@@ -138,11 +143,14 @@ def _train_claimed(recipe, seed, experiment, claim, data_dir, progress, checkpoi
         metrics = _final_metrics(state, images=(recipe.steps - steps_before) * recipe.batch_size,
                                  fit_s=fit_s)
         # test_accuracy and test_loss are already logged: the last evaluation follows the last step
-        mlflow.log_metrics({k: v for k, v in metrics.items() if not k.startswith("test_")})
+        mlflow.log_metrics({k: v for k, v in metrics.items() if not k.startswith("test_")},
+                           step=recipe.steps)
         _log_artifacts(recipe, seed, model, state, data.test, log_mlflow_model)
         run_id = run.info.run_id
     checkpoints.clear()
-    return {"run_id": run_id, **metrics}
+    notes.update_parent(experiment, recipe)
+    return {"run_id": run_id, **metrics, "curve_logging_s": curves.seconds,
+            "dataset_logging_s": datasets_s}
 
 
 def _final_metrics(state, images, fit_s):
@@ -167,7 +175,7 @@ def _log_artifacts(recipe, seed, model, state, test, log_mlflow_model):
     pred = probs.argmax(axis=1)
     title = f"{recipe.name}, seed {seed}"
     figures = {
-        "training_curves.png": plots.training_curves(state["history"], title),
+        "training_curves.png": plots.training_curves(state["history"], title, recipe.eval_every),
         "confusion_matrix.png": plots.confusion_matrix(y_test, pred, classes, title),
         "misclassified.png": plots.misclassified_grid(x_test, y_test, pred, probs.max(axis=1),
                                                       classes, title=f"{title}: errors"),

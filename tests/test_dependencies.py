@@ -16,7 +16,7 @@ MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_t
            "import-linter": "importlinter", "grimp": "grimp",
            "Flask": "flask", "selenium": "selenium",
            "tf2onnx": "tf2onnx", "onnx": "onnx", "onnxruntime": "onnxruntime",
-           "ai-edge-litert": "ai_edge_litert", "scipy": "scipy"}
+           "ai-edge-litert": "ai_edge_litert", "scipy": "scipy", "psutil": "psutil"}
 BACKENDS = REQUIREMENTS.with_name("requirements-backends.txt")
 
 

@@ -115,7 +115,7 @@ def test_suite_lists_its_verbs():
     done = suite("--help")
     assert done.returncode == 0
     for verb in ("reproduce", "report", "export-weights", "register", "tune", "screen", "bench",
-                 "bench-training", "xo-lecture", "explain"):
+                 "bench-training", "bench-logging", "xo-lecture", "explain"):
         assert verb in done.stdout
 
 

@@ -57,7 +57,7 @@ def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
     assert 0.5 < metrics["test_accuracy"] <= metrics["peak_test_accuracy"] <= 1
     for key in ("loss", "accuracy", "val_loss", "val_accuracy", "test_accuracy"):
         history = client.get_metric_history(run.info.run_id, key)
-        assert sorted(m.step for m in history) == [0, 1]
+        assert sorted(m.step for m in history) == [20, 40]  # the training step
     tags = run.data.tags
     assert tags["recipe"] == "quick" and tags["recipe_hash"] == QUICK.hash()
     assert tags["data_sha256"].startswith("train-images-idx3-ubyte.gz=440fcabf")
@@ -79,7 +79,9 @@ def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
     # a second call finds the FINISHED run and trains nothing
     again = train_run(QUICK, seed=1, checkpoint_root=ckpt)
     assert again["skipped"]
-    assert len(client.search_runs([run.info.experiment_id])) == 1
+    # one seed's run, and its recipe's parent run (tracking/parents.py)
+    assert len(client.search_runs([run.info.experiment_id], "tags.seed = '1'")) == 1
+    assert len(client.search_runs([run.info.experiment_id])) == 2
 
 
 def test_same_seed_same_weights_other_seed_other_weights(mlflow_store, ckpt):
@@ -121,15 +123,18 @@ def test_kill_9_then_resume_gives_the_uninterrupted_weights(mlflow_store, ckpt):
         child.send_signal(signal.SIGKILL)
         child.wait()
     client = MlflowClient()
-    [killed] = client.search_runs(client.get_experiment_by_name("zoo-mnist").experiment_id)
+    [killed] = client.search_runs([client.get_experiment_by_name("zoo-mnist").experiment_id],
+                                  "tags.seed = '1'")
     assert killed.info.status == "RUNNING"  # kill -9 left it so; the re-run must close it
 
     resumed = train_run(QUICK, 1, checkpoint_root=ckpt, log_mlflow_model=False)
     assert client.get_run(killed.info.run_id).info.status == "KILLED"
     run = client.get_run(resumed["run_id"])
     assert run.info.status == "FINISHED" and run.data.tags["resumed_from_epoch"] == "1"
-    assert sorted(m.step for m in client.get_metric_history(run.info.run_id, "val_accuracy")) \
-        == [0, 1]
+    # the points logged before the kill (step 20) are logged again in the resumed run
+    for key in ("val_accuracy", "loss", "accuracy", "test_loss"):
+        assert sorted(m.step for m in client.get_metric_history(run.info.run_id, key)) \
+            == [20, 40]
     assert not ckpt.exists() or not any(ckpt.iterdir())
 
     reference = train_run(replace(QUICK, name="quick_reference"), 1, checkpoint_root=ckpt,

@@ -36,6 +36,21 @@ def existing_experiment(family: str) -> str | None:
     return None if found is None else found.experiment_id
 
 
+# The experiment's kind: MLflow 3's UI then opens it on its training runs (model training), not
+# on the GenAI traces view it shows for an experiment of unknown kind
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+
+
+def describe_experiment(experiment: str, note: str) -> None:
+    """Set the experiment's description (MLflow's note, shown above its runs) and kind, where
+    they differ."""
+    client = MlflowClient()
+    tags = client.get_experiment(experiment).tags
+    for key, value in ({"mlflow.note.content": note} | EXPERIMENT_KIND).items():
+        if tags.get(key) != value:
+            client.set_experiment_tag(experiment, key, value)
+
+
 def _run_filter(recipe, seed: int | None = None) -> str:
     text = f"tags.recipe = '{recipe.name}' and tags.recipe_hash = '{recipe.hash()}'"
     return text if seed is None else f"{text} and tags.seed = '{seed}'"
@@ -69,8 +84,9 @@ def finished_runs(experiment: str, recipe) -> dict:
         [experiment], f"{_run_filter(recipe)} and attributes.status = 'FINISHED'",
         order_by=["attributes.start_time DESC"])
     by_seed = {}
-    for run in runs:  # newest first
-        by_seed.setdefault(int(run.data.tags["seed"]), run)
+    for run in runs:  # newest first; the recipe's parent run (tracking.parents) has no seed
+        if "seed" in run.data.tags:
+            by_seed.setdefault(int(run.data.tags["seed"]), run)
     return by_seed
 
 

@@ -12,15 +12,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def training_curves(history: dict[str, list[float]], title: str = ""):
-    """Loss and accuracy per evaluation, for every series in `history` (keras History names)."""
+def training_curves(history: dict[str, list[float]], title: str = "", every: int | None = None):
+    """Loss and accuracy per evaluation, for every series in `history` (keras History names);
+    with `every` (steps between evaluations), against the training step, as in MLflow."""
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
     for key, values in sorted(history.items()):
         ax = ax_loss if key.endswith("loss") else ax_acc if key.endswith("accuracy") else None
         if ax is not None and values:
-            ax.plot(range(1, len(values) + 1), values, marker=".", label=key)
+            ax.plot([(i + 1) * (every or 1) for i in range(len(values))], values, marker=".",
+                    label=key)
     for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy")):
-        ax.set_xlabel("evaluation")
+        ax.set_xlabel("training step" if every else "evaluation")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
