@@ -38,7 +38,7 @@ SERVE_PORT = $(if $(filter file,$(origin PORT)),5001,$(PORT))
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv venv-backends test test-backends export bench-export serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv venv-backends test test-backends export bench-export serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -49,6 +49,7 @@ help:
 	@echo "make report-reference rewrite the committed reproductions/results/mnist.{csv,md} (deliberate)"
 	@echo "make zoo-weights      ship the reproductions' weights in zoo/weights (manifest, MODELS.md)"
 	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
+	@echo "make robustness       every shipped weight on a shifted, rotated, noisy test set (~3 min)"
 	@echo "make screen           train and tabulate a screening's variants (SCREENING=conv3_bn_fast)"
 	@echo "make bench            training and inference speed of every model on this machine (~10 min)"
 	@echo "make bench-training   what makes training fast here, against a plain PyTorch loop (~12 min)"
@@ -117,6 +118,9 @@ report-reference: $(READY)
 
 zoo-weights: $(READY)
 	$(SUITE) export-weights
+
+robustness: $(READY)
+	$(SUITE) robustness
 
 register-zoo: $(READY)
 	$(SUITE) register

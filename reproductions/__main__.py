@@ -7,6 +7,7 @@
     python -m reproductions register [conv3_bn.mnist ...]                  # make register-zoo
     python -m reproductions tune --recipe conv3 --tuner hyperband          # make tune-mnist
     python -m reproductions screen conv3_bn_fast [--report]
+    python -m reproductions robustness                                     # make robustness
     python -m reproductions bench | bench-training                         # make bench ...
     python -m reproductions bench-logging                                  # MLflow logging's cost
     python -m reproductions xo-lecture                                     # make reproduce-xo
@@ -195,6 +196,12 @@ def _verbs(sub):
                    "screening", _screenings, "no screening {wrong}; screenings: {valid}"))
     p.add_argument("--report", action="store_true", help="only write the table")
     yield p, "reproductions.screen:run"
+
+    p = sub.add_parser("robustness", help="every shipped weight's accuracy on a shifted, "
+                       "rotated and noisy test set (results/robustness.csv, zoo/MODELS.md)")
+    p.add_argument("--weights", default="", help="comma-separated shipped weights (default: "
+                   "all; the CSV keeps the others' rows)")
+    yield p, "reproductions.robustness:run"
 
     p = sub.add_parser("bench", help="training and inference speed of every model (~10 min)")
     p.add_argument("--quick", action="store_true", help="a few steps each (CI)")

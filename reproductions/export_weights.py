@@ -143,6 +143,9 @@ def write_models_md(cards: list[WeightCard]) -> None:
             f"| `{c.name}` | {c.params:,} | {100 * c.test_accuracy:.2f}% "
             f"| {100 * c.recipe_mean:.2f}% ± {100 * c.recipe_std:.2f} ({c.recipe_seeds}) "
             f"| {c.target_source} | {c.size / 1e6:.2f} MB | `{c.sha256[:12]}` |")
+    from reproductions import robustness  # its section, from its generated CSV
+
+    lines += robustness.markdown(robustness.read_csv())
     MODELS_MD.write_text("\n".join(lines) + "\n")
 
 

@@ -3,7 +3,7 @@
     zoo list
     zoo info conv3_bn | conv3_bn.mnist
     zoo predict digit.png other.jpg recording.wav [--model conv3_bn.mnist] [--top 3]
-    zoo evaluate conv3_bn.mnist [--out folder]
+    zoo evaluate conv3_bn.mnist [--out folder] [--robustness]
     zoo explain conv3_bn.mnist 7 [--out folder]
     zoo explain --serve [conv3_bn.mnist] [--port 8050]   (the live explainer, zoo/explain_ui)
     zoo export conv3_bn.mnist --format saved_model|onnx|litert [--out folder]
@@ -110,6 +110,8 @@ def _evaluate(args):
     from zoo import plots
 
     card = zoo.weight_info(args.name)
+    if args.robustness:
+        return _robustness(card)
     model = zoo.load(str(card.name))
     (_, _), (x_test, y_test) = zoo.data.load(card.dataset)
     pred = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
@@ -126,6 +128,23 @@ def _evaluate(args):
     fig.savefig(path, dpi=90)
     plots.plt.close(fig)
     print(f"wrote {path}")
+    return 0
+
+
+def _robustness(card):
+    import zoo.data
+    from zoo import robustness
+
+    if card.input_kind in robustness.SKIPPED:
+        print(f"error: {card.name}: {robustness.SKIPPED[card.input_kind]}", file=sys.stderr)
+        return 2
+    model = zoo.load(str(card.name))
+    (_, _), (x_test, y_test) = zoo.data.load(card.dataset)
+    result = robustness.robustness(model, x_test, y_test)
+    print(f"{card.name}: test accuracy under shifts, rotations and noise "
+          f"({len(y_test)} images each)")
+    for name, acc in result.items():
+        print(f"  {name:14} {100 * acc:6.2f}%  ({100 * (acc - result['clean']):+.2f})")
     return 0
 
 
@@ -197,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="test accuracy, per class, and a confusion matrix PNG")
     p.add_argument("name", help="shipped weight, e.g. conv3_bn.mnist")
     p.add_argument("--out", default=".", help="folder for the confusion matrix PNG")
+    p.add_argument("--robustness", action="store_true", help="instead: accuracy on the test "
+                   "set moved by 1 and 2 pixels each way, rotated by ±10 and ±20 degrees, and "
+                   "with Gaussian noise (zoo/robustness.py); MNIST weights")
     p.set_defaults(run=_evaluate)
     p = sub.add_parser("explain", help="what each layer sees, as PNGs and an HTML page")
     p.add_argument("model", nargs="?", help="a shipped weight (conv3_bn.mnist) or a model name; "
