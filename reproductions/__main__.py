@@ -7,6 +7,7 @@
     python -m reproductions register [conv3_bn.mnist ...]                  # make register-zoo
     python -m reproductions tune --recipe conv3 --tuner hyperband          # make tune-mnist
     python -m reproductions screen conv3_bn_fast [--report]
+    python -m reproductions ensemble conv7_bn --seeds 1,2,3,4
     python -m reproductions robustness                                     # make robustness
     python -m reproductions bench | bench-training                         # make bench ...
     python -m reproductions bench-logging                                  # MLflow logging's cost
@@ -196,6 +197,12 @@ def _verbs(sub):
                    "screening", _screenings, "no screening {wrong}; screenings: {valid}"))
     p.add_argument("--report", action="store_true", help="only write the table")
     yield p, "reproductions.screen:run"
+
+    p = sub.add_parser("ensemble", help="ship a recipe's trained members as one averaged "
+                       "model (<net>_ensemble.mnist) and write the spread of its sub-ensembles")
+    p.add_argument("recipe", help="the members' recipe, e.g. conv7_bn")
+    p.add_argument("--seeds", default="1,2,3,4", help="the member seeds (FINISHED runs)")
+    yield p, "reproductions.ensemble:run"
 
     p = sub.add_parser("robustness", help="every shipped weight's accuracy on a shifted, "
                        "rotated and noisy test set (results/robustness.csv, zoo/MODELS.md)")
