@@ -10,7 +10,7 @@ Constant record is built that way, as it always was, so its runs train exactly a
 import keras
 from keras import ops
 
-from reproductions.recipes import Constant, CosineWarmup, ExponentialFloored
+from reproductions.recipes import Constant, CosineWarmup, EpochExponential, ExponentialFloored
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -38,4 +38,7 @@ def keras_schedule(schedule, steps: int):
         return keras.optimizers.schedules.CosineDecay(
             schedule.lr_start, steps - schedule.warmup_steps, alpha=0.0,
             warmup_target=schedule.lr_max, warmup_steps=schedule.warmup_steps)
+    if isinstance(schedule, EpochExponential):
+        return keras.optimizers.schedules.ExponentialDecay(
+            schedule.lr, schedule.epoch_steps, schedule.rate, staircase=True)
     raise TypeError(f"not a schedule record: {schedule!r}")

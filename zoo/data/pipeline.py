@@ -36,7 +36,7 @@ def split_validation(x, y, size=VALIDATION_SIZE, seed=SPLIT_SEED):
 
 
 def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batches=0,
-                    shift=0):
+                    shift=0, affine=None):
     """An endless tf.data stream of (images, labels) batches in an order fixed by `seed`.
 
     The order is a pure function of (seed, batch index), so a run resumed at batch k with
@@ -44,7 +44,11 @@ def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batc
     reshuffle_each_epoch=False the data is shuffled once and then read in the same order every
     epoch (Görner's scripts do this). With shift=n, each image is moved by a random whole number
     of pixels in [-n, n] along each axis (border filled with 0), drawn afresh for every batch
-    from (seed, batch index), so resuming stays exact."""
+    from (seed, batch index), so resuming stays exact. With affine=(degrees, zoom, fraction),
+    each image is instead turned, zoomed and moved at random (random_affine), drawn the same way;
+    the images then come as float32 (interpolated pixels, 0-255), which the models take too."""
+    if shift and affine:
+        raise ValueError("give shift or affine, not both (affine moves images itself)")
     n = len(x)
     images, labels = tf.constant(x), tf.constant(y)
     index = tf.data.Dataset.range(n)
@@ -59,6 +63,8 @@ def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batc
         chosen = tf.gather(images, i)
         if shift:
             chosen = random_shift(chosen, shift, tf.stack([tf.cast(seed, tf.int64), k]))
+        if affine:
+            chosen = random_affine(chosen, *affine, tf.stack([tf.cast(seed, tf.int64), k]))
         return chosen, tf.gather(labels, i)
 
     return _fixed_tuning(index.map(batch, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
@@ -74,6 +80,33 @@ def random_shift(images, n, seed):
     rows = offsets[:, :1] + tf.range(h)[None]  # (batch, height): padded rows each image keeps
     cols = offsets[:, 1:] + tf.range(w)[None]
     return tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+
+
+def random_affine(images, degrees, zoom, fraction, seed):
+    """Each image of a (batch, height, width) stack turned by an angle in [-degrees, degrees],
+    scaled by a factor in [1 - zoom, 1 + zoom] and moved by up to `fraction` of its size along
+    each axis, about its centre, bilinear, zeros outside (Deotte's ImageDataGenerator settings:
+    rotation 10, zoom 0.1, shifts 0.1). Drawn with stateless random ops from `seed` (two
+    integers), so the same (seed, batch) gives the same images. Returns float32."""
+    images = tf.cast(images, tf.float32)
+    b, h, w = tf.unstack(tf.shape(images))
+    u = tf.random.stateless_uniform((b, 4), seed, -1.0, 1.0)
+    angle = u[:, 0] * degrees * np.pi / 180
+    scale = 1.0 + u[:, 1] * zoom  # > 1 shows the digit larger
+    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+    ty, tx = u[:, 2] * fraction * hf, u[:, 3] * fraction * wf
+    cy, cx = (hf - 1) / 2, (wf - 1) / 2
+    # the transform maps each output pixel (x, y) to the input point it reads:
+    # input = R(angle) (output - centre - t) / scale + centre
+    cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
+    a2 = cx - cos * (cx + tx) + sin * (cy + ty)
+    b2 = cy - sin * (cx + tx) - cos * (cy + ty)
+    zeros = tf.zeros_like(cos)
+    transforms = tf.stack([cos, -sin, a2, sin, cos, b2, zeros, zeros], axis=1)
+    out = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images[..., None], transforms=transforms, output_shape=tf.stack([h, w]),
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+    return out[..., 0]
 
 
 def eval_dataset(x, y, batch_size=1000):
