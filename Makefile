@@ -38,7 +38,7 @@ SERVE_PORT = $(if $(filter file,$(origin PORT)),5001,$(PORT))
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv venv-backends test test-backends export bench-export serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv venv-backends test test-backends export bench-export serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -50,6 +50,8 @@ help:
 	@echo "make zoo-weights      ship the reproductions' weights in zoo/weights (manifest, MODELS.md)"
 	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
 	@echo "make robustness       every shipped weight on a shifted, rotated, noisy test set (~3 min)"
+	@echo "make time-to-accuracy every MNIST recipe's accuracy against its time (results/time_to_accuracy.png)"
+	@echo "make zoo-ensemble     ship ENSEMBLE_RECIPE=conv7_bn's ENSEMBLE_SEEDS=1,2,3,4 as one averaged model"
 	@echo "make screen           train and tabulate a screening's variants (SCREENING=conv3_bn_fast)"
 	@echo "make bench            training and inference speed of every model on this machine (~10 min)"
 	@echo "make bench-training   what makes training fast here, against a plain PyTorch loop (~12 min)"
@@ -118,6 +120,14 @@ report-reference: $(READY)
 
 zoo-weights: $(READY)
 	$(SUITE) export-weights
+
+time-to-accuracy: $(READY)
+	$(SUITE) time-to-accuracy
+
+ENSEMBLE_RECIPE ?= conv7_bn
+ENSEMBLE_SEEDS ?= 1,2,3,4
+zoo-ensemble: $(READY)
+	$(SUITE) ensemble $(ENSEMBLE_RECIPE) --seeds $(ENSEMBLE_SEEDS)
 
 robustness: $(READY)
 	$(SUITE) robustness

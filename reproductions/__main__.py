@@ -8,6 +8,7 @@
     python -m reproductions tune --recipe conv3 --tuner hyperband          # make tune-mnist
     python -m reproductions screen conv3_bn_fast [--report]
     python -m reproductions ensemble conv7_bn --seeds 1,2,3,4
+    python -m reproductions time-to-accuracy                               # make time-to-accuracy
     python -m reproductions robustness                                     # make robustness
     python -m reproductions bench | bench-training                         # make bench ...
     python -m reproductions bench-logging                                  # MLflow logging's cost
@@ -203,6 +204,13 @@ def _verbs(sub):
     p.add_argument("recipe", help="the members' recipe, e.g. conv7_bn")
     p.add_argument("--seeds", default="1,2,3,4", help="the member seeds (FINISHED runs)")
     yield p, "reproductions.ensemble:run"
+
+    p = sub.add_parser("time-to-accuracy", help="every MNIST recipe's final test accuracy "
+                       "against wall time per seed, from the MLflow runs (results/"
+                       "time_to_accuracy.png and .csv)")
+    p.add_argument("--out", default=None, help="path without suffix (default: "
+                   "reproductions/results/time_to_accuracy)")
+    yield p, "reproductions.time_to_accuracy:run"
 
     p = sub.add_parser("robustness", help="every shipped weight's accuracy on a shifted, "
                        "rotated and noisy test set (results/robustness.csv, zoo/MODELS.md)")
