@@ -11,7 +11,8 @@ import pytest
 import zoo
 from zoo.models.xo import O_IMAGE, X_IMAGE
 
-EXPECTED = ["audio_conv", "conv3", "conv3_bn", "conv3_dropout", "lenet5", "lenet5_modern", "mlp5",
+EXPECTED = ["audio_conv", "conv3", "conv3_bn", "conv3_dropout", "conv7_bn", "conv7_bn_ensemble",
+            "lenet5", "lenet5_modern", "mlp5",
             "softmax", "xo", "xo_lecture"]
 
 

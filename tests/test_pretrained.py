@@ -22,8 +22,14 @@ SHIPPED = zoo.list_weights()
 MNIST_MODELS = [n for n in zoo.list_models() if zoo.model_info(n)["input_kind"] == "mnist"]
 
 
+# Registered, defined and tested, but not trained yet (issue 14: the next session trains them).
+# Strict: a model that gets its weights must leave this list.
+NOT_YET_TRAINED = {"conv7_bn", "conv7_bn_ensemble"}
+
+
 def test_every_mnist_model_has_shipped_weights():
-    assert {f"{m}.mnist" for m in MNIST_MODELS} <= set(SHIPPED)
+    assert {f"{m}.mnist" for m in MNIST_MODELS if m not in NOT_YET_TRAINED} <= set(SHIPPED)
+    assert not {f"{m}.mnist" for m in NOT_YET_TRAINED} & set(SHIPPED), "update NOT_YET_TRAINED"
     assert {"xo.generated", "xo_lecture.lecture", "audio_conv.fsdd"} <= set(SHIPPED)
 
 
@@ -245,8 +251,11 @@ def test_weight_names_follow_the_recipes():
     assert str(weight_name(RECIPES["conv3_bn_fast"])) == "conv3_bn_small.mnist"  # model's only one
     assert str(weight_name(RECIPES["conv3_tuned"])) == "conv3.tuned"
     assert str(weight_name(RECIPES["xo"])) == "xo.generated"
+    # an ensemble's card names its members' recipe; its own name is "<net>_ensemble.<tag>"
+    ensembles = {n for n in SHIPPED if weights.WeightName.parse(n).arch.endswith("_ensemble")}
     assert {str(weight_name(RECIPES[c.recipe])) for c in weights.cards().values()
-            if c.recipe in RECIPES} == {n for n in SHIPPED if n != "xo_lecture.lecture"}
+            if c.recipe in RECIPES and str(c.name) not in ensembles} == \
+        {n for n in SHIPPED if n != "xo_lecture.lecture"} - ensembles
 
 
 def test_weight_names_have_one_parser():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reproductions.recipes import (BUILT_IN, RECIPES, Constant, CosineWarmup,
-                                   ExponentialFloored, Recipe, collect, derive, load_recipes,
+                                   EpochExponential, ExponentialFloored, Recipe, collect, derive, load_recipes,
                                    load_screening, parse_override, schedule_from, schedule_json)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,6 +30,11 @@ def test_every_screened_variant_keeps_its_hash():
     assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_fast"]
 
 
+def test_every_screened_conv7_bn_variant_keeps_its_hash():
+    variants = load_screening("conv7_bn").variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn"]
+
+
 def test_no_recipe_is_left_unpinned():
     assert set(RECIPES) == set(PINNED["recipes"])
 
@@ -45,7 +50,8 @@ def test_shipped_cards_name_recipes_that_exist():
 
 
 @pytest.mark.parametrize("schedule", [ExponentialFloored(0.02, 0.0001, 1600), Constant(0.5),
-                                      CosineWarmup(0.02, 0.001, 300)])
+                                      CosineWarmup(0.02, 0.001, 300),
+                                      EpochExponential(0.001, 0.95, 550)])
 def test_schedule_records_round_trip_through_json(schedule):
     assert schedule_from(json.loads(json.dumps(schedule_json(schedule)))) == schedule
 
@@ -115,7 +121,8 @@ def test_suite_lists_its_verbs():
     done = suite("--help")
     assert done.returncode == 0
     for verb in ("reproduce", "report", "export-weights", "register", "tune", "screen", "bench",
-                 "bench-training", "bench-logging", "xo-lecture", "explain"):
+                 "bench-training", "bench-logging", "xo-lecture", "explain", "ensemble",
+                 "robustness", "time-to-accuracy"):
         assert verb in done.stdout
 
 

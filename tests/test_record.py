@@ -1,0 +1,276 @@
+"""Issue 14 without training: the robustness card, ensembles as one Keras model and their spread,
+the record net's augmentation (deterministic given seed and batch), its recipes and screening,
+and the time-to-accuracy plot from a store of a few runs."""
+
+import csv
+import itertools
+import json
+import math
+
+import keras
+import mlflow
+import numpy as np
+import pytest
+
+import zoo
+import zoo.weights as weights
+from zoo import robustness
+from zoo.cli import main as zoo_cli
+
+
+# ---- robustness -------------------------------------------------------------------------------
+
+def test_shift_moves_pixels_and_brings_in_zeros():
+    images = np.arange(1, 26, dtype=np.uint8).reshape(1, 5, 5)
+    down = robustness.shift(images, 2, 0)[0]
+    assert (down[:2] == 0).all() and (down[2:] == images[0, :3]).all()
+    left = robustness.shift(images, 0, -1)[0]
+    assert (left[:, -1] == 0).all() and (left[:, :-1] == images[0, :, 1:]).all()
+    with pytest.raises(ValueError, match="out of its frame"):
+        robustness.shift(images, 5, 0)
+
+
+def test_rotation_turns_counter_clockwise_and_zero_is_identity():
+    image = np.zeros((1, 29, 29), np.uint8)
+    image[0, 14, 20:27] = 255  # a bar to the right of the centre
+    assert (robustness.rotate(image, 0) == image).all()
+    turned = robustness.rotate(image, 90)[0]
+    assert turned[2:9, 14].min() > 200 and turned[14, 20:27].max() == 0  # now above the centre
+
+
+def test_noise_is_fixed_by_its_seed_and_clipped():
+    images = np.full((4, 28, 28), 250, np.uint8)
+    a, b = robustness.add_noise(images, 64), robustness.add_noise(images, 64)
+    assert a.dtype == np.uint8 and (a == b).all() and a.max() == 255
+    assert not (robustness.add_noise(images, 64, seed=15) == a).all()
+    assert 40 < np.std(robustness.add_noise(np.full((50, 28, 28), 128, np.uint8), 64)) < 70
+
+
+def test_the_committed_csv_is_what_the_code_measures(mnist):
+    """softmax.mnist's row recomputed (the others as they were made: the same code, slower nets)."""
+    from reproductions.robustness import CSV, read_csv
+
+    rows = {r["weight"]: r for r in read_csv(CSV)}
+    assert set(rows) == set(zoo.list_weights())
+    (_, _), (x_test, y_test) = mnist
+    result = robustness.robustness(zoo.load("softmax.mnist"), x_test, y_test)
+    assert {k: f"{v:.4f}" for k, v in result.items()} == {
+        k: rows["softmax.mnist"][k] for k in result}
+    assert rows["softmax.mnist"]["convolutional"] == "no"
+    assert rows["conv3_bn.mnist"]["convolutional"] == "yes"
+    assert rows["audio_conv.fsdd"]["clean"] == "" and "spectrogram" in rows["audio_conv.fsdd"]["note"]
+    assert float(rows["softmax.mnist"]["clean"]) == zoo.weight_info("softmax.mnist").test_accuracy
+
+
+def test_models_md_has_the_robustness_section_from_the_csv():
+    text = (weights.WEIGHTS_DIR.parent / "MODELS.md").read_text()
+    assert "## Robustness" in text and "| `conv3_bn.mnist` | yes | 99.48% |" in text
+    assert "`xo.generated`: not measured" in text
+
+
+def test_evaluate_robustness_refuses_a_weight_it_does_not_apply_to(capsys):
+    assert zoo_cli(["evaluate", "xo.generated", "--robustness"]) == 2
+    err = capsys.readouterr().err
+    assert "not measured" in err and "Traceback" not in err
+
+
+# ---- ensembles --------------------------------------------------------------------------------
+
+def _members():
+    keras.utils.set_random_seed(0)
+    return {1: zoo.create_model("conv3"), 2: zoo.create_model("conv3"),
+            3: zoo.create_model("lenet5_modern")}
+
+
+def test_an_ensemble_is_one_safe_model_averaging_its_members(tmp_path, mnist_batch):
+    from zoo.models.ensemble import ensemble, members_of
+
+    x, _ = mnist_batch
+    members = list(_members().values())
+    model = ensemble(members, name="conv3_ensemble")
+    assert [m.name for m in members_of(model)] == ["member1", "member2", "member3"]
+    path = tmp_path / "e.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    expected = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), expected, atol=1e-6)
+    assert not any(isinstance(layer, keras.layers.Lambda) for layer in reloaded.layers)
+    with pytest.raises(ValueError, match="at least 2 members"):
+        ensemble(members[:1])
+
+
+def test_a_shipped_ensemble_has_a_card_the_weight_checks_accept(tmp_path, monkeypatch, mnist):
+    from reproductions import ensemble as ens
+    from reproductions import export_weights
+    from reproductions.recipes import RECIPES
+
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
+    (_, _), (x_test, y_test) = mnist
+    x_test, y_test = x_test[:500], y_test[:500]
+    facts = {"data_sha256": "d" * 64, "keras_version": keras.__version__,
+             "tensorflow_version": "2.21.0", "git_commit": None}
+    card = ens.ship(_members(), RECIPES["conv7_bn"], x_test, y_test, facts)
+    assert str(card.name) == "conv7_bn_ensemble.mnist" and card.path == tmp_path / card.file
+    assert weights.WeightCard.from_manifest(card.to_manifest()) == card
+    model = weights.load_file(card.path, card.sha256)  # hash-checked, safe_mode
+    assert weights.accuracy(model, x_test, y_test) == card.test_accuracy
+    assert card.params == sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert card.recipe_seeds == 3 and "seeds 1, 2, 3" in card.chosen
+    monkeypatch.setattr(export_weights, "MODELS_MD", tmp_path / "MODELS.md")
+    export_weights.write_models_md([card])
+    assert "`conv7_bn_ensemble.mnist`" in (tmp_path / "MODELS.md").read_text()
+
+
+def test_sub_ensemble_spread_on_synthetic_probabilities():
+    from reproductions.ensemble import disjoint, spread_rows, sub_ensembles
+
+    y = np.array([0, 1, 1, 0])
+    # each member right on some images; averaged pairs vote by confidence
+    probs = {1: np.array([[.9, .1], [.6, .4], [.2, .8], [.4, .6]]),   # 2 of 4 right
+             2: np.array([[.4, .6], [.1, .9], [.3, .7], [.8, .2]]),   # 3 of 4
+             3: np.array([[.7, .3], [.7, .3], [.45, .55], [.6, .4]]),  # 3 of 4
+             4: np.array([[.8, .2], [.2, .8], [.1, .9], [.9, .1]])}   # 4 of 4
+    singles = sub_ensembles(probs, y, 1)
+    assert singles.accuracies == (0.5, 0.75, 0.75, 1.0)
+    pairs = sub_ensembles(probs, y, 2)
+    assert len(pairs.groups) == math.comb(4, 2) and pairs.groups[0] == (1, 2)
+    # members 1+2: [.65,.35] right, [.35,.65] right, [.25,.75] right, [.6,.4] right
+    assert pairs.accuracies[0] == 1.0
+    # members 1+3: [.8,.2] right, [.65,.35] wrong, [.325,.675] right, [.5,.5] argmax 0 right
+    assert pairs.accuracies[1] == 0.75
+    assert disjoint(probs, y, 2).groups == ((1, 2), (3, 4))
+    assert disjoint(probs, y, 3).groups == ((1, 2, 3),)
+    rows = spread_rows(probs, y)
+    assert [(r["k"], r["kind"]) for r in rows] == [
+        (1, "every sub-ensemble"), (1, "disjoint groups"), (2, "every sub-ensemble"),
+        (2, "disjoint groups"), (3, "every sub-ensemble"), (4, "every sub-ensemble")]
+    assert rows[0]["mean_test_acc"] == "0.75000" and rows[-1]["count"] == 1
+    with pytest.raises(ValueError, match="k must be between 1 and the 4 members"):
+        sub_ensembles(probs, y, 5)
+    with pytest.raises(ValueError, match="one row for each of the 3 labels"):
+        sub_ensembles(probs, y[:3], 2)
+
+
+# ---- the record net's augmentation and recipes -------------------------------------------------
+
+def _batches(stream, n):
+    return [(x.numpy(), y.numpy()) for x, y in itertools.islice(stream, n)]
+
+
+def test_affine_stream_resumed_at_batch_k_equals_the_uninterrupted_one(mnist):
+    from zoo.data.pipeline import training_stream
+
+    (x, y), _ = mnist
+    x, y = x[:600], y[:600]
+    whole = _batches(training_stream(x, y, 100, seed=3, affine=(10, 0.1, 0.1)), 9)
+    resumed = _batches(training_stream(x, y, 100, seed=3, affine=(10, 0.1, 0.1),
+                                       skip_batches=7), 2)
+    for (a, la), (b, lb) in zip(whole[7:], resumed, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(la, lb)
+    other = _batches(training_stream(x, y, 100, seed=4, affine=(10, 0.1, 0.1)), 1)[0][0]
+    assert not np.array_equal(other, whole[0][0])
+    plain = _batches(training_stream(x, y, 100, seed=3), 1)[0]
+    np.testing.assert_array_equal(plain[1], whole[0][1])  # the same images, transformed
+    assert not np.array_equal(plain[0].astype(np.float32), whole[0][0])
+    with pytest.raises(ValueError, match="shift or affine, not both"):
+        training_stream(x, y, 100, seed=3, shift=1, affine=(10, 0.1, 0.1))
+
+
+def test_random_affine_with_nothing_to_do_is_the_identity_and_moves_as_told(mnist):
+    import tensorflow as tf
+
+    from zoo.data.pipeline import random_affine
+
+    (_, _), (x, _) = mnist
+    batch = x[:16]
+    same = random_affine(batch, 0, 0, 0, tf.constant([1, 2], tf.int64)).numpy()
+    np.testing.assert_allclose(same, batch, atol=1e-4)
+    moved = random_affine(batch, 0, 0, 0.25, tf.constant([1, 2], tf.int64)).numpy()
+    assert not np.allclose(moved, batch) and moved.dtype == np.float32
+    # a move (bilinear: it spreads ink, it does not make any) shifts the centre of the ink by at
+    # most a quarter of the image each way
+    assert (moved.sum(axis=(1, 2)) <= batch.sum(axis=(1, 2)) + 0.5).all()
+    rows = np.arange(28)[None, :, None]
+    centre = lambda im: (im * rows).sum(axis=(1, 2)) / im.sum(axis=(1, 2))  # noqa: E731
+    shift = centre(moved) - centre(batch.astype(np.float32))
+    assert np.abs(shift).max() <= 7 + 0.5 and np.abs(shift).max() > 1
+
+
+def test_the_record_recipe_and_its_screening_are_ready_to_run():
+    from reproductions.recipes import EpochExponential, RECIPES, load_screening
+    from reproductions.schedule import keras_schedule
+
+    recipe = RECIPES["conv7_bn"]
+    assert recipe.model == "conv7_bn" and recipe.augment_affine == (10, 0.1, 0.1)
+    assert zoo.model_info("conv7_bn")["params"] == 326_410
+    schedule = keras_schedule(recipe.schedule, recipe.steps)
+    assert float(schedule(549)) == pytest.approx(1e-3)
+    assert float(schedule(550)) == pytest.approx(1e-3 * 0.95)
+    assert float(schedule(5 * 550 + 3)) == pytest.approx(1e-3 * 0.95 ** 5)
+    screening = load_screening("conv7_bn")
+    assert screening.chosen is None and set(screening.variants) == {"d_a", "d_b"}
+    assert all(set(v.seeds).isdisjoint(recipe.seeds) for v in screening.variants.values())
+    with pytest.raises(ValueError, match="not both"):
+        dataclass_replace(recipe, augment_shift=1)
+    with pytest.raises(ValueError, match="augment_affine is"):
+        dataclass_replace(recipe, augment_affine=(90, 0.1, 0.1))
+    with pytest.raises(ValueError, match="epoch_exponential schedule needs"):
+        dataclass_replace(recipe, schedule=EpochExponential(0.001, 1.5, 550))
+
+
+def dataclass_replace(recipe, **changes):
+    import dataclasses
+
+    return dataclasses.replace(recipe, **changes)
+
+
+# ---- time to accuracy -------------------------------------------------------------------------
+
+def _log_run(experiment, recipe, seed, acc, wall):
+    with mlflow.start_run(experiment_id=experiment, tags={
+            "recipe": recipe.name, "recipe_hash": recipe.hash(), "seed": str(seed)}):
+        mlflow.log_metrics({"test_accuracy": acc, "wall_s": wall})
+
+
+def test_time_to_accuracy_from_a_store_of_a_few_runs(mlflow_store, tmp_path):
+    from reproductions import time_to_accuracy
+    from reproductions.recipes import RECIPES
+    from tracking.runs import experiment_for
+
+    experiment = experiment_for(RECIPES["softmax"])
+    for seed, acc, wall in ((1, 0.92, 8.0), (2, 0.93, 7.0)):
+        _log_run(experiment, RECIPES["softmax"], seed, acc, wall)
+    for seed, acc, wall in ((1, 0.995, 100.0), (2, 0.996, 96.0)):
+        _log_run(experiment, RECIPES["conv3_bn_fast"], seed, acc, wall)
+    _log_run(experiment, RECIPES["conv3_bn"], 1, 0.994, 740.0)  # slower and worse: dominated
+    with mlflow.start_run(experiment_id=experiment, tags={  # an old version of a recipe: ignored
+            "recipe": "conv3", "recipe_hash": "000000000000", "seed": "1"}):
+        mlflow.log_metrics({"test_accuracy": 0.99, "wall_s": 20.0})
+    found = {p["recipe"]: p for p in time_to_accuracy.points()}
+    assert set(found) == {"softmax", "conv3_bn_fast", "conv3_bn"}
+    assert found["softmax"]["mean_test_acc"] == pytest.approx(0.925)
+    assert (found["softmax"]["min_wall_s"], found["softmax"]["max_wall_s"]) == (7.0, 8.0)
+    assert found["softmax"]["pareto"] and found["conv3_bn_fast"]["pareto"]
+    assert not found["conv3_bn"]["pareto"]
+    png, table = time_to_accuracy.write(list(found.values()), tmp_path / "tta")
+    assert png.stat().st_size > 10_000
+    with open(table) as f:
+        assert [r["recipe"] for r in csv.DictReader(f)] == ["softmax", "conv3_bn_fast", "conv3_bn"]
+
+
+def test_suite_verbs_of_issue_14_refuse_bad_input(mlflow_store):
+    import subprocess
+    import sys
+
+    from tests.test_recipes import REPO
+
+    for args, message in ((("ensemble", "conv7_bn", "--seeds", "1"), "at least 2 member seeds"),
+                          (("ensemble", "conv7_bm"), "unknown recipe 'conv7_bm'"),
+                          (("ensemble", "conv7_bn"), "no FINISHED run of conv7_bn"),
+                          (("robustness", "--weights", "conv9.mnist"), "no shipped weight"),
+                          (("time-to-accuracy",), "no FINISHED MNIST runs")):
+        done = subprocess.run([sys.executable, "-m", "reproductions", *args], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, (args, done.stderr[-2000:])
+        assert message in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
