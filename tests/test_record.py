@@ -274,3 +274,16 @@ def test_suite_verbs_of_issue_14_refuse_bad_input(mlflow_store):
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 2, (args, done.stderr[-2000:])
         assert message in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
+
+
+def test_predict_defaults_to_the_record_ensemble_once_it_ships(monkeypatch):
+    from zoo import cli
+
+    assert cli.default_weight("picture") == (
+        "conv7_bn_ensemble.mnist" if "conv7_bn_ensemble.mnist" in zoo.list_weights()
+        else "conv3_bn.mnist")
+    monkeypatch.setattr(zoo, "list_weights", lambda: ["conv3_bn.mnist", "conv7_bn_ensemble.mnist"])
+    assert cli.default_weight("picture") == "conv7_bn_ensemble.mnist"
+    monkeypatch.setattr(zoo, "list_weights", lambda: ["audio_conv.fsdd", "conv3_bn.mnist"])
+    assert cli.default_weight("audio") == "audio_conv.fsdd"
+    assert cli.default_weight("picture") == "conv3_bn.mnist"

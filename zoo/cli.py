@@ -27,8 +27,15 @@ from zoo.weights import WeightName, WeightsError
 
 # The weight a file goes to when --model is not given, by what the file holds (a WAV header),
 # not by its name; its preprocessing then follows from that weight's card.
-DEFAULT_WEIGHTS = {"audio": "audio_conv.fsdd", "picture": "conv3_bn.mnist"}
+# For pictures, the first of these that ships: the record ensemble (issue 14) once it is trained.
+DEFAULT_WEIGHTS = {"audio": ("audio_conv.fsdd",),
+                   "picture": ("conv7_bn_ensemble.mnist", "conv3_bn.mnist")}
 KIND_WORDS = {"audio": ("a WAV recording", "recordings"), "picture": ("a picture", "pictures")}
+
+
+def default_weight(kind: str) -> str:
+    shipped = set(zoo.list_weights())
+    return next(n for n in DEFAULT_WEIGHTS[kind] if n in shipped)
 
 
 def _list(args):
@@ -78,7 +85,7 @@ def _predict(args):
     failed = 0
     for path in args.files:
         kind = _kind_of_file(path)
-        card = zoo.weight_info(args.model or DEFAULT_WEIGHTS[kind])
+        card = zoo.weight_info(args.model or default_weight(kind))
         wants = "audio" if card.input_kind == "audio" else "picture"
         notes = []
         try:
@@ -86,7 +93,7 @@ def _predict(args):
                 one, many = KIND_WORDS[kind]
                 raise DataError(
                     f"{path} is {one}, but {card.name} takes {KIND_WORDS[wants][1]}; leave "
-                    f"--model out ({many} go to {DEFAULT_WEIGHTS[kind]}) or name a weight for "
+                    f"--model out ({many} go to {default_weight(kind)}) or name a weight for "
                     f"{many} (zoo list)")
             x = card.read_input(path, notes)
         except (ImageError, DataError) as err:
@@ -210,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "recordings of spoken digits (WAV, 8 kHz)")
     p.add_argument("files", nargs="+")
     p.add_argument("--model", default=None, help="shipped weight (zoo list); default "
-                   "conv3_bn.mnist for pictures, audio_conv.fsdd for WAV recordings")
+                   "conv7_bn_ensemble.mnist (until it ships: conv3_bn.mnist) for pictures, "
+                   "audio_conv.fsdd for WAV recordings")
     p.add_argument("--top", type=_top, default=3, help="how many classes to show (from 1)")
     p.set_defaults(run=_predict)
     p = sub.add_parser("evaluate", help="test accuracy, per class, and a confusion matrix PNG")
