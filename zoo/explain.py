@@ -177,6 +177,13 @@ class Explainer:
     calling it on one input costs one forward pass."""
 
     def __init__(self, model, classes):
+        from zoo.models.ensemble import members_of
+
+        members = members_of(model)
+        if members:
+            # an ensemble (zoo.models.ensemble): its members are nets of one kind, so the page
+            # shows what the first one's layers see, and its vote and probabilities
+            model = members[0]
         self.model, self.classes = model, tuple(classes)
         if model.output.shape[-1] != len(self.classes):
             raise ValueError(f"{model.name} has {model.output.shape[-1]} outputs for "
