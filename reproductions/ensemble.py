@@ -78,8 +78,8 @@ def spread_rows(member_probs: dict, y) -> list[dict]:
     for k in range(1, len(member_probs) + 1):
         for kind, spread in (("every sub-ensemble", sub_ensembles(member_probs, y, k)),
                              ("disjoint groups", disjoint(member_probs, y, k))):
-            if kind == "disjoint groups" and len(spread.groups) < 2:
-                continue
+            if kind == "disjoint groups" and (k == 1 or len(spread.groups) < 2):
+                continue  # single members are already the k = 1 sub-ensembles
             rows.append({"k": k, "kind": kind, "count": len(spread.groups),
                          "mean_test_acc": f"{spread.mean:.5f}", "std_test_acc": f"{spread.std:.5f}",
                          "min_test_acc": f"{min(spread.accuracies):.5f}",

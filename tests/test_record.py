@@ -142,7 +142,7 @@ def test_sub_ensemble_spread_on_synthetic_probabilities():
     assert disjoint(probs, y, 3).groups == ((1, 2, 3),)
     rows = spread_rows(probs, y)
     assert [(r["k"], r["kind"]) for r in rows] == [
-        (1, "every sub-ensemble"), (1, "disjoint groups"), (2, "every sub-ensemble"),
+        (1, "every sub-ensemble"), (2, "every sub-ensemble"),
         (2, "disjoint groups"), (3, "every sub-ensemble"), (4, "every sub-ensemble")]
     assert rows[0]["mean_test_acc"] == "0.75000" and rows[-1]["count"] == 1
     with pytest.raises(ValueError, match="k must be between 1 and the 4 members"):
@@ -287,3 +287,50 @@ def test_predict_defaults_to_the_record_ensemble_once_it_ships(monkeypatch):
     monkeypatch.setattr(zoo, "list_weights", lambda: ["audio_conv.fsdd", "conv3_bn.mnist"])
     assert cli.default_weight("audio") == "audio_conv.fsdd"
     assert cli.default_weight("picture") == "conv3_bn.mnist"
+
+
+def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, monkeypatch,
+                                                        capsys):
+    """Two members logged as runs of conv7_bn (fresh nets: no training), shipped by the verb
+    into a temporary weights folder, manifest, MODELS.md and results folder."""
+    from reproductions import export_weights, report
+    from reproductions.__main__ import main as suite_main
+    from reproductions.recipes import RECIPES
+    from tracking.runs import experiment_for
+
+    recipe = RECIPES["conv7_bn"]
+    experiment = experiment_for(recipe)
+    keras.utils.set_random_seed(0)
+    for seed in (5, 6):
+        path = tmp_path / f"{seed}" / "conv7_bn.keras"
+        path.parent.mkdir()
+        zoo.create_model("conv7_bn").save(path)
+        with mlflow.start_run(experiment_id=experiment, tags={
+                "recipe": recipe.name, "recipe_hash": recipe.hash(), "seed": str(seed),
+                "data_sha256": "d" * 64, "version.keras": keras.__version__,
+                "version.tensorflow": "2.21.0", "git_commit": "abc"}):
+            mlflow.log_metrics({"test_accuracy": 0.1, "wall_s": 1.0})
+            mlflow.log_artifact(str(path), "model")
+    shipped = tmp_path / "weights"
+    shipped.mkdir()
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", shipped)
+    monkeypatch.setattr(weights, "MANIFEST", shipped / "manifest.json")
+    monkeypatch.setattr(export_weights, "MODELS_MD", tmp_path / "MODELS.md")
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    try:
+        assert suite_main(["ensemble", "conv7_bn", "--seeds", "5,6"]) == 0
+        entries = json.loads((shipped / "manifest.json").read_text())
+    finally:
+        weights.cards.cache_clear()  # the real manifest again for the other tests
+    card = weights.WeightCard.from_manifest(
+        next(e for e in entries if e["name"] == "conv7_bn_ensemble.mnist"))
+    assert len(entries) == len(zoo.list_weights()) + 1  # the shipped cards kept, one added
+    model = weights.load_file(shipped / card.file, card.sha256)
+    assert card.recipe == "conv7_bn" and card.recipe_hash == recipe.hash()
+    assert card.data_sha256 == "d" * 64 and card.git_commit == "abc"
+    assert card.params == 2 * 326_410 and len(model.layers) == 4  # input, 2 members, average
+    with open(tmp_path / "conv7_bn_ensemble.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["k"], r["count"]) for r in rows] == [("1", "2"), ("2", "1")]
+    assert float(rows[-1]["mean_test_acc"]) == pytest.approx(card.test_accuracy, abs=1e-5)
+    assert "`conv7_bn_ensemble.mnist`" in (tmp_path / "MODELS.md").read_text()
