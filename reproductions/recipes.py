@@ -2,8 +2,9 @@
 training code needs no change.
 
 A recipe is a frozen dataclass: model, data and preprocessing, optimizer and learning-rate
-schedule (a tagged record of its own: exponential with a floor, cosine with warm-up, constant),
-batch size and steps, seeds, and the published figure it aims for with its source.
+schedule (a tagged record of its own: exponential with a floor, cosine with warm-up, constant,
+Deotte's per-pass exponential), augmentation (whole-pixel shifts, or turn-zoom-move), batch size
+and steps, seeds, and the published figure it aims for with its source.
 A model's canonical recipe carries the model's name; other recipes for it get names of their own.
 A variant is a recipe derived from another by overrides (`derive`, the suite's `--set key=value`,
 or a data file such as screening/conv3_bn_fast.json); it has its own name and hash.
