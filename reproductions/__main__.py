@@ -201,8 +201,10 @@ def _verbs(sub):
 
     p = sub.add_parser("ensemble", help="ship a recipe's trained members as one averaged "
                        "model (<net>_ensemble.mnist) and write the spread of its sub-ensembles")
-    p.add_argument("recipe", help="the members' recipe, e.g. conv7_bn")
-    p.add_argument("--seeds", default="1,2,3,4", help="the member seeds (FINISHED runs)")
+    p.add_argument("recipe", type=_one_of("recipe", _recipe_names),
+                   help="the members' recipe, e.g. conv7_bn")
+    p.add_argument("--seeds", default="1,2,3,4", type=_seeds,
+                   help="the member seeds (FINISHED runs)")
     yield p, "reproductions.ensemble:run"
 
     p = sub.add_parser("time-to-accuracy", help="every MNIST recipe's final test accuracy "
@@ -214,7 +216,9 @@ def _verbs(sub):
 
     p = sub.add_parser("robustness", help="every shipped weight's accuracy on a shifted, "
                        "rotated and noisy test set (results/robustness.csv, zoo/MODELS.md)")
-    p.add_argument("--weights", default="", help="comma-separated shipped weights (default: "
+    p.add_argument("--weights", default="", type=_known(
+                       "weight", _weight_names, "no shipped weight {wrong}; shipped: {valid}"),
+                   help="comma-separated shipped weights (default: "
                    "all; the CSV keeps the others' rows)")
     yield p, "reproductions.robustness:run"
 
@@ -284,7 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Verbs that write to the MLflow store: a bad store is refused before their modules (and Keras,
 # TensorFlow behind them) are imported, so the message comes in a second or two, not after them.
-STORE_VERBS = {"reproduce", "report", "export-weights", "register", "tune", "screen", "explain"}
+STORE_VERBS = {"reproduce", "report", "export-weights", "register", "tune", "screen", "explain",
+               "ensemble", "time-to-accuracy"}
 
 
 def main(argv=None) -> int:

@@ -144,10 +144,7 @@ def run(args) -> int:
     if args.recipe not in RECIPES:
         args.verb_parser.error(f"unknown recipe {args.recipe!r}")
     recipe = RECIPES[args.recipe]
-    try:
-        seeds = [int(s) for s in args.seeds.split(",") if s]
-    except ValueError:
-        args.verb_parser.error(f"--seeds takes comma-separated integers, got {args.seeds!r}")
+    seeds = list(args.seeds)  # whole numbers, checked while parsing (reproductions.__main__)
     if len(seeds) < 2:
         args.verb_parser.error("an ensemble needs at least 2 member seeds")
     check_store()
