@@ -110,8 +110,7 @@ def _train_claimed(recipe, seed, experiment, claim, data_dir, progress, checkpoi
     stream = zoo.data.training_stream(*data.train, recipe.batch_size, seed,
                                       recipe.reshuffle_each_epoch,
                                       skip_batches=initial_epoch * recipe.eval_every,
-                                      shift=recipe.augment_shift or 0,
-                                      affine=recipe.augment_affine)
+                                      shift=recipe.augment_shift or 0, affine=recipe.augment_affine)
     val_ds, test_ds = zoo.data.eval_dataset(*data.val), zoo.data.eval_dataset(*data.test)
 
     tags = {**run_tags(), "recipe": recipe.name, "recipe_hash": recipe.hash(),
