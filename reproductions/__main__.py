@@ -190,6 +190,8 @@ def _verbs(sub):
                    "every worker (default: runs/tuning in the repository)")
     p.add_argument("--name", default=None, help="search name (default: recipe-tuner)")
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--export-dir", default=None, help="folder the tuned recipe is written to "
+                   "(default: reproductions/tuned, where the suite's recipes are read from)")
     yield p, "reproductions.tune:run"
 
     p = sub.add_parser("screen", help="train a screening's variants (screening/<name>.json) "

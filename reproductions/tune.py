@@ -199,7 +199,8 @@ def run(args) -> int:
     try:
         summary = search(get_recipe(args.recipe), args.tuner, args.max_trials, args.max_epochs,
                          args.train_subset, Path(args.dir) if args.dir else TUNING_DIR,
-                         args.name, args.data_dir)
+                         args.name, args.data_dir,
+                         Path(args.export_dir) if args.export_dir else TUNED)
     except (TuningError, TrackingError, KeyError) as err:
         print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
         return 2

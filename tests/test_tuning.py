@@ -70,7 +70,9 @@ def test_distributed_search_chief_and_two_workers(tmp_path):
         port = free_port()
         args = [sys.executable, "-m", "reproductions", "tune", "--recipe", "conv3", "--tuner",
                 "random", "--max-trials", "4", "--max-epochs", "1", "--train-subset", "500",
-                "--dir", str(tmp_path / "kt"), "--name", "team"]
+                "--dir", str(tmp_path / "kt"), "--name", "team",
+                "--export-dir", str(tmp_path / "tuned")]
+        committed = (REPO / "reproductions" / "tuned" / "conv3_tuned.json").read_bytes()
         base = {**os.environ, "MLFLOW_TRACKING_URI": uri, "KERASTUNER_ORACLE_IP": "127.0.0.1",
                 "KERASTUNER_ORACLE_PORT": str(port), "PYTHONUNBUFFERED": "1"}
         chief = subprocess.Popen(args, cwd=REPO, env={**base, "KERASTUNER_TUNER_ID": "chief"},
@@ -91,6 +93,10 @@ def test_distributed_search_chief_and_two_workers(tmp_path):
         finally:
             mlflow.set_tracking_uri(None)
     assert parent.info.status == "FINISHED" and summary["parent_run_id"] == parent.info.run_id
+    # the search's recipe goes where it was told, never over the committed conv3_tuned recipe
+    assert Recipe.from_json((tmp_path / "tuned" / "conv3_tuned.json").read_text()).name \
+        == "conv3_tuned"
+    assert (REPO / "reproductions" / "tuned" / "conv3_tuned.json").read_bytes() == committed
     ids = [t.data.tags["trial_id"] for t in trials]
     assert len(ids) == len(set(ids)) == 4  # every trial exactly once
     for worker, out in outputs.items():
