@@ -2,9 +2,8 @@
 
     python -m reproductions export-weights [mnist xo fsdd]      # `make zoo-weights`
 
-For each recipe with FINISHED runs in the MLflow store, the run whose final test accuracy is
-closest to the recipe's mean over seeds is chosen (not the best one: the shipped file should be
-a typical result), its `.keras` artifact is copied byte for byte, and its test accuracy is
+For each recipe with FINISHED runs in the MLflow store, the run of its first reported seed ships
+(`shipped_seed`: fixed before training, never chosen by test accuracy), its `.keras` artifact is copied byte for byte, and its test accuracy is
 recomputed from the file. Each weight's card (zoo.weights.WeightCard) is written to the
 manifest; zoo/MODELS.md is generated from the cards. Naming rule (`weight_name`): a model's
 canonical recipe, or the only recipe of a model that has none of its name, ships as
@@ -27,7 +26,7 @@ import zoo.data
 from reproductions import report
 from reproductions.recipes import RECIPES
 from tracking import REPO_ROOT, check_store
-from tracking.runs import existing_experiment, finished_runs
+from tracking.runs import existing_experiment
 from zoo.data.idx import sha256_of
 from zoo.weights import MANIFEST, WEIGHTS_DIR, WeightCard, WeightName, accuracy, load_file
 
@@ -41,6 +40,12 @@ def weight_name(recipe) -> WeightName:
     if recipe.name == recipe.model or recipe.model not in RECIPES:
         return WeightName(recipe.model, DEFAULT_TAGS[recipe.dataset])
     return WeightName(recipe.model, recipe.name.removeprefix(f"{recipe.model}_"))
+
+
+def shipped_seed(recipe) -> int:
+    """The seed whose weights ship: the recipe's first reported seed, fixed before any run, so
+    that no test figure can pick it (the file is as typical as any seed, not the luckiest)."""
+    return recipe.seeds[0]
 
 
 def _trainable_params(model) -> int:
@@ -59,10 +64,14 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
         recipe = RECIPES[row["recipe"]]
         if recipe.dataset != dataset:  # leave-one-speaker-out folds are measurements, not zoo
             continue
-        by_seed = finished_runs(experiment, recipe)
+        by_seed = row["runs"]
         mean = row["mean_test_acc"]
-        seed, run = min(by_seed.items(),
-                        key=lambda kv: (abs(kv[1].data.metrics["test_accuracy"] - mean), kv[0]))
+        seed = shipped_seed(recipe)
+        if seed not in by_seed:
+            raise ValueError(f"recipe {recipe.name}: its shipped seed {seed} (the first reported "
+                             f"seed) has no FINISHED run; train it (make reproduce-{dataset} "
+                             f"RECIPES={recipe.name})")
+        run = by_seed[seed]
         name = weight_name(recipe)
         artifact = mlflow.artifacts.download_artifacts(
             run_id=run.info.run_id, artifact_path=f"model/{recipe.model}.keras")
@@ -79,7 +88,8 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
             command=f"make reproduce-{dataset} RECIPES={recipe.name} SEEDS={seed} && "
                     "make zoo-weights",
             seed=seed, mlflow_run_id=run.info.run_id,
-            chosen="the seed whose final test accuracy is closest to the recipe's mean",
+            chosen="the recipe's first reported seed, fixed before training (never chosen by "
+                   "test accuracy)",
             data_sha256=run.data.tags["data_sha256"],
             keras_version=run.data.tags["version.keras"],
             tensorflow_version=run.data.tags["version.tensorflow"],
@@ -129,8 +139,8 @@ def write_models_md(cards: list[WeightCard]) -> None:
         "# Shipped weights",
         "",
         "Generated from `zoo/weights/manifest.json` by `make zoo-weights` (never typed). Each file "
-        "is the run of its recipe whose final test accuracy is closest to the recipe's mean over "
-        "seeds, not the best one. MNIST models take raw uint8 pixels (0-255, 28x28), the scaling "
+        "is the run of its recipe's first reported seed, fixed before training (never chosen by "
+        "test accuracy). MNIST models take raw uint8 pixels (0-255, 28x28), the scaling "
         "is inside; each card's `input` (zoo.weight_info) says what its model takes. Load with "
         "`zoo.load(name)`: the SHA256 is checked before anything is read.",
         "",

@@ -37,9 +37,11 @@ class Progress:
         self.done += recipe.eval_every
         rate = self.done / (time.perf_counter() - self.t0)
         eta = (self.total - self.done) / rate if rate else float("nan")
+        held_out = "".join(f"  {label} {logs[key]:.4f}" for key, label in
+                           (("val_accuracy", "val_acc"), ("test_accuracy", "test_acc"))
+                           if key in logs)  # a run evaluates only what its protocol allows
         print(f"[{recipe.name} seed {seed}] step {epoch * recipe.eval_every:>6}/{recipe.steps}"
-              f"  loss {logs['loss']:.4f}  acc {logs['accuracy']:.4f}"
-              f"  val_acc {logs['val_accuracy']:.4f}  test_acc {logs['test_accuracy']:.4f}"
+              f"  loss {logs['loss']:.4f}  acc {logs['accuracy']:.4f}{held_out}"
               f"  | all: {100 * self.done / self.total:5.1f}%  ETA {_hms(eta)}", flush=True)
 
     def skipped(self, recipe, seed):
@@ -87,9 +89,10 @@ def run(args) -> int:
                 continue
             if result.get("skipped"):  # finished meanwhile by another process
                 continue
+            peak = result.get("peak_test_accuracy")
             print(f"[{recipe.name} seed {seed}] final test accuracy {result['test_accuracy']:.4f}"
-                  f" (peak {result['peak_test_accuracy']:.4f}, optimistic), "
-                  f"{result['wall_s']:.0f} s", flush=True)
+                  + (f" (max over training {peak:.4f}, optimistic)" if peak is not None else "")
+                  + f", {result['wall_s']:.0f} s", flush=True)
     except TrackingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

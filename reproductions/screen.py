@@ -65,7 +65,7 @@ def run(args) -> int:
     if not args.report:
         for recipe in screening.variants.values():
             for seed in recipe.seeds:
-                train_run(recipe, seed, log_mlflow_model=False)
+                train_run(recipe, seed, log_mlflow_model=False, blind=True)
     out = RESULTS / f"{screening.name}_screening.md"
     out.write_text(table(screening))
     print(f"wrote {out}")

@@ -114,7 +114,8 @@ def run(args=None) -> int:
         lines.append(
             f"- `xo`, trainable features, recipe `xo` over seeds {xo_row['seeds']}: "
             f"{100 * xo_row['mean_test_acc']:.2f}% ± {100 * xo_row['std_test_acc']:.2f} "
-            f"(min {100 * xo_row['min_test_acc']:.2f}%), {report.verdict(xo_row)} the 99% bar.")
+            f"(min {100 * xo_row['min_test_acc']:.2f}%); against the 99% bar: "
+            f"{report.verdict(xo_row)}.")
         lines += ["", "![the lecture's features and the learned ones](xo_filters.png)"]
     (RESULTS / "xo_lecture.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {RESULTS / 'xo_lecture.md'}")

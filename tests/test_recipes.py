@@ -131,3 +131,40 @@ def test_suite_refuses_bad_arguments_with_a_message(args, message):
     done = suite(*args)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in RECIPES.items() if r.target_acc is not None))
+def test_every_target_is_the_number_its_source_quotes(name):
+    """target_acc is the cited figure verbatim (as a fraction, or as a percentage), not a
+    rounded bar of our own."""
+    recipe = RECIPES[name]
+    fraction = repr(recipe.target_acc)
+    percent = f"{round(100 * recipe.target_acc, 6):g}%"
+    assert fraction in recipe.target_source or percent in recipe.target_source, \
+        (recipe.target_acc, recipe.target_source)
+
+
+def test_targets_are_not_hashed():
+    recipe = RECIPES["conv3"]
+    assert dataclasses.replace(recipe, target_acc=0.5, target_source="x").hash() == recipe.hash()
+
+
+def test_default_seeds_five_under_three_minutes_three_above():
+    """README and mnist.csv: conv3_bn takes ~13 minutes a run, every other MNIST recipe < 3."""
+    for name, recipe in RECIPES.items():
+        if recipe.family == "mnist":
+            assert len(recipe.seeds) == (3 if name == "conv3_bn" else 5), name
+
+
+def test_screening_seeds_are_never_reported_seeds_but_the_recorded_first_round(tmp_path):
+    screening = load_screening("conv3_bn_fast")
+    reported = set(RECIPES[screening.recipe].seeds)
+    shared = {n for n, r in screening.variants.items() if reported & set(r.seeds)}
+    assert shared == {"s_a", "s_a9", "s_b9", "s_c9", "s_d", "s_e"}  # round 1, seed 1: history
+    assert "seed 1" in screening.overlap_note
+    # a new variant screened on a reported seed is refused
+    data = json.loads((REPO / "reproductions" / "screening" / "conv3_bn_fast.json").read_text())
+    data["variants"][-1]["set"]["seeds"] = [2]
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"variant 'n_e' screens on seed\(s\) \[2\]"):
+        load_screening("bad", tmp_path)
