@@ -98,6 +98,11 @@ def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
     again = train_run(QUICK, seed=1, checkpoint_root=ckpt)
     assert again["skipped"]
     assert len(client.search_runs([run.info.experiment_id])) == 1
+    # ... but not for other data: same recipe and seed, the arrays in another order
+    from tracking.runs import finished_run
+    assert finished_run(QUICK, 1, run.info.experiment_id, tags["data_digest"]).info.run_id == \
+        run.info.run_id
+    assert finished_run(QUICK, 1, run.info.experiment_id, "f" * 64) is None
 
 
 def test_a_published_recipe_trains_on_all_images_and_reads_the_test_set_each_evaluation(
@@ -169,6 +174,27 @@ def test_same_seed_same_weights_other_seed_other_weights(mlflow_store, ckpt):
     assert row["mean_test_acc"] == pytest.approx(np.mean(acc))
     assert row["std_test_acc"] == pytest.approx(np.std(acc, ddof=1))
     assert row["min_test_acc"] == min(acc) and row["max_test_acc"] == max(acc)
+    assert row["verdict"] == report.summarise(acc, QUICK.target_acc, 10_000)["verdict"]
+
+    # the per-seed CSV holds every run, with the columns the issue names
+    folder = ckpt.parent / "results"
+    csv_path, md_path, seeds_path = report.write("mnist", folder, [QUICK])
+    import csv
+    seeds = list(csv.DictReader(seeds_path.open()))
+    assert [(r["recipe"], r["seed"], r["run_id"]) for r in seeds] == \
+        [("quick", "1", a["run_id"]), ("quick", "2", c["run_id"])]
+    assert {r["recipe_hash"] for r in seeds} == {QUICK.hash()}
+    assert [float(r["final_test_acc"]) for r in seeds] == pytest.approx(acc, abs=5e-5)
+    assert all(float(r["final_val_acc"]) > 0.5 and float(r["wall_s"]) > 0 for r in seeds)
+    [summary] = list(csv.DictReader(csv_path.open()))
+    assert float(summary["ci95_low"]) <= float(summary["mean_test_acc"]) <= \
+        float(summary["ci95_high"])
+    assert "read once, after the last step" in md_path.read_text()
+
+    # seeds trained on other data (another order of the same examples) are never merged
+    MlflowClient().set_tag(c["run_id"], "data_digest", "0" * 64)
+    with pytest.raises(ValueError, match="trained on different data"):
+        report.collect("mnist", [QUICK])
 
 
 KILLABLE = textwrap.dedent("""
@@ -338,3 +364,34 @@ def test_a_constant_schedule_trains_as_before():
     lr = learning_rate(RECIPES["softmax"])
     assert [float(lr(s)) for s in (0, 5000, 9999)] == [0.5, 0.5, 0.5]
     assert RECIPES["softmax"].schedule == Constant(0.5)
+
+
+def test_summary_interval_and_verdicts_on_known_numbers():
+    """conv3's old three finals: mean 0.98897, std 0.0012503; t(0.975, 2 df) = 4.302653 (a
+    printed table's value, not the code's): half-width 0.0031059."""
+    acc = [0.9890, 0.9877, 0.9902]
+    s = report.summarise(acc, 0.989, 10_000)
+    assert s["mean"] == pytest.approx(0.98896667) and s["std"] == pytest.approx(0.00125033, rel=1e-4)
+    assert s["ci95_high"] - s["mean"] == pytest.approx(4.302653 * 0.00125033 / 3 ** 0.5, rel=1e-4)
+    assert s["binomial_se"] == pytest.approx((0.98896667 * 0.01103333 / 10_000) ** 0.5)
+    assert s["verdict"] == "within noise"  # 0.0003 below the bar, well inside the interval
+    assert report.summarise(acc, 0.9889, 10_000)["verdict"] == "reached"
+    assert report.summarise(acc, 0.9950, 10_000)["verdict"] == "short"
+    assert report.summarise(acc, None, 10_000)["verdict"] == "measured (no bar)"
+    one = report.summarise([0.99], 0.991, 10_000)  # one seed: the binomial interval, said so
+    assert one["interval"].startswith("one seed") and one["verdict"] == "within noise"
+    with pytest.raises(ValueError):
+        report.summarise([], 0.9, 10_000)
+
+
+def test_the_data_digest_follows_the_order_of_the_arrays():
+    from reproductions.prepare import RunData, arrays_digest
+
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 255, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50)
+    order = rng.permutation(50)
+    same_order = RunData((x, y), None, (x[:10], y[:10]), None)
+    assert same_order.digest == RunData((x.copy(), y.copy()), None, (x[:10], y[:10]), None).digest
+    assert same_order.digest != RunData((x[order], y[order]), None, (x[:10], y[:10]), None).digest
+    # where a part ends is part of the identity: no split is not a split of 0 images moved
+    assert arrays_digest((x, y), None) != arrays_digest((x[:40], y[:40]), (x[40:], y[40:]))
