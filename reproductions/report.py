@@ -164,8 +164,9 @@ def _pct(value, spec=".2f"):
     return "-" if value is None else f"{100 * value:{spec}}%"
 
 
-def write(dataset: str, folder: Path = RESULTS, recipes=None) -> list[Path]:
+def write(dataset: str, folder: Path | None = None, recipes=None) -> list[Path]:
     rows = collect(dataset, recipes)
+    folder = folder or RESULTS
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = folder / f"{dataset}.csv", folder / f"{dataset}.md"
     seeds_path = folder / f"{dataset}_seeds.csv"

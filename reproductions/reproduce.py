@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from reproductions import report
 from reproductions.recipes import RECIPES, derive, get_recipe, parse_override
@@ -67,6 +68,7 @@ def run(args) -> int:
         seeds = args.seeds
     except (KeyError, ValueError) as err:
         args.verb_parser.error(str(err).strip("'\""))
+    started, t0 = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), time.perf_counter()
     try:
         # fail on a bad store now, not after the first hour of training
         todo = []
@@ -116,4 +118,37 @@ def run(args) -> int:
     if held:
         print(f"{len(held)} pair(s) were being trained by other processes; once they finish, "
               "`python -m reproductions report` adds them to these tables")
+    # the timing row goes beside the tables it belongs to (the user's store's, not the reference)
+    path = record_timing(args.dataset, started, time.perf_counter() - t0, trained=len(todo),
+                         skipped=sum(len(seeds or r.seeds) for r in recipes) - len(todo),
+                         recipes=",".join(args.recipes and names or ["all"]),
+                         seeds=",".join(map(str, seeds or [])) or "each recipe's",
+                         folder=folder)
+    print(f"appended the wall time ({_hms(time.perf_counter() - t0)}) to {path}")
     return 0
+
+
+TIMING_COLUMNS = ("started_utc", "wall_s", "runs_trained", "runs_skipped", "recipes", "seeds",
+                  "git_commit", "machine", "command")
+
+
+def record_timing(dataset, started, wall_s, *, trained, skipped, recipes, seeds,
+                  folder: Path | None = None) -> Path:
+    """Append one row to results/reproduce_<dataset>_timing.csv: the wall time of the whole
+    reproduction (training, skipping, tables), with the commit (tagged -dirty when the tree
+    was) and machine, so that the README's figure for `make reproduce-mnist` has a file."""
+    import csv
+
+    from tracking.tags import git_commit, machine
+
+    path = (folder or report.RESULTS) / f"reproduce_{dataset}_timing.csv"
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, TIMING_COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow({"started_utc": started, "wall_s": f"{wall_s:.1f}",
+                         "runs_trained": trained, "runs_skipped": skipped, "recipes": recipes,
+                         "seeds": seeds, "git_commit": git_commit(), "machine": machine(),
+                         "command": " ".join(["python -m reproductions", *sys.argv[1:]])})
+    return path

@@ -395,3 +395,45 @@ def test_the_data_digest_follows_the_order_of_the_arrays():
     assert same_order.digest != RunData((x[order], y[order]), None, (x[:10], y[:10]), None).digest
     # where a part ends is part of the identity: no split is not a split of 0 images moved
     assert arrays_digest((x, y), None) != arrays_digest((x[:40], y[:40]), (x[40:], y[40:]))
+
+
+def test_git_commit_says_why_it_is_unknown(monkeypatch, tmp_path):
+    from tracking import tags
+
+    assert tags.git_commit().split("-")[0] == subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    monkeypatch.setattr(tags, "REPO_ROOT", tmp_path)  # not a checkout
+    assert tags.git_commit().startswith("unknown (fatal: not a git repository")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
+    assert tags.git_commit() == "unknown (git not installed)"
+
+
+def test_reproducing_again_in_the_same_store_trains_nothing_and_rewrites_the_same_tables(
+        mlflow_store, monkeypatch, tmp_path, capsys):
+    import argparse
+
+    from reproductions import reproduce, train
+
+    tiny = replace(PUBLISHED, name="tiny", steps=20, eval_every=10, train_subset=500, seeds=(1,))
+    monkeypatch.setattr(reproduce, "RECIPES", {"tiny": tiny})
+    monkeypatch.setattr(reproduce, "get_recipe", {"tiny": tiny}.__getitem__)
+    monkeypatch.setattr(report, "RECIPES", {"tiny": tiny})
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    monkeypatch.setattr(train, "CHECKPOINT_ROOT", tmp_path / "ckpt")
+    real_train = reproduce.train_run
+    monkeypatch.setattr(reproduce, "train_run", lambda r, s, **kw: real_train(
+        r, s, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False, **kw))
+    args = argparse.Namespace(dataset="mnist", recipes="", seeds="", set=[], data_dir=None,
+                              verb_parser=None)
+    assert reproduce.run(args) == 0
+    first = {p.name: p.read_bytes() for p in tmp_path.glob("mnist*")}
+    assert set(first) == {"mnist.csv", "mnist.md", "mnist_seeds.csv"}
+    capsys.readouterr()
+    assert reproduce.run(args) == 0
+    assert "0 run(s) to train, 1 already finished" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("mnist*")} == first
+    import csv
+    timing = list(csv.DictReader((tmp_path / "reproduce_mnist_timing.csv").open()))
+    assert [(r["runs_trained"], r["runs_skipped"]) for r in timing] == [("1", "0"), ("0", "1")]
+    assert float(timing[0]["wall_s"]) > 0 and float(timing[1]["wall_s"]) >= 0
+    assert all(r["git_commit"] and "cores" in r["machine"] for r in timing)
