@@ -126,7 +126,7 @@ def _xo_lecture_card(x_test, y_test, provenance) -> WeightCard:
         name=name, dataset="xo", file=target.name, sha256=sha256_of(target),
         size=target.stat().st_size, params=zoo.model_info(name.arch)["params"],
         test_accuracy=acc, recipe="none: hand-set features, derived vote (zoo/models/xo.py)",
-        recipe_mean=acc, recipe_std=0.0, recipe_seeds=0, target_acc=0.5,
+        recipe_mean=acc, recipe_std=0.0, recipe_seeds=0, target_acc=None,  # no bar: not at chance
         target_source="the lecture's X/O example (no published accuracy)",
         command="make zoo-weights", seed=None, mlflow_run_id=None, chosen="built, not trained",
         data_sha256=provenance.digest, keras_version=keras.__version__,
@@ -139,18 +139,20 @@ def write_models_md(cards: list[WeightCard]) -> None:
         "# Shipped weights",
         "",
         "Generated from `zoo/weights/manifest.json` by `make zoo-weights` (never typed). Each file "
-        "is the run of its recipe's first reported seed, fixed before training (never chosen by "
-        "test accuracy). MNIST models take raw uint8 pixels (0-255, 28x28), the scaling "
+        "is one run of its recipe; the seed column says which and how it was chosen (its card's "
+        "`chosen`; `make zoo-weights` ships the recipe's first reported seed, fixed before "
+        "training, never chosen by test accuracy). MNIST models take raw uint8 pixels (0-255, 28x28), the scaling "
         "is inside; each card's `input` (zoo.weight_info) says what its model takes. Load with "
         "`zoo.load(name)`: the SHA256 is checked before anything is read.",
         "",
-        "| name | params | test acc of this file | recipe mean ± std (seeds) | published | size | "
-        "sha256 |",
-        "|---|---|---|---|---|---|---|",
+        "| name | params | test acc of this file | seed (how chosen) | recipe mean ± std (seeds) "
+        "| published | size | sha256 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for c in cards:
         lines.append(
             f"| `{c.name}` | {c.params:,} | {100 * c.test_accuracy:.2f}% "
+            f"| {'-' if c.seed is None else c.seed} ({c.chosen}) "
             f"| {100 * c.recipe_mean:.2f}% ± {100 * c.recipe_std:.2f} ({c.recipe_seeds}) "
             f"| {c.target_source} | {c.size / 1e6:.2f} MB | `{c.sha256[:12]}` |")
     MODELS_MD.write_text("\n".join(lines) + "\n")

@@ -10,7 +10,7 @@ Constant record is built that way, as it always was, so its runs train exactly a
 import keras
 from keras import ops
 
-from reproductions.recipes import Constant, CosineWarmup, ExponentialFloored
+from reproductions.recipes import Constant, CosineWarmup, ExponentialFloored, Step
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -38,4 +38,9 @@ def keras_schedule(schedule, steps: int):
         return keras.optimizers.schedules.CosineDecay(
             schedule.lr_start, steps - schedule.warmup_steps, alpha=0.0,
             warmup_target=schedule.lr_max, warmup_steps=schedule.warmup_steps)
+    if isinstance(schedule, Step):
+        # Keras keeps values[i] while step <= boundaries[i]; ours start the next value AT a
+        # boundary (pass 3 begins at step 2 * steps_per_pass), hence the - 1
+        return keras.optimizers.schedules.PiecewiseConstantDecay(
+            [b - 1 for b in schedule.boundaries], [schedule.scale * v for v in schedule.values])
     raise TypeError(f"not a schedule record: {schedule!r}")

@@ -150,10 +150,11 @@ def test_targets_are_not_hashed():
 
 
 def test_default_seeds_five_under_three_minutes_three_above():
-    """README and mnist.csv: conv3_bn takes ~13 minutes a run, every other MNIST recipe < 3."""
+    """mnist.csv: conv3_bn takes ~13 minutes a run, lenet5_paper ~10 (its notes), every other
+    MNIST recipe < 3."""
     for name, recipe in RECIPES.items():
         if recipe.family == "mnist":
-            assert len(recipe.seeds) == (3 if name == "conv3_bn" else 5), name
+            assert len(recipe.seeds) == (3 if name in ("conv3_bn", "lenet5_paper") else 5), name
 
 
 def test_screening_seeds_are_never_reported_seeds_but_the_recorded_first_round(tmp_path):
@@ -168,3 +169,32 @@ def test_screening_seeds_are_never_reported_seeds_but_the_recorded_first_round(t
     (tmp_path / "bad.json").write_text(json.dumps(data))
     with pytest.raises(ValueError, match=r"variant 'n_e' screens on seed\(s\) \[2\]"):
         load_screening("bad", tmp_path)
+
+
+def test_lenet5_paper_follows_the_papers_schedule():
+    """LeCun et al. 1998, III-C: eta 0.0005 for passes 1-2, 0.0002 for 3-5, 0.0001 for 6-8,
+    0.00005 for 9-12, 0.00001 for 13-20; 20 passes over 60,000 images; SGD; 32x32 input."""
+    import zoo
+    from reproductions.prepare import learning_rate
+
+    recipe = RECIPES["lenet5_paper"]
+    per_pass = 60_000 // recipe.batch_size
+    assert recipe.published and recipe.validation_size == 0 and recipe.train_subset is None
+    assert recipe.steps == 20 * per_pass and recipe.optimizer == "sgd"
+    eta = [0.0005] * 2 + [0.0002] * 3 + [0.0001] * 3 + [0.00005] * 4 + [0.00001] * 8
+    lr = learning_rate(recipe)
+    for p, expected in enumerate(eta):  # the first and last step of every pass
+        for step in (p * per_pass, (p + 1) * per_pass - 1):  # optimizer iterations, from 0
+            assert recipe.schedule.rate(step) == pytest.approx(50 * expected)
+            assert float(lr(step)) == pytest.approx(50 * expected, rel=1e-6)
+    assert zoo.create_model(recipe.model).get_layer("pad").output.shape[1:3] == (32, 32)
+
+
+def test_a_step_schedule_checks_its_fields():
+    from reproductions.recipes import Step
+
+    with pytest.raises(ValueError, match="one more value than boundaries"):
+        Recipe("x", "conv3", 0.9, "0.9", schedule=Step((10,), (1.0,)), steps=100, eval_every=50)
+    with pytest.raises(ValueError, match="increase strictly"):
+        Recipe("x", "conv3", 0.9, "0.9", schedule=Step((60, 20), (1, 2, 3)), steps=100,
+               eval_every=50)
