@@ -141,7 +141,8 @@ def write_models_md(cards: list[WeightCard]) -> None:
         "Generated from `zoo/weights/manifest.json` by `make zoo-weights` (never typed). Each file "
         "is one run of its recipe; the seed column says which and how it was chosen (its card's "
         "`chosen`; `make zoo-weights` ships the recipe's first reported seed, fixed before "
-        "training, never chosen by test accuracy). MNIST models take raw uint8 pixels (0-255, 28x28), the scaling "
+        "training, never chosen by test accuracy). MNIST models take raw uint8 pixels "
+        "(0-255, 28x28), the scaling "
         "is inside; each card's `input` (zoo.weight_info) says what its model takes. Load with "
         "`zoo.load(name)`: the SHA256 is checked before anything is read.",
         "",

@@ -191,7 +191,8 @@ def write(dataset: str, folder: Path | None = None, recipes=None) -> list[Path]:
         "",
         "Final test accuracy after the last training step: mean ± sample standard deviation over "
         "seeds, the 95% Student-t interval of the mean, and the test set's binomial standard "
-        "error (the sampling error of a test set of its size). Verdict: reached (mean >= published), "
+        "error (the sampling error of a test set of its size). Verdict: reached (mean >= "
+        "published), "
         "within noise (the published figure lies inside the interval), short (the whole "
         "interval is below it). Max during training: the mean over seeds of the best test "
         "accuracy seen during training, the measure the published scripts quote: optimistic, "

@@ -1,6 +1,6 @@
 """Reproduce the zoo's figures: every selected recipe over its seeds, then the results tables.
 
-    python -m reproductions reproduce                      # every MNIST recipe, 3 seeds each
+    python -m reproductions reproduce              # every MNIST recipe over its seeds (5, or 3)
     python -m reproductions reproduce --recipes conv3_bn --seeds 1,2,3,4,5
     python -m reproductions reproduce --recipes conv3 --set steps=2000   # a derived variant
 
