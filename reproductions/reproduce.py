@@ -134,6 +134,9 @@ TIMING_COLUMNS = ("started_utc", "wall_s", "runs_trained", "runs_skipped", "reci
 
 def record_timing(dataset, started, wall_s, *, trained, skipped, recipes, seeds,
                   folder: Path | None = None) -> Path:
+    command = (f"python -m reproductions reproduce --dataset {dataset}"
+               + ("" if recipes == "all" else f" --recipes {recipes}")
+               + ("" if seeds == "each recipe's" else f" --seeds {seeds}"))
     """Append one row to results/reproduce_<dataset>_timing.csv: the wall time of the whole
     reproduction (training, skipping, tables), with the commit (tagged -dirty when the tree
     was) and machine, so that the README's figure for `make reproduce-mnist` has a file."""
@@ -150,5 +153,5 @@ def record_timing(dataset, started, wall_s, *, trained, skipped, recipes, seeds,
         writer.writerow({"started_utc": started, "wall_s": f"{wall_s:.1f}",
                          "runs_trained": trained, "runs_skipped": skipped, "recipes": recipes,
                          "seeds": seeds, "git_commit": git_commit(), "machine": machine(),
-                         "command": " ".join(["python -m reproductions", *sys.argv[1:]])})
+                         "command": command})
     return path

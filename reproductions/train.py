@@ -3,14 +3,12 @@
     train_run(get_recipe("conv3_bn"), seed=1)
     train_run(variant, seed=4, blind=True)   # screening, tuning: the test set is never computed
 
-What a run evaluates depends on the kind of recipe (reproductions.recipes.Recipe.published):
-- a published recipe (no validation split) evaluates the test set every `eval_every` steps:
-  `test_accuracy` after the last step is the figure, `peak_test_accuracy` (max over training,
-  what the source's scripts quote) is kept beside it, labelled optimistic;
-- a chosen recipe's reported seeds evaluate the validation split every `eval_every` steps and
-  the test set ONCE, after the last step (`test_accuracy`);
-- a blind run (screening, searches) never holds the test arrays and logs no test metric.
-Setting a run up is reproductions/prepare.py's; finding runs is tracking/runs.py's.
+What a run evaluates depends on the kind of recipe (Recipe.published): a published recipe (no
+validation split) evaluates the test set every `eval_every` steps: `test_accuracy` after the last
+step is the figure, `peak_test_accuracy` (the max over training the sources quote) is kept beside
+it, optimistic; a chosen recipe's reported seeds evaluate validation every `eval_every` steps and
+the test set ONCE, after the last step; a blind run (screening, searches) never holds the test
+arrays and logs no test metric. Set-up: reproductions/prepare.py; finding runs: tracking/runs.py.
 """
 
 from __future__ import annotations
@@ -83,8 +81,8 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
     test set and logs no test metric; it needs a validation split to be judged on."""
     zoo.registry.get_spec(recipe.model)  # an unknown model fails here, before any work
     if blind and recipe.published:
-        raise ValueError(f"recipe {recipe.name!r} has no validation split: a blind run (one that "
-                         "chooses) needs one to be judged on")
+        raise ValueError(f"recipe {recipe.name!r} has no validation split: a blind run needs one "
+                         "to be judged on")
     experiment = experiment_for(recipe)
     data = load_data(recipe, data_dir, with_test=not blind)
     done = finished_run(recipe, seed, experiment, data_digest=data.digest)
@@ -119,13 +117,12 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
         model = compile_model(recipe, build_model(recipe), steps_per_execution(recipe))
 
     stream = zoo.data.training_stream(*data.train, recipe.batch_size, seed,
-                                      recipe.reshuffle_each_epoch,
-                                      skip_batches=initial_epoch * recipe.eval_every,
-                                      shift=recipe.augment_shift or 0)
-    val_ds = zoo.data.eval_dataset(*data.val) if data.val is not None else None
-    test_ds = zoo.data.eval_dataset(*data.test) if data.test is not None else None
-    test_read = "never (blind run)" if blind else \
-        "every evaluation" if recipe.published else "once, after the last step"
+                                      recipe.reshuffle_each_epoch, shift=recipe.augment_shift or 0,
+                                      skip_batches=initial_epoch * recipe.eval_every)
+    val_ds, test_ds = (zoo.data.eval_dataset(*d) if d is not None else None
+                       for d in (data.val, data.test))
+    test_read = "never (blind run)" if blind else "every evaluation" if recipe.published else \
+        "once, after the last step"
 
     tags = {**run_tags(), "recipe": recipe.name, "recipe_hash": recipe.hash(),
             "seed": str(seed), "model": recipe.model, "pid": str(os.getpid()),
@@ -157,8 +154,7 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
         metrics = _final_metrics(recipe, state,
                                  images=(recipe.steps - steps_before) * recipe.batch_size,
                                  fit_s=fit_s)
-        if data.test is not None:  # for the binomial error of the reported figure
-            metrics["test_examples"] = len(data.test[1])
+        metrics |= {"test_examples": len(data.test[1])} if data.test is not None else {}
         if test_ds is not None and not recipe.published:  # a chosen recipe: the one test read
             test = model.evaluate(test_ds, verbose=0, return_dict=True)
             metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
