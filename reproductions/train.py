@@ -186,8 +186,7 @@ def _final_metrics(recipe, state, images, fit_s):
 
 
 def _log_artifacts(recipe, seed, model, state, held_out, which, log_mlflow_model):
-    """Plots of the held-out set the run may read (`which`: "test", or "validation" for a blind
-    run), the weights, the recipe."""
+    """Plots of the held-out set the run may read (`which`: test, or validation if blind)."""
     x_test, y_test = held_out
     classes = zoo.data.get_dataset(recipe.dataset).classes
     probs = model.predict(x_test, batch_size=1000, verbose=0)
