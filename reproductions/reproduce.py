@@ -134,12 +134,12 @@ TIMING_COLUMNS = ("started_utc", "wall_s", "runs_trained", "runs_skipped", "reci
 
 def record_timing(dataset, started, wall_s, *, trained, skipped, recipes, seeds,
                   folder: Path | None = None) -> Path:
+    """Append one row to <folder>/reproduce_<dataset>_timing.csv: the wall time of the whole
+    reproduction (training, skipping, tables), with the commit (tagged -dirty when the tree
+    was) and machine, so that the README's figure for `make reproduce-mnist` has a file."""
     command = (f"python -m reproductions reproduce --dataset {dataset}"
                + ("" if recipes == "all" else f" --recipes {recipes}")
                + ("" if seeds == "each recipe's" else f" --seeds {seeds}"))
-    """Append one row to results/reproduce_<dataset>_timing.csv: the wall time of the whole
-    reproduction (training, skipping, tables), with the commit (tagged -dirty when the tree
-    was) and machine, so that the README's figure for `make reproduce-mnist` has a file."""
     import csv
 
     from tracking.tags import git_commit, machine

@@ -13,9 +13,7 @@ arrays and logs no test metric. Set-up: reproductions/prepare.py; finding runs: 
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import tensorflow as tf
 
 import zoo
 import zoo.data
+from reproductions.artifacts import log_artifacts
 from reproductions.checkpoint import Checkpoints
 from reproductions.prepare import build_model, compile_model, load_data, steps_per_execution
 from reproductions.recipes import Recipe
@@ -33,8 +32,6 @@ from tracking import REPO_ROOT, run_tags
 from tracking.claims import ClaimLost, try_claim
 from tracking.store import store_key
 from tracking.runs import MlflowEpochMetrics, experiment_for, finished_run
-from tracking.signatures import log_keras_model
-from zoo import plots
 
 CHECKPOINT_ROOT = REPO_ROOT / "runs" / "checkpoints"
 
@@ -162,7 +159,7 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
                                step=recipe.epochs - 1)
         # a published recipe's test_accuracy/test_loss are logged per evaluation already
         mlflow.log_metrics({k: v for k, v in metrics.items() if not k.startswith("test_")})
-        _log_artifacts(recipe, seed, model, state, data.test if not blind else data.val,
+        log_artifacts(recipe, seed, model, state, data.test if not blind else data.val,
                        "test" if not blind else "validation", log_mlflow_model)
         run_id = run.info.run_id
     checkpoints.clear()
@@ -183,35 +180,3 @@ def _final_metrics(recipe, state, images, fit_s):
                     "best_val_accuracy": history["val_accuracy"][best],
                     "best_val_epoch": best + 1}
     return metrics
-
-
-def _log_artifacts(recipe, seed, model, state, held_out, which, log_mlflow_model):
-    """Plots of the held-out set the run may read (`which`: test, or validation if blind)."""
-    x_test, y_test = held_out
-    classes = zoo.data.get_dataset(recipe.dataset).classes
-    probs = model.predict(x_test, batch_size=1000, verbose=0)
-    pred = probs.argmax(axis=1)
-    title = f"{recipe.name}, seed {seed} ({which} set)"
-    figures = {
-        "training_curves.png": plots.training_curves(state["history"], title),
-        "confusion_matrix.png": plots.confusion_matrix(y_test, pred, classes, title),
-        "misclassified.png": plots.misclassified_grid(x_test, y_test, pred, probs.max(axis=1),
-                                                      classes, title=f"{title}: errors"),
-    }
-    # the trained weights in a fresh, uncompiled zoo model: it loads with `import zoo` alone
-    clean = build_model(recipe)
-    clean.set_weights(model.get_weights())
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, fig in figures.items():
-            fig.savefig(Path(tmp) / name, dpi=90)
-            plots.plt.close(fig)
-            mlflow.log_artifact(str(Path(tmp) / name), "plots")
-        path = Path(tmp) / f"{recipe.model}.keras"
-        clean.save(path)
-        mlflow.log_artifact(str(path), "model")
-        (Path(tmp) / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2))
-        mlflow.log_artifact(str(Path(tmp) / "recipe.json"))
-    if log_mlflow_model:
-        versions = {p: run_tags()[f"version.{p}"] for p in ("tensorflow", "keras")}
-        log_keras_model(clean, "mlflow_model", recipe.model, x_test,
-                        pip_requirements=[f"{p}=={v}" for p, v in versions.items()])
