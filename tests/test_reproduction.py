@@ -421,22 +421,26 @@ def test_reproducing_again_in_the_same_store_trains_nothing_and_rewrites_the_sam
     monkeypatch.setattr(reproduce, "RECIPES", {"tiny": tiny})
     monkeypatch.setattr(reproduce, "get_recipe", {"tiny": tiny}.__getitem__)
     monkeypatch.setattr(report, "RECIPES", {"tiny": tiny})
-    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    reference = tmp_path / "reference"  # the committed tables' folder: a user's run leaves it
+    reference.mkdir()
+    monkeypatch.setattr(report, "RESULTS", reference)
     monkeypatch.setattr(train, "CHECKPOINT_ROOT", tmp_path / "ckpt")
     real_train = reproduce.train_run
     monkeypatch.setattr(reproduce, "train_run", lambda r, s, **kw: real_train(
         r, s, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False, **kw))
-    args = argparse.Namespace(dataset="mnist", recipes="", seeds="", set=[], data_dir=None,
+    args = argparse.Namespace(dataset="mnist", recipes=[], seeds=[], set=[], data_dir=None,
                               verb_parser=None)
     assert reproduce.run(args) == 0
-    first = {p.name: p.read_bytes() for p in tmp_path.glob("mnist*")}
+    mine = tmp_path / "mlflow-results"  # beside the store, tmp_path/mlflow.db
+    first = {p.name: p.read_bytes() for p in mine.glob("mnist*")}
     assert set(first) == {"mnist.csv", "mnist.md", "mnist_seeds.csv"}
     capsys.readouterr()
     assert reproduce.run(args) == 0
     assert "0 run(s) to train, 1 already finished" in capsys.readouterr().out
-    assert {p.name: p.read_bytes() for p in tmp_path.glob("mnist*")} == first
+    assert {p.name: p.read_bytes() for p in mine.glob("mnist*")} == first
+    assert list(reference.iterdir()) == []
     import csv
-    timing = list(csv.DictReader((tmp_path / "reproduce_mnist_timing.csv").open()))
+    timing = list(csv.DictReader((mine / "reproduce_mnist_timing.csv").open()))
     assert [(r["runs_trained"], r["runs_skipped"]) for r in timing] == [("1", "0"), ("0", "1")]
     assert float(timing[0]["wall_s"]) > 0 and float(timing[1]["wall_s"]) >= 0
     assert all(r["git_commit"] and "cores" in r["machine"] for r in timing)
