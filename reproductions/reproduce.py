@@ -81,7 +81,7 @@ def run(args) -> int:
               f"{sum(len(seeds or r.seeds) for r in recipes) - len(todo)} already finished",
               flush=True)
         progress = Progress(todo)
-        held = []
+        held, trained = [], 0
         for recipe, seed in todo:
             try:
                 result = train_run(recipe, seed, data_dir=args.data_dir, progress=progress)
@@ -91,6 +91,7 @@ def run(args) -> int:
                 continue
             if result.get("skipped"):  # finished meanwhile by another process
                 continue
+            trained += 1
             peak = result.get("peak_test_accuracy")
             print(f"[{recipe.name} seed {seed}] final test accuracy {result['test_accuracy']:.4f}"
                   + (f" (max over training {peak:.4f}, optimistic)" if peak is not None else "")
@@ -119,8 +120,9 @@ def run(args) -> int:
         print(f"{len(held)} pair(s) were being trained by other processes; once they finish, "
               "`python -m reproductions report` adds them to these tables")
     # the timing row goes beside the tables it belongs to (the user's store's, not the reference)
-    path = record_timing(args.dataset, started, time.perf_counter() - t0, trained=len(todo),
-                         skipped=sum(len(seeds or r.seeds) for r in recipes) - len(todo),
+    # pairs held by other processes, or finished by them meanwhile, count as skipped
+    path = record_timing(args.dataset, started, time.perf_counter() - t0, trained=trained,
+                         skipped=sum(len(seeds or r.seeds) for r in recipes) - trained,
                          recipes=",".join(args.recipes and names or ["all"]),
                          seeds=",".join(map(str, seeds or [])) or "each recipe's",
                          folder=folder)
