@@ -96,9 +96,9 @@ def test_one_changed_byte_is_refused_before_loading(tmp_path, monkeypatch):
     raw[len(raw) // 2] ^= 0x01
     copy.write_bytes(bytes(raw))
     calls = []
-    real_verify, real_load = weights.verify, keras.saving.load_model
-    monkeypatch.setattr(weights, "verify",
-                        lambda *a: (calls.append("hash"), real_verify(*a))[1])
+    real_read, real_load = weights.read_verified, keras.saving.load_model
+    monkeypatch.setattr(weights, "read_verified",  # the size and hash check of load_file
+                        lambda *a: (calls.append("hash"), real_read(*a))[1])
     monkeypatch.setattr(keras.saving, "load_model",
                         lambda *a, **k: (calls.append("load"), real_load(*a, **k))[1])
     with pytest.raises(zoo.WeightsError, match=rf"SHA256 mismatch, expected {card.sha256}, "
