@@ -3,8 +3,8 @@
     python -m reproductions export-weights [mnist xo fsdd]      # `make zoo-weights`
 
 For each recipe with FINISHED runs in the MLflow store, the run of its first reported seed ships
-(`shipped_seed`: fixed before training, never chosen by test accuracy), its `.keras` artifact is copied byte for byte, and its test accuracy is
-recomputed from the file. Each weight's card (zoo.weights.WeightCard) is written to the
+(`shipped_seed`: fixed before training, never chosen by test accuracy), its `.keras` artifact
+is copied byte for byte, and its test accuracy is recomputed from the file. Each weight's card (zoo.weights.WeightCard) is written to the
 manifest; zoo/MODELS.md is generated from the cards. Naming rule (`weight_name`): a model's
 canonical recipe, or the only recipe of a model that has none of its name, ships as
 "<model>.<data set tag>" ("conv3_bn.mnist", "conv3_bn_small.mnist", "xo.generated",
