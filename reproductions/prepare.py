@@ -6,10 +6,12 @@ them sets a run up the same way; none of them imports train.py for it.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 
 import zoo
 import zoo.data
@@ -50,15 +52,39 @@ def build_model(recipe: Recipe):
 @dataclass(frozen=True)
 class RunData:
     train: tuple
-    val: tuple
-    test: tuple
+    val: tuple | None  # None: a published recipe, no split
+    test: tuple | None  # None: a blind run (screening), which must not see the test set
     provenance: zoo.data.Provenance
 
+    @property
+    def digest(self) -> str:
+        """The run's data identity: SHA256 of the arrays in the order the run uses them
+        (training, validation, test; a missing part counts as empty). Two sources with the same
+        examples in another order (tensorflow-datasets vs the original files) differ here, as
+        the runs they train differ."""
+        return arrays_digest(self.train, self.val, self.test)
 
-def load_data(recipe: Recipe, data_dir=None) -> RunData:
-    """Training (less the validation split), validation and test arrays, and their provenance."""
+
+def arrays_digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        for array in part or ():
+            array = np.ascontiguousarray(array)
+            h.update(f"{array.dtype.str}{array.shape}".encode())
+            h.update(array.tobytes())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def load_data(recipe: Recipe, data_dir=None, *, with_test: bool = True) -> RunData:
+    """Training (less the validation split, if any), validation and test arrays, and their
+    provenance. with_test=False: the test arrays are dropped here, before a run starts (the
+    loaders read the test file with the training one), so a blind run holds no test set."""
     loaded = zoo.data.load_dataset(recipe.dataset, data_dir)
-    train, val = zoo.data.split_validation(*loaded.train, recipe.validation_size)
+    if recipe.validation_size:
+        train, val = zoo.data.split_validation(*loaded.train, recipe.validation_size)
+    else:
+        train, val = loaded.train, None
     if recipe.train_subset:
         train = (train[0][:recipe.train_subset], train[1][:recipe.train_subset])
-    return RunData(train, val, loaded.test, loaded.provenance)
+    return RunData(train, val, loaded.test if with_test else None, loaded.provenance)

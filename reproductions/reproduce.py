@@ -1,6 +1,6 @@
 """Reproduce the zoo's figures: every selected recipe over its seeds, then the results tables.
 
-    python -m reproductions reproduce                      # every MNIST recipe, 3 seeds each
+    python -m reproductions reproduce              # every MNIST recipe over its seeds (5, or 3)
     python -m reproductions reproduce --recipes conv3_bn --seeds 1,2,3,4,5
     python -m reproductions reproduce --recipes conv3 --set steps=2000   # a derived variant
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from reproductions import report
 from reproductions.recipes import RECIPES, derive, get_recipe, parse_override
@@ -37,9 +38,11 @@ class Progress:
         self.done += recipe.eval_every
         rate = self.done / (time.perf_counter() - self.t0)
         eta = (self.total - self.done) / rate if rate else float("nan")
+        held_out = "".join(f"  {label} {logs[key]:.4f}" for key, label in
+                           (("val_accuracy", "val_acc"), ("test_accuracy", "test_acc"))
+                           if key in logs)  # a run evaluates only what its protocol allows
         print(f"[{recipe.name} seed {seed}] step {epoch * recipe.eval_every:>6}/{recipe.steps}"
-              f"  loss {logs['loss']:.4f}  acc {logs['accuracy']:.4f}"
-              f"  val_acc {logs['val_accuracy']:.4f}  test_acc {logs['test_accuracy']:.4f}"
+              f"  loss {logs['loss']:.4f}  acc {logs['accuracy']:.4f}{held_out}"
               f"  | all: {100 * self.done / self.total:5.1f}%  ETA {_hms(eta)}", flush=True)
 
     def skipped(self, recipe, seed):
@@ -65,6 +68,7 @@ def run(args) -> int:
         seeds = args.seeds
     except (KeyError, ValueError) as err:
         args.verb_parser.error(str(err).strip("'\""))
+    started, t0 = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), time.perf_counter()
     try:
         # fail on a bad store now, not after the first hour of training
         todo = []
@@ -77,7 +81,7 @@ def run(args) -> int:
               f"{sum(len(seeds or r.seeds) for r in recipes) - len(todo)} already finished",
               flush=True)
         progress = Progress(todo)
-        held = []
+        held, trained = [], 0
         for recipe, seed in todo:
             try:
                 result = train_run(recipe, seed, data_dir=args.data_dir, progress=progress)
@@ -87,9 +91,11 @@ def run(args) -> int:
                 continue
             if result.get("skipped"):  # finished meanwhile by another process
                 continue
+            trained += 1
+            peak = result.get("peak_test_accuracy")
             print(f"[{recipe.name} seed {seed}] final test accuracy {result['test_accuracy']:.4f}"
-                  f" (peak {result['peak_test_accuracy']:.4f}, optimistic), "
-                  f"{result['wall_s']:.0f} s", flush=True)
+                  + (f" (max over training {peak:.4f}, optimistic)" if peak is not None else "")
+                  + f", {result['wall_s']:.0f} s", flush=True)
     except TrackingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -113,4 +119,41 @@ def run(args) -> int:
     if held:
         print(f"{len(held)} pair(s) were being trained by other processes; once they finish, "
               "`python -m reproductions report` adds them to these tables")
+    # the timing row goes beside the tables it belongs to (the user's store's, not the reference)
+    # pairs held by other processes, or finished by them meanwhile, count as skipped
+    path = record_timing(args.dataset, started, time.perf_counter() - t0, trained=trained,
+                         skipped=sum(len(seeds or r.seeds) for r in recipes) - trained,
+                         recipes=",".join(args.recipes and names or ["all"]),
+                         seeds=",".join(map(str, seeds or [])) or "each recipe's",
+                         folder=folder)
+    print(f"appended the wall time ({_hms(time.perf_counter() - t0)}) to {path}")
     return 0
+
+
+TIMING_COLUMNS = ("started_utc", "wall_s", "runs_trained", "runs_skipped", "recipes", "seeds",
+                  "git_commit", "machine", "command")
+
+
+def record_timing(dataset, started, wall_s, *, trained, skipped, recipes, seeds,
+                  folder: Path | None = None) -> Path:
+    """Append one row to <folder>/reproduce_<dataset>_timing.csv: the wall time of the whole
+    reproduction (training, skipping, tables), with the commit (tagged -dirty when the tree
+    was) and machine, so that the README's figure for `make reproduce-mnist` has a file."""
+    command = (f"python -m reproductions reproduce --dataset {dataset}"
+               + ("" if recipes == "all" else f" --recipes {recipes}")
+               + ("" if seeds == "each recipe's" else f" --seeds {seeds}"))
+    import csv
+
+    from tracking.tags import git_commit, machine
+
+    path = (folder or report.RESULTS) / f"reproduce_{dataset}_timing.csv"
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, TIMING_COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow({"started_utc": started, "wall_s": f"{wall_s:.1f}",
+                         "runs_trained": trained, "runs_skipped": skipped, "recipes": recipes,
+                         "seeds": seeds, "git_commit": git_commit(), "machine": machine(),
+                         "command": command})
+    return path

@@ -10,7 +10,8 @@ Constant record is built that way, as it always was, so its runs train exactly a
 import keras
 from keras import ops
 
-from reproductions.recipes import Constant, CosineWarmup, EpochExponential, ExponentialFloored
+from reproductions.recipes import (Constant, CosineWarmup, EpochExponential, ExponentialFloored,
+                                  Step)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -41,4 +42,9 @@ def keras_schedule(schedule, steps: int):
     if isinstance(schedule, EpochExponential):
         return keras.optimizers.schedules.ExponentialDecay(
             schedule.lr, schedule.epoch_steps, schedule.rate, staircase=True)
+    if isinstance(schedule, Step):
+        # Keras keeps values[i] while step <= boundaries[i]; ours start the next value AT a
+        # boundary (pass 3 begins at step 2 * steps_per_pass), hence the - 1
+        return keras.optimizers.schedules.PiecewiseConstantDecay(
+            [b - 1 for b in schedule.boundaries], [schedule.scale * v for v in schedule.values])
     raise TypeError(f"not a schedule record: {schedule!r}")

@@ -3,9 +3,11 @@
     python -m reproductions tune --recipe conv3 --tuner hyperband --max-epochs 4   # make tune-mnist
 
 The search space (reproductions/search_spaces.py) is centred on the recipe. Trials are selected
-on the validation split only; the best model is evaluated once on the test set at the end, and
-its hyperparameters are exported as a new recipe, reproductions/tuned/<recipe>_tuned.json, which
-`make reproduce-mnist RECIPES=<recipe>_tuned` trains over seeds like any other.
+on the validation split only and the search never holds the test set (it is dropped before the
+search starts, so no trial and no summary can log a test metric); the best hyperparameters are
+exported as a new, chosen recipe, reproductions/tuned/<recipe>_tuned.json, with the validation
+split it was chosen on, which `make reproduce-mnist RECIPES=<recipe>_tuned` trains over its
+reported seeds, each evaluating the test set once at the end.
 
 MLflow (experiment zoo-tuning): one parent run per search, one nested run per trial with its
 hyperparameters, per-epoch metrics and score. Re-running the same search continues it
@@ -18,6 +20,7 @@ All must see the same tuning folder (--dir) and the same MLflow store (a trackin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -32,6 +35,7 @@ from mlflow.tracking import MlflowClient
 
 import zoo
 import zoo.data
+from reproductions.prepare import load_data
 from reproductions.recipes import TUNED, Recipe, get_recipe
 from reproductions.search_spaces import ZooHyperModel, recipe_from
 from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
@@ -163,8 +167,8 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
     parent = _parent_run(name, create=not is_worker(), params=params,
                          wait_s=60 if is_worker() else 0)
     keras.utils.set_random_seed(0)
-    (x, y), test = zoo.data.load(recipe.dataset, data_dir)
-    (x, y), val = zoo.data.split_validation(x, y, recipe.validation_size)
+    data = load_data(searched(recipe), data_dir, with_test=False)  # no test set, by design
+    (x, y), val = data.train, data.val
     if train_subset:
         x, y = x[:train_subset], y[:train_subset]
     tuner = make_tuner(recipe, kind, max_trials, max_epochs, directory, name)
@@ -172,16 +176,24 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
     tuner.search(x, y, validation_data=val, epochs=max_epochs, verbose=0)
     if is_worker():
         return {"worker": tuner.tuner_id}
-    return _finish(tuner, recipe, name, parent, test, export_dir)
+    return _finish(tuner, recipe, name, parent, export_dir)
 
 
-def _finish(tuner, recipe, name, parent, test, export_dir) -> dict:
+def searched(recipe: Recipe) -> Recipe:
+    """The recipe a search judges trials with: a published recipe (no split) gets the default
+    validation split, since a search chooses and must choose on validation, not on the test."""
+    if recipe.published:
+        return dataclasses.replace(recipe, validation_size=zoo.data.VALIDATION_SIZE)
+    return recipe
+
+
+def _finish(tuner, recipe, name, parent, export_dir) -> dict:
     best_hp = tuner.get_best_hyperparameters(1)[0]
-    best_model = tuner.get_best_models(1)[0]
-    test_acc = zoo.weights.accuracy(best_model, *test)
-    tuned = recipe_from(recipe, best_hp, name=f"{recipe.name}_tuned")
+    tuned = recipe_from(searched(recipe), best_hp, name=f"{recipe.name}_tuned")
     client = MlflowClient()
-    client.log_metric(parent, "best_trial_test_accuracy", test_acc)
+    best = tuner.oracle.get_best_trials(1)[0]
+    if best.score is not None:
+        client.log_metric(parent, "best_trial_score", float(best.score))
     client.log_dict(parent, best_hp.values, "best_hyperparameters.json")
     client.log_text(parent, tuned.to_json(), f"{tuned.name}.json")
     trials = tuner.oracle.get_best_trials(1)
@@ -191,7 +203,7 @@ def _finish(tuner, recipe, name, parent, test, export_dir) -> dict:
         export_dir.mkdir(exist_ok=True)
         (export_dir / f"{tuned.name}.json").write_text(tuned.to_json() + "\n")
     return {"parent_run_id": parent, "best_hyperparameters": best_hp.values,
-            "best_trial_test_accuracy": test_acc, "recipe": tuned.to_dict()}
+            "best_trial_score": best.score, "recipe": tuned.to_dict()}
 
 
 def run(args) -> int:

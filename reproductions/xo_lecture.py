@@ -114,7 +114,8 @@ def run(args=None) -> int:
         lines.append(
             f"- `xo`, trainable features, recipe `xo` over seeds {xo_row['seeds']}: "
             f"{100 * xo_row['mean_test_acc']:.2f}% ± {100 * xo_row['std_test_acc']:.2f} "
-            f"(min {100 * xo_row['min_test_acc']:.2f}%), against the 99% bar: {xo_row['verdict_text']}.")
+            f"(min {100 * xo_row['min_test_acc']:.2f}%), against the 99% bar: "
+            f"{xo_row['verdict_text']}.")
         lines += ["", "![the lecture's features and the learned ones](xo_filters.png)"]
     (RESULTS / "xo_lecture.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {RESULTS / 'xo_lecture.md'}")

@@ -28,8 +28,11 @@ from tracking.summary import t_interval, verdict
 REPO = Path(__file__).resolve().parents[1]
 SHOTS = REPO / "runs" / "mlflow-ui"  # screenshots for a person to look at (git ignores runs/)
 # two recipes of seconds each: one evaluating twice, one evaluating once (at its last step)
-TINY = derive(RECIPES["conv3"], {"steps": 60, "eval_every": 30, "train_subset": 2000})
-ONCE = derive(RECIPES["conv3"], {"steps": 60, "eval_every": 60, "train_subset": 1000})
+# chosen recipes (a validation split), so that a run logs all three parts of its data
+TINY = derive(RECIPES["conv3"], {"steps": 60, "eval_every": 30, "train_subset": 2000,
+                                 "validation_size": 5000})
+ONCE = derive(RECIPES["conv3"], {"steps": 60, "eval_every": 60, "train_subset": 1000,
+                                 "validation_size": 5000})
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +95,13 @@ def test_every_metric_is_logged_against_the_training_step(store):
     run = _run(store, TINY, 1)  # spe = gcd(30, 100) = 10: a training point every 10 steps
     for metric in ("loss", "accuracy"):
         assert _steps(store, run, metric) == [10, 20, 30, 40, 50, 60]
-    for metric in ("val_loss", "val_accuracy", "test_loss", "test_accuracy"):
+    for metric in ("val_loss", "val_accuracy"):
         assert _steps(store, run, metric) == [30, 60]
-    for metric in ("peak_test_accuracy", "best_val_accuracy", "wall_s", "images_per_second"):
+    for metric in ("test_loss", "test_accuracy"):  # a chosen recipe: once, after the last step
         assert _steps(store, run, metric) == [60]
+    for metric in ("best_val_accuracy", "wall_s", "images_per_second"):
+        assert _steps(store, run, metric) == [60]
+    assert _steps(store, run, "peak_test_accuracy") == []  # no test read during training
     # the recipe that evaluates once still has curves of its training loss and accuracy
     once = _run(store, ONCE, 1)
     assert _steps(store, once, "loss") == [20, 40, 60]
@@ -177,7 +183,7 @@ def test_descriptions_say_what_each_run_is_and_the_command_that_reproduces_it(st
     run = _run(store, TINY, 2)
     note = run.data.tags["mlflow.note.content"]
     line = ("python -m reproductions reproduce --recipes conv3 --set steps=60 --set "
-            "eval_every=30 --set train_subset=2000 --seeds 2")
+            "eval_every=30 --set train_subset=2000 --set validation_size=5000 --seeds 2")
     assert f"`{line}`" in note and TINY.target_source in note and TINY.hash() in note
     # the command trains this very recipe: same hash through the suite's own parser
     args = build_parser().parse_args(line.split()[3:])
@@ -186,7 +192,7 @@ def test_descriptions_say_what_each_run_is_and_the_command_that_reproduces_it(st
         == TINY.hash()
     [parent] = parents(store.client, store.experiment, TINY)
     assert "seeds (1 2)" in parent.data.tags["mlflow.note.content"]
-    assert "--set train_subset=2000`" in parent.data.tags["mlflow.note.content"]
+    assert "--set validation_size=5000`" in parent.data.tags["mlflow.note.content"]
     experiment = store.client.get_experiment(store.experiment)
     assert "make reproduce-mnist" in experiment.tags["mlflow.note.content"]
     assert command(get_recipe("conv3"), 1) == "make reproduce-mnist RECIPES=conv3 SEEDS=1"

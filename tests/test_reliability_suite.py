@@ -48,7 +48,7 @@ def test_a_users_run_writes_its_tables_beside_its_store_not_over_the_reference(m
     assert hashlib.sha256(REFERENCE.read_bytes()).hexdigest() == before  # reference untouched
     mine = tmp_path / "mlflow-results" / "mnist.csv"
     assert f"wrote {mine}" in done.stdout
-    assert "softmax,softmax,1,0.9201," in mine.read_text()
+    assert "softmax,softmax,published,1,1,0.9201," in mine.read_text()
     # the user's figure is printed beside the reference one
     assert "softmax          yours 92.01% ± 0.00 (seeds 1, 7 s/run) | reference 92." in done.stdout
     # rewriting the reference is its own, deliberate verb (here aimed at a copy)

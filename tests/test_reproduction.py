@@ -20,6 +20,7 @@ from reproductions import report
 from reproductions.recipes import RECIPES, Constant, CosineWarmup, ExponentialFloored, Recipe
 from reproductions.train import train_run
 from tracking import TrackingError, check_store
+from tracking.summary import binomial_se, t_interval, verdict
 import zoo.data
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,8 +34,21 @@ def final_weights(run_id, model="conv3_dropout"):
     return keras.saving.load_model(path, safe_mode=True).get_weights()
 
 
+# the published protocol: no validation split, the test set at every evaluation
+PUBLISHED = replace(QUICK, name="quick_published", validation_size=0)
+
+
 def same(a, b):
-    return all(np.array_equal(x, y) for x, y in zip(a, b))
+    """Two weight lists, equal array by array (an empty or shorter list is not the same)."""
+    assert a and b, "no weights to compare"
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_same_refuses_lists_of_other_lengths():
+    w = [np.zeros(2), np.ones(3)]
+    assert same(w, [x.copy() for x in w]) and not same(w, w[:1])
+    with pytest.raises(AssertionError):
+        same([], [])
 
 
 @pytest.fixture()
@@ -51,16 +65,22 @@ def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
     assert params["model"] == "conv3_dropout" and params["steps"] == "40" and params["seed"] == "1"
     assert params["lr_max"] == "0.003" and params["batch_size"] == "100"
     metrics = run.data.metrics
-    for key in ("test_accuracy", "test_loss", "peak_test_accuracy", "best_val_accuracy",
+    for key in ("test_accuracy", "test_loss", "best_val_accuracy", "final_val_accuracy",
                 "wall_s", "images_per_second"):
         assert key in metrics
-    assert 0.5 < metrics["test_accuracy"] <= metrics["peak_test_accuracy"] <= 1
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "test_accuracy"):
+    assert 0.5 < metrics["test_accuracy"] <= 1
+    # a chosen recipe's reported seed: validation every evaluation, the test set once, at the end
+    assert "peak_test_accuracy" not in metrics and "test_accuracy_at_best_val" not in metrics
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         history = client.get_metric_history(run.info.run_id, key)
         assert sorted(m.step for m in history) == [20, 40]  # the training step
+    # the one test read, after the last step
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "test_accuracy")] == [40]
     tags = run.data.tags
     assert tags["recipe"] == "quick" and tags["recipe_hash"] == QUICK.hash()
+    assert tags["protocol"] == "chosen" and tags["test_set"] == "once, after the last step"
     assert tags["data_sha256"].startswith("train-images-idx3-ubyte.gz=440fcabf")
+    assert len(tags["data_digest"]) == 64 and tags["data_source"]
     assert "cores" in tags["machine"] and tags["version.keras"] == keras.__version__
     assert len(tags["git_commit"]) >= 7
     artifacts = {f.path for d in ("plots", "model") for f in client.list_artifacts(run.info.run_id, d)}
@@ -82,6 +102,69 @@ def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
     # one seed's run, and its recipe's parent run (tracking/parents.py)
     assert len(client.search_runs([run.info.experiment_id], "tags.seed = '1'")) == 1
     assert len(client.search_runs([run.info.experiment_id])) == 2
+    # ... but not for other data: same recipe and seed, the arrays in another order
+    from tracking.runs import finished_run
+    assert finished_run(QUICK, 1, run.info.experiment_id, tags["data_digest"]).info.run_id == \
+        run.info.run_id
+    assert finished_run(QUICK, 1, run.info.experiment_id, "f" * 64) is None
+
+
+def test_a_published_recipe_trains_on_all_images_and_reads_the_test_set_each_evaluation(
+        mlflow_store, ckpt):
+    from reproductions.prepare import load_data
+
+    data = load_data(replace(PUBLISHED, train_subset=None))
+    assert data.val is None and len(data.train[0]) == 60_000 and len(data.test[0]) == 10_000
+    result = train_run(PUBLISHED, seed=1, checkpoint_root=ckpt, log_mlflow_model=False)
+    client = MlflowClient()
+    run = client.get_run(result["run_id"])
+    history = client.get_metric_history(run.info.run_id, "test_accuracy")
+    assert sorted(m.step for m in history) == [20, 40]  # the training step
+    assert run.data.metrics["test_accuracy"] == history[-1].value == result["test_accuracy"]
+    assert run.data.metrics["peak_test_accuracy"] == max(m.value for m in history)
+    assert not any(k.startswith("val_") or "best_val" in k for k in run.data.metrics)
+    assert run.data.tags["protocol"] == "published"
+    assert run.data.tags["test_set"] == "every evaluation"
+
+
+def test_a_blind_run_holds_no_test_set_and_logs_no_test_metric(mlflow_store, ckpt, monkeypatch):
+    from reproductions import prepare, train
+
+    held = []
+    real = prepare.load_data
+
+    def spy(recipe, data_dir=None, **kw):
+        data = real(recipe, data_dir, **kw)
+        held.append(data)
+        return data
+
+    monkeypatch.setattr(train, "load_data", spy)
+    result = train_run(QUICK, seed=4, checkpoint_root=ckpt, log_mlflow_model=False, blind=True)
+    assert [d.test for d in held] == [None]
+    run = MlflowClient().get_run(result["run_id"])
+    assert not [k for k in run.data.metrics if "test" in k]
+    assert run.data.metrics["final_val_accuracy"] > 0.5
+    assert run.data.tags["test_set"] == "never (blind run)"
+    with pytest.raises(ValueError, match="needs one to be judged on"):
+        train_run(PUBLISHED, seed=4, checkpoint_root=ckpt, blind=True)
+
+
+def test_screening_trains_blind(mlflow_store, monkeypatch, tmp_path):
+    """`screen` runs every variant blind: no screening run can log a test metric."""
+    import argparse
+
+    from reproductions import screen
+
+    calls = []
+    monkeypatch.setattr(screen, "train_run", lambda r, s, **kw: calls.append((r.name, s, kw)))
+    monkeypatch.setattr(screen, "RESULTS", tmp_path)
+    screen.run(argparse.Namespace(name="conv3_bn_fast", report=False, verb_parser=None))
+    assert len(calls) == sum(len(r.seeds) for r in
+                             screen.load_screening("conv3_bn_fast").variants.values())
+    assert all(kw.get("blind") is True for _, _, kw in calls)
+    text = (tmp_path / "conv3_bn_fast_screening.md").read_text()
+    assert "Reported seeds of conv3_bn_fast: 1, 2, 3, 6, 7" in text
+    assert "with one exception, kept as it happened: the first round" in text
 
 
 def test_same_seed_same_weights_other_seed_other_weights(mlflow_store, ckpt):
@@ -98,6 +181,29 @@ def test_same_seed_same_weights_other_seed_other_weights(mlflow_store, ckpt):
     assert row["mean_test_acc"] == pytest.approx(np.mean(acc))
     assert row["std_test_acc"] == pytest.approx(np.std(acc, ddof=1))
     assert row["min_test_acc"] == min(acc) and row["max_test_acc"] == max(acc)
+    assert row["verdict"] == verdict(np.mean(acc), t_interval(acc), QUICK.target_acc)
+
+    # the per-seed CSV holds every run, with the columns the issue names
+    folder = ckpt.parent / "results"
+    csv_path, md_path, seeds_path = report.write("mnist", folder, [QUICK])
+    import csv
+    seeds = list(csv.DictReader(seeds_path.open()))
+    assert [(r["recipe"], r["seed"], r["run_id"]) for r in seeds] == \
+        [("quick", "1", a["run_id"]), ("quick", "2", c["run_id"])]
+    assert {r["recipe_hash"] for r in seeds} == {QUICK.hash()}
+    assert [float(r["final_test_acc"]) for r in seeds] == pytest.approx(acc, abs=5e-5)
+    assert all(float(r["final_val_acc"]) > 0.5 and float(r["wall_s"]) > 0 for r in seeds)
+    [summary] = list(csv.DictReader(csv_path.open()))
+    assert float(summary["ci95_low_test_acc"]) <= float(summary["mean_test_acc"]) <= \
+        float(summary["ci95_high_test_acc"])
+    assert float(summary["binomial_se"]) == pytest.approx(
+        (np.mean(acc) * (1 - np.mean(acc)) / 10_000) ** 0.5, abs=1e-6)
+    assert "read once, after the last step" in md_path.read_text()
+
+    # seeds trained on other data (another order of the same examples) are never merged
+    MlflowClient().set_tag(c["run_id"], "data_digest", "0" * 64)
+    with pytest.raises(ValueError, match="trained on different data"):
+        report.collect("mnist", [QUICK])
 
 
 KILLABLE = textwrap.dedent("""
@@ -132,9 +238,11 @@ def test_kill_9_then_resume_gives_the_uninterrupted_weights(mlflow_store, ckpt):
     run = client.get_run(resumed["run_id"])
     assert run.info.status == "FINISHED" and run.data.tags["resumed_from_epoch"] == "1"
     # the points logged before the kill (step 20) are logged again in the resumed run
-    for key in ("val_accuracy", "loss", "accuracy", "test_loss"):
+    for key in ("val_accuracy", "loss", "accuracy"):
         assert sorted(m.step for m in client.get_metric_history(run.info.run_id, key)) \
             == [20, 40]
+    # a chosen recipe reads the test set once, after the last step
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "test_loss")] == [40]
     assert not ckpt.exists() or not any(ckpt.iterdir())
 
     reference = train_run(replace(QUICK, name="quick_reference"), 1, checkpoint_root=ckpt,
@@ -270,3 +378,81 @@ def test_a_constant_schedule_trains_as_before():
     lr = learning_rate(RECIPES["softmax"])
     assert [float(lr(s)) for s in (0, 5000, 9999)] == [0.5, 0.5, 0.5]
     assert RECIPES["softmax"].schedule == Constant(0.5)
+
+
+def test_summary_interval_and_verdicts_on_known_numbers():
+    """conv3's old three finals: mean 0.98897, std 0.0012503; t(0.975, 2 df) = 4.302653 (a
+    printed table's value, not the code's): half-width 0.0031059."""
+    acc = [0.9890, 0.9877, 0.9902]
+    mean = sum(acc) / 3
+    low, high = t_interval(acc)
+    assert mean == pytest.approx(0.98896667)
+    assert high - mean == pytest.approx(4.302653 * 0.00125033 / 3 ** 0.5, rel=1e-4)
+    assert mean - low == pytest.approx(high - mean)
+    assert binomial_se(mean, 10_000) == pytest.approx((0.98896667 * 0.01103333 / 10_000) ** 0.5)
+    assert binomial_se(mean, None) is None
+    assert verdict(mean, (low, high), 0.989) == "within noise"  # 0.0003 below, well inside
+    assert verdict(mean, (low, high), 0.9889) == "reached"
+    assert verdict(mean, (low, high), 0.9950) == "short"
+    assert verdict(mean, (low, high), None) == "no bar"
+    assert verdict(0.99, t_interval([0.99]), 0.991) == "undecided"  # one seed: no interval
+    assert t_interval([]) is None
+
+
+def test_the_data_digest_follows_the_order_of_the_arrays():
+    from reproductions.prepare import RunData, arrays_digest
+
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 255, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50)
+    order = rng.permutation(50)
+    same_order = RunData((x, y), None, (x[:10], y[:10]), None)
+    assert same_order.digest == RunData((x.copy(), y.copy()), None, (x[:10], y[:10]), None).digest
+    assert same_order.digest != RunData((x[order], y[order]), None, (x[:10], y[:10]), None).digest
+    # where a part ends is part of the identity: no split is not a split of 0 images moved
+    assert arrays_digest((x, y), None) != arrays_digest((x[:40], y[:40]), (x[40:], y[40:]))
+
+
+def test_git_commit_says_why_it_is_unknown(monkeypatch, tmp_path):
+    from tracking import tags
+
+    assert tags.git_commit().split("-")[0] == subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    monkeypatch.setattr(tags, "REPO_ROOT", tmp_path)  # not a checkout
+    assert tags.git_commit().startswith("unknown (fatal: not a git repository")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
+    assert tags.git_commit() == "unknown (git not installed)"
+
+
+def test_reproducing_again_in_the_same_store_trains_nothing_and_rewrites_the_same_tables(
+        mlflow_store, monkeypatch, tmp_path, capsys):
+    import argparse
+
+    from reproductions import reproduce, train
+
+    tiny = replace(PUBLISHED, name="tiny", steps=20, eval_every=10, train_subset=500, seeds=(1,))
+    monkeypatch.setattr(reproduce, "RECIPES", {"tiny": tiny})
+    monkeypatch.setattr(reproduce, "get_recipe", {"tiny": tiny}.__getitem__)
+    monkeypatch.setattr(report, "RECIPES", {"tiny": tiny})
+    reference = tmp_path / "reference"  # the committed tables' folder: a user's run leaves it
+    reference.mkdir()
+    monkeypatch.setattr(report, "RESULTS", reference)
+    monkeypatch.setattr(train, "CHECKPOINT_ROOT", tmp_path / "ckpt")
+    real_train = reproduce.train_run
+    monkeypatch.setattr(reproduce, "train_run", lambda r, s, **kw: real_train(
+        r, s, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False, **kw))
+    args = argparse.Namespace(dataset="mnist", recipes=[], seeds=[], set=[], data_dir=None,
+                              verb_parser=None)
+    assert reproduce.run(args) == 0
+    mine = tmp_path / "mlflow-results"  # beside the store, tmp_path/mlflow.db
+    first = {p.name: p.read_bytes() for p in mine.glob("mnist*")}
+    assert set(first) == {"mnist.csv", "mnist.md", "mnist_seeds.csv"}
+    capsys.readouterr()
+    assert reproduce.run(args) == 0
+    assert "0 run(s) to train, 1 already finished" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in mine.glob("mnist*")} == first
+    assert list(reference.iterdir()) == []
+    import csv
+    timing = list(csv.DictReader((mine / "reproduce_mnist_timing.csv").open()))
+    assert [(r["runs_trained"], r["runs_skipped"]) for r in timing] == [("1", "0"), ("0", "1")]
+    assert float(timing[0]["wall_s"]) > 0 and float(timing[1]["wall_s"]) >= 0
+    assert all(r["git_commit"] and "cores" in r["machine"] for r in timing)

@@ -25,7 +25,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_RUN_NOTE
 
 from tracking.runs import finished_runs
-from tracking.summary import RecipeSummary, summarize
+from tracking.summary import MixedData, RecipeSummary, summarize
 
 KIND_TAG, KIND = "run_kind", "recipe-summary"
 
@@ -79,7 +79,7 @@ def update_parent(experiment: str, recipe, note=lambda summary: "", repair: str 
         return _update(experiment, recipe, note)
     try:
         return _update(experiment, recipe, note)
-    except (MlflowException, RuntimeError) as err:
+    except (MlflowException, RuntimeError, MixedData) as err:
         print(f"warning: the parent run of {recipe.name} was not updated ({err}); `{repair}` "
               "updates it", file=sys.stderr)
         return None

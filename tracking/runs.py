@@ -56,15 +56,18 @@ def _run_filter(recipe, seed: int | None = None) -> str:
     return text if seed is None else f"{text} and tags.seed = '{seed}'"
 
 
-def finished_run(recipe, seed: int, experiment: str):
-    """The FINISHED run of (recipe, seed), if any; also closes runs left RUNNING by a dead
-    process of this host (kill -9), marking them KILLED. Runs of live processes, and of other
-    hosts, are left alone: who trains a pair is decided by its claim (tracking.claims), which
-    also closes the runs of holders that died elsewhere."""
+def finished_run(recipe, seed: int, experiment: str, data_digest: str | None = None):
+    """The FINISHED run of (recipe, seed), if any (and trained on data `data_digest`, the arrays
+    in the order the run used them, when given: the same examples in another order train another
+    run); also closes runs left RUNNING by a dead process of this host (kill -9), marking them
+    KILLED. Runs of live processes, and of other hosts, are left alone: who trains a pair is
+    decided by its claim (tracking.claims), which also closes the runs of holders that died
+    elsewhere."""
     client = MlflowClient()
     runs = client.search_runs([experiment], _run_filter(recipe, seed))
     for run in runs:
-        if run.info.status == "FINISHED":
+        if run.info.status == "FINISHED" and (
+                data_digest is None or run.data.tags.get("data_digest") == data_digest):
             return run
     for run in runs:
         if run.info.status != "RUNNING":

@@ -2,10 +2,13 @@
 and the recipe's parent run in MLflow (tracking/parents.py) both take it from `summarize`, so the
 two cannot disagree.
 
-From the newest FINISHED run of each seed of one recipe version (tracking.runs.finished_runs):
-the final test accuracy's mean, sample standard deviation (n-1) and 95% interval of the mean
-(Student t with n-1 degrees of freedom: mean ± t * std / sqrt(n)), and the verdict against the
-recipe's target, as issue 12 defines it:
+From the newest FINISHED run of each seed of one recipe version (tracking.runs.finished_runs),
+all trained on the same data (the `data_digest` tag: the arrays in the order the run used them;
+seeds trained on other data are never merged): the final test accuracy's mean, sample standard
+deviation (n-1), 95% interval of the mean (Student t with n-1 degrees of freedom: mean ± t * std
+/ sqrt(n)), the test set's own binomial standard error at the mean (sqrt(p (1 - p) / n_test):
+the sampling error of a test set of its size, which no number of seeds removes), and the verdict
+against the recipe's target, as issue 12 defines it:
 
     reached       the mean is at or above the target
     within noise  the mean is below, but the target lies inside the interval
@@ -13,8 +16,10 @@ recipe's target, as issue 12 defines it:
     undecided     one seed only: below the target, and no interval to judge the gap by
     no bar        the recipe has no target (measured only)
 
-A recipe here is anything with name, model, hash(), target_acc and target_source
-(reproductions.recipes.Recipe): tracking does not import the training suite.
+A recipe here is anything with name, model, hash(), target_acc, target_source and published
+(reproductions.recipes.Recipe): tracking does not import the training suite. Published recipes
+read the test set at every evaluation, so their runs also carry the max over training (the
+sources' own, optimistic measure); chosen recipes read it once, at the end, and have none.
 """
 
 from __future__ import annotations
@@ -38,6 +43,11 @@ def t_interval(values: list[float], confidence: float = CONFIDENCE) -> tuple[flo
     return mean - half, mean + half
 
 
+def binomial_se(p: float, n_test: int | None) -> float | None:
+    """The standard error of an accuracy p measured on n_test independent examples."""
+    return math.sqrt(p * (1 - p) / n_test) if n_test else None
+
+
 def verdict(mean: float, interval, target: float | None) -> str:
     if target is None:
         return "no bar"
@@ -56,11 +66,16 @@ class RecipeSummary:
     seeds: tuple[int, ...]
     run_ids: tuple[str, ...]
     test_accuracy: tuple[float, ...]  # final, one per seed, in seed order
-    peak_test_accuracy: tuple[float, ...]
+    peak_test_accuracy: tuple[float | None, ...]  # max over training; None: a chosen recipe
+    final_val_accuracy: tuple[float | None, ...]  # None: a published recipe (no validation)
     wall_s: tuple[float, ...]
+    images_per_second: tuple[float | None, ...]
     machines: tuple[str, ...]
     target_acc: float | None
     target_source: str
+    published: bool
+    data_digest: str | None
+    n_test: int | None  # test examples (None: runs that predate the figure)
 
     @property
     def n_seeds(self) -> int:
@@ -73,6 +88,20 @@ class RecipeSummary:
     @property
     def std(self) -> float:
         return statistics.stdev(self.test_accuracy) if self.n_seeds > 1 else 0.0
+
+    @property
+    def mean_peak(self) -> float | None:
+        """The mean max over training; None unless every run read the test set during it."""
+        peaks = self.peak_test_accuracy
+        return statistics.fmean(peaks) if peaks and None not in peaks else None
+
+    @property
+    def binomial_se(self) -> float | None:
+        return binomial_se(self.mean, self.n_test)
+
+    @property
+    def protocol(self) -> str:
+        return "published" if self.published else "chosen"
 
     @property
     def interval(self) -> tuple[float, float] | None:
@@ -107,8 +136,11 @@ class RecipeSummary:
         out = {"test_accuracy_mean": self.mean, "test_accuracy_std": self.std,
                "test_accuracy_min": min(self.test_accuracy),
                "test_accuracy_max": max(self.test_accuracy),
-               "peak_test_accuracy_mean": statistics.fmean(self.peak_test_accuracy),
                "wall_s_mean": statistics.fmean(self.wall_s), "n_seeds": float(self.n_seeds)}
+        if self.mean_peak is not None:
+            out["peak_test_accuracy_mean"] = self.mean_peak
+        if self.binomial_se is not None:
+            out["test_accuracy_binomial_se"] = self.binomial_se
         if self.interval:
             out["test_accuracy_ci95_low"], out["test_accuracy_ci95_high"] = self.interval
         if self.target_acc is not None:
@@ -119,20 +151,35 @@ class RecipeSummary:
         """The words as MLflow tags of the parent run (the target verbatim, as in the recipe)."""
         return {"verdict": self.verdict, "target_acc": str(self.target_acc),
                 "target_source": self.target_source, "seeds": " ".join(map(str, self.seeds)),
-                "summary": self.line()}
+                "protocol": self.protocol, "summary": self.line()}
+
+
+class MixedData(ValueError):
+    """A recipe's seeds were trained on different data: their figures are not one sample."""
 
 
 def summarize(recipe, by_seed: dict) -> RecipeSummary | None:
-    """The summary of `by_seed` ({seed: FINISHED MLflow run}); None without runs."""
+    """The summary of `by_seed` ({seed: FINISHED MLflow run}); None without runs. Raises
+    MixedData if the seeds were trained on different data (another source or order)."""
     if not by_seed:
         return None
     seeds = tuple(sorted(by_seed))
     runs = [by_seed[s] for s in seeds]
+    digests = {r.data.tags.get("data_digest") for r in runs}
+    if len(digests) > 1:
+        raise MixedData(f"recipe {recipe.name}: its seeds were trained on different data "
+                        f"({', '.join(sorted(map(str, digests)))}); remove the runs of the other "
+                        "data from the store, or use a store of their own")
+    n_test = {r.data.metrics.get("test_examples") for r in runs}
     return RecipeSummary(
         recipe=recipe.name, recipe_hash=recipe.hash(), model=recipe.model, seeds=seeds,
         run_ids=tuple(r.info.run_id for r in runs),
         test_accuracy=tuple(r.data.metrics["test_accuracy"] for r in runs),
-        peak_test_accuracy=tuple(r.data.metrics["peak_test_accuracy"] for r in runs),
+        peak_test_accuracy=tuple(r.data.metrics.get("peak_test_accuracy") for r in runs),
+        final_val_accuracy=tuple(r.data.metrics.get("final_val_accuracy") for r in runs),
         wall_s=tuple(r.data.metrics["wall_s"] for r in runs),
+        images_per_second=tuple(r.data.metrics.get("images_per_second") for r in runs),
         machines=tuple(sorted({r.data.tags.get("machine", "?") for r in runs})),
-        target_acc=recipe.target_acc, target_source=recipe.target_source)
+        target_acc=recipe.target_acc, target_source=recipe.target_source,
+        published=bool(getattr(recipe, "published", False)), data_digest=digests.pop(),
+        n_test=int(n_test.pop()) if len(n_test) == 1 and None not in n_test else None)

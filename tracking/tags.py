@@ -14,15 +14,22 @@ PACKAGES = ("tensorflow", "keras", "mlflow", "keras-tuner", "tensorflow-datasets
 
 
 def git_commit() -> str:
+    """HEAD's commit, "-dirty" when tracked files differ from it; else why there is none, e.g.
+    "unknown (git not installed)", "unknown (not a git checkout: ...)": never a bare unknown."""
     try:
         out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
                              capture_output=True, text=True, timeout=10)
+        if out.returncode != 0:
+            reason = (out.stderr.strip().splitlines() or ["git rev-parse failed"])[-1]
+            return f"unknown ({reason})"
         dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain",
                                 "--untracked-files=no"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    if out.returncode != 0:
-        return "unknown"
+    except FileNotFoundError:
+        return "unknown (git not installed)"
+    except (OSError, subprocess.SubprocessError) as err:
+        return f"unknown (git failed: {err})"
+    if dirty.returncode != 0:
+        return out.stdout.strip() + "-dirty?"  # the commit is known, its cleanliness is not
     return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
