@@ -19,6 +19,7 @@ recipe's parent run in MLflow carries (tracking/parents.py): the table and the U
 from __future__ import annotations
 
 import csv
+import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -241,6 +242,12 @@ def run(args) -> int:
         return 2
     for path in paths:
         print(f"wrote {path}")
+    if args.reference:  # the store's timing of its reproductions goes with its tables
+        timing = results_folder() / f"reproduce_{args.dataset}_timing.csv"
+        if timing.is_file():
+            shutil.copyfile(timing, RESULTS / timing.name)
+            print(f"wrote {RESULTS / timing.name} (the wall times `reproduce` recorded for this "
+                  "store)")
     print_comparison(args.dataset, folder)
     print(f"updated {refresh_parents(args.dataset)} parent run(s) in MLflow "
           f"(experiment zoo-{args.dataset})")

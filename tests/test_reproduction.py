@@ -456,3 +456,11 @@ def test_reproducing_again_in_the_same_store_trains_nothing_and_rewrites_the_sam
     assert [(r["runs_trained"], r["runs_skipped"]) for r in timing] == [("1", "0"), ("0", "1")]
     assert float(timing[0]["wall_s"]) > 0 and float(timing[1]["wall_s"]) >= 0
     assert all(r["git_commit"] and "cores" in r["machine"] for r in timing)
+    # `report --reference`, the deliberate act, writes the reference tables and brings the
+    # store's timing rows with them
+    assert report.run(argparse.Namespace(dataset="mnist", reference=True)) == 0
+    assert sorted(p.name for p in reference.iterdir()) == \
+        ["mnist.csv", "mnist.md", "mnist_seeds.csv", "reproduce_mnist_timing.csv"]
+    assert (reference / "reproduce_mnist_timing.csv").read_bytes() == \
+        (mine / "reproduce_mnist_timing.csv").read_bytes()
+    assert (reference / "mnist_seeds.csv").read_bytes() == first["mnist_seeds.csv"]
