@@ -71,9 +71,11 @@ def disjoint(member_probs: dict, y, k: int) -> Spread:
                                    for g in groups))
 
 
-def spread_rows(member_probs: dict, y) -> list[dict]:
+def spread_rows(member_probs: dict, y, wall_s: dict | None = None) -> list[dict]:
     """The CSV: for each k, the sub-ensembles' mean, std, min, max and count; then the disjoint
-    groups where there are at least two."""
+    groups where there are at least two. With `wall_s` ({seed: the member run's training and
+    evaluation seconds}), each row also has its groups' training time, all members together
+    (mean and max over the groups): what an ensemble of k costs on the machine that trained it."""
     rows = []
     for k in range(1, len(member_probs) + 1):
         for kind, spread in (("every sub-ensemble", sub_ensembles(member_probs, y, k)),
@@ -85,6 +87,10 @@ def spread_rows(member_probs: dict, y) -> list[dict]:
                          "min_test_acc": f"{min(spread.accuracies):.5f}",
                          "max_test_acc": f"{max(spread.accuracies):.5f}",
                          "groups": " ".join("+".join(map(str, g)) for g in spread.groups)})
+            if wall_s is not None:
+                totals = [sum(wall_s[s] for s in g) for g in spread.groups]
+                rows[-1] |= {"members_wall_s_mean": f"{statistics.fmean(totals):.1f}",
+                             "members_wall_s_max": f"{max(totals):.1f}"}
     return rows
 
 
@@ -169,7 +175,7 @@ def run(args) -> int:
     if any(t["data_sha256"] != tags[0]["data_sha256"] for t in tags):
         args.verb_parser.error("the members were trained on different data (data_sha256)")
     out = RESULTS / f"{recipe.name}_ensemble.csv"
-    rows = spread_rows(probs, y_test)
+    rows = spread_rows(probs, y_test, {s: runs[s].data.metrics["wall_s"] for s in seeds})
     with open(out, "w", newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()

@@ -24,6 +24,7 @@ import tensorflow as tf
 import zoo
 import zoo.data
 from reproductions import report
+from reproductions.ensemble import ENSEMBLE_SUFFIX
 from reproductions.recipes import RECIPES
 from tracking import REPO_ROOT, check_store
 from tracking.runs import existing_experiment
@@ -64,14 +65,14 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
         recipe = RECIPES[row["recipe"]]
         if recipe.dataset != dataset:  # leave-one-speaker-out folds are measurements, not zoo
             continue
-        by_seed = row["runs"]
+        summary = row["summary"]
         mean = row["mean_test_acc"]
         seed = shipped_seed(recipe)
-        if seed not in by_seed:
+        if seed not in summary.seeds:
             raise ValueError(f"recipe {recipe.name}: its shipped seed {seed} (the first reported "
                              f"seed) has no FINISHED run; train it (make reproduce-{dataset} "
                              f"RECIPES={recipe.name})")
-        run = by_seed[seed]
+        run = mlflow.get_run(summary.run_ids[summary.seeds.index(seed)])
         name = weight_name(recipe)
         artifact = mlflow.artifacts.download_artifacts(
             run_id=run.info.run_id, artifact_path=f"model/{recipe.model}.keras")
@@ -103,9 +104,11 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
     if len(names) != len(set(names)):
         raise ValueError(f"two recipes would ship weights under one name: {sorted(names)}; "
                          "give one of them a name that starts with its model's")
-    # cards of other datasets (made by their own commands) stay as they are
-    merged = sorted([c for c in zoo.weights.cards().values() if c.dataset != dataset] + entries,
-                    key=lambda c: str(c.name))
+    # cards of other datasets, and ensembles (made by their own commands: `make zoo-ensemble`),
+    # stay as they are
+    kept = [c for c in zoo.weights.cards(MANIFEST).values()
+            if c.dataset != dataset or c.name.arch.endswith(ENSEMBLE_SUFFIX)]
+    merged = sorted(kept + entries, key=lambda c: str(c.name))
     MANIFEST.write_text(json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
     zoo.weights.cards.cache_clear()
     for stale in WEIGHTS_DIR.glob("*.keras"):

@@ -145,6 +145,11 @@ def test_sub_ensemble_spread_on_synthetic_probabilities():
         (1, "every sub-ensemble"), (2, "every sub-ensemble"),
         (2, "disjoint groups"), (3, "every sub-ensemble"), (4, "every sub-ensemble")]
     assert rows[0]["mean_test_acc"] == "0.75000" and rows[-1]["count"] == 1
+    # each group's training time is the sum of its members' (mean and max over groups)
+    timed = spread_rows(probs, y, {1: 100.0, 2: 200.0, 3: 300.0, 4: 400.0})
+    assert [(r["members_wall_s_mean"], r["members_wall_s_max"]) for r in timed] == [
+        ("250.0", "400.0"), ("500.0", "700.0"), ("500.0", "700.0"), ("750.0", "900.0"),
+        ("1000.0", "1000.0")]
     with pytest.raises(ValueError, match="k must be between 1 and the 4 members"):
         sub_ensembles(probs, y, 5)
     with pytest.raises(ValueError, match="one row for each of the 3 labels"):
@@ -317,9 +322,19 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
     monkeypatch.setattr(weights, "MANIFEST", shipped / "manifest.json")
     monkeypatch.setattr(export_weights, "MODELS_MD", tmp_path / "MODELS.md")
     monkeypatch.setattr(report, "RESULTS", tmp_path)
+    monkeypatch.setattr(export_weights, "shipped_seed", lambda recipe: 5)
+    monkeypatch.setattr(export_weights, "WEIGHTS_DIR", shipped)  # never the shipped folder
+    monkeypatch.setattr(export_weights, "MANIFEST", shipped / "manifest.json")
     try:
         assert suite_main(["ensemble", "conv7_bn", "--seeds", "5,6"]) == 0
         entries = json.loads((shipped / "manifest.json").read_text())
+        # re-exporting the data set's weights afterwards keeps the ensemble (its own command's)
+        weights.cards.cache_clear()
+        kept = export_weights.export("mnist")
+        assert {"conv7_bn.mnist", "conv7_bn_ensemble.mnist"} <= {str(c.name) for c in kept}
+        files = {p.name for p in shipped.glob("*.keras")}
+        assert {"conv7_bn.mnist.keras", "conv7_bn_ensemble.mnist.keras"} <= files
+        assert files == {c.file for c in kept if c.dataset == "mnist"}
     finally:
         weights.cards.cache_clear()  # the real manifest again for the other tests
     card = weights.WeightCard.from_manifest(
