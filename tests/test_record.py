@@ -349,3 +349,20 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
     assert [(r["k"], r["count"]) for r in rows] == [("1", "2"), ("2", "1")]
     assert float(rows[-1]["mean_test_acc"]) == pytest.approx(card.test_accuracy, abs=1e-5)
     assert "`conv7_bn_ensemble.mnist`" in (tmp_path / "MODELS.md").read_text()
+
+
+def test_the_robustness_section_gives_each_figure_and_its_change_against_clean():
+    from reproductions import robustness as verb
+
+    rows = verb.read_csv()
+    lines = verb.markdown(rows)
+    measured = [r for r in rows if r.get("clean")]
+    table = [line for line in lines if line.startswith("| `")]
+    assert measured and len(table) == len(measured)
+    for line in table:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        clean = float(cells[2].rstrip("%"))
+        for cell in cells[3:]:  # "98.32% (-0.62)"
+            value, change = cell.split(" (")
+            assert float(change.rstrip(")")) == pytest.approx(float(value.rstrip("%")) - clean,
+                                                              abs=0.011)
