@@ -212,8 +212,10 @@ def _verbs(sub):
     p = sub.add_parser("time-to-accuracy", help="every MNIST recipe's final test accuracy "
                        "against wall time per seed, from the MLflow runs (results/"
                        "time_to_accuracy.png and .csv)")
-    p.add_argument("--out", default=None, help="path without suffix (default: "
-                   "reproductions/results/time_to_accuracy)")
+    p.add_argument("--out", default=None, help="path without suffix (default: beside the "
+                   "store's tables, e.g. mlflow-results/time_to_accuracy)")
+    p.add_argument("--reference", action="store_true", help="rewrite the committed "
+                   "reproductions/results/time_to_accuracy.* instead (deliberate)")
     yield p, "reproductions.time_to_accuracy:run"
 
     p = sub.add_parser("robustness", help="every shipped weight's accuracy on a shifted, "

@@ -8,7 +8,8 @@ finished_runs), one point: the mean final test accuracy over its seeds (bars: mi
 mean wall time per seed (training and evaluation, as the runs log it; bars: min to max), on a log
 time axis, with the lecture's 99.5% and the record 99.7% as lines. A recipe is on the Pareto
 front when no other recipe is at least as accurate in at most its time (and better in one).
-Writes reproductions/results/time_to_accuracy.png and .csv (the points behind it).
+Writes time_to_accuracy.png and .csv (the points behind it) beside the store's tables (like
+`report`); with --reference, the committed reproductions/results/time_to_accuracy.*.
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ def run(args) -> int:
         print("error: no FINISHED MNIST runs in the MLflow store (MLFLOW_TRACKING_URI); train "
               "recipes first (make reproduce-mnist)", file=sys.stderr)
         return 2
-    png, table = write(found, Path(args.out) if args.out else RESULTS / "time_to_accuracy")
+    from tracking.store import results_folder
+
+    folder = RESULTS if args.reference else results_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    png, table = write(found, Path(args.out) if args.out else folder / "time_to_accuracy")
     print(f"wrote {png} and {table}")
     return 0

@@ -238,7 +238,7 @@ def _log_run(experiment, recipe, seed, acc, wall):
         mlflow.log_metrics({"test_accuracy": acc, "wall_s": wall})
 
 
-def test_time_to_accuracy_from_a_store_of_a_few_runs(mlflow_store, tmp_path):
+def test_time_to_accuracy_from_a_store_of_a_few_runs(mlflow_store, tmp_path, monkeypatch):
     from reproductions import time_to_accuracy
     from reproductions.recipes import RECIPES
     from tracking.runs import experiment_for
@@ -262,6 +262,18 @@ def test_time_to_accuracy_from_a_store_of_a_few_runs(mlflow_store, tmp_path):
     assert png.stat().st_size > 10_000
     with open(table) as f:
         assert [r["recipe"] for r in csv.DictReader(f)] == ["softmax", "conv3_bn_fast", "conv3_bn"]
+    # the verb writes beside the store's tables; only --reference touches the committed ones
+    import argparse
+
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    monkeypatch.setattr(time_to_accuracy, "RESULTS", reference)
+    assert time_to_accuracy.run(argparse.Namespace(out=None, reference=False)) == 0
+    assert (tmp_path / "mlflow-results" / "time_to_accuracy.png").is_file()
+    assert list(reference.iterdir()) == []
+    assert time_to_accuracy.run(argparse.Namespace(out=None, reference=True)) == 0
+    assert sorted(p.name for p in reference.iterdir()) == \
+        ["time_to_accuracy.csv", "time_to_accuracy.png"]
 
 
 def test_suite_verbs_of_issue_14_refuse_bad_input(mlflow_store):
