@@ -11,6 +11,7 @@
     python -m reproductions time-to-accuracy                               # make time-to-accuracy
     python -m reproductions robustness                                     # make robustness
     python -m reproductions bench | bench-training                         # make bench ...
+    python -m reproductions profile conv3_bn --steps 200                  # make profile
     python -m reproductions bench-logging                                  # MLflow logging's cost
     python -m reproductions xo-lecture                                     # make reproduce-xo
     python -m reproductions explain conv3_bn.mnist 7                       # zoo explain + MLflow
@@ -240,6 +241,14 @@ def _verbs(sub):
     p.add_argument("--quick", action="store_true", help="tiny segments (CI): no figures")
     p.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
     yield p, "reproductions.bench_training:run"
+
+    p = sub.add_parser("profile", help="TensorFlow's profiler over a recipe's training steps: "
+                       "per-op self times and GFLOP/s against the matmul peak "
+                       "(results/profile_<recipe>.csv and .md)")
+    p.add_argument("recipe", nargs="?", default="conv3_bn", type=_one_of("recipe", _recipe_names))
+    p.add_argument("--steps", type=_positive, default=200, help="steps timed, then profiled")
+    p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    yield p, "reproductions.profile:run"
 
     p = sub.add_parser("bench-logging", help="what MLflow logging (step curves, system metrics) "
                        "costs a short run, in a temporary store")

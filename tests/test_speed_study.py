@@ -1,0 +1,87 @@
+"""Issue 18's measuring tools, without measuring: the profile's reading of TensorFlow's XSpace
+(a hand-made XSpace with known times), the profile verb end to end on a few steps, and the
+refusals. Figures come from `make profile`, `make bench-peers`, `make bench`, `make
+time-alternating`, never from tests."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reproductions.profile import _is_op_event, op_table
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _xspace(lines):
+    """An XSpace with one host plane; lines: {thread name: [(name, start_us, duration_us)]}."""
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    space = xplane_pb2.XSpace()
+    plane = space.planes.add(name="/host:CPU")
+    ids = {}
+    for i, (thread, events) in enumerate(lines.items()):
+        line = plane.lines.add(id=i, name=thread, timestamp_ns=1000)
+        for name, start, duration in events:
+            if name not in ids:
+                ids[name] = len(ids) + 1
+                plane.event_metadata[ids[name]].id = ids[name]
+                plane.event_metadata[ids[name]].name = name
+            line.events.add(metadata_id=ids[name], offset_ps=start * 10**6,
+                            duration_ps=duration * 10**6)
+    return space
+
+
+def test_op_table_counts_self_time_per_type_and_place():
+    space = _xspace({
+        "tf_Compute/1": [
+            ("train/call:StatefulPartitionedCall", 0, 100),  # runs the next two inside it
+            ("train/conv:_MklNativeConv2D", 10, 30),
+            ("train/mul:Mul", 50, 20),
+            ("ExecutorState::Process", 0, 200),  # the runtime's own event: not an op
+            ("train/mul_1:Mul", 150, 10),
+        ],
+        "tf_data_private_threadpool/2": [
+            ("Iterator::Root::Prefetch", 0, 80),  # tf.data's iterator event: not an op
+            ("GatherV2:GatherV2", 5, 4),
+        ],
+    })
+    table, totals = op_table(space)
+    got = {(r.op_type, r.where): (r.self_us, r.count) for r in table}
+    assert got == {("StatefulPartitionedCall", "step"): (50.0, 1),
+                   ("_MklNativeConv2D", "step"): (30.0, 1), ("Mul", "step"): (30.0, 2),
+                   ("GatherV2", "input"): (4.0, 1)}
+    assert [r.op_type for r in table][:1] == ["StatefulPartitionedCall"]  # by self time
+    assert totals == {"span_us": 160.0, "threads": 2}
+
+
+@pytest.mark.parametrize("name, is_op", [
+    ("a/b/conv:Conv2D", True), ("x:_MklMatMul", True), ("Iterator::Root::Range", False),
+    ("ExecutorState::Process", False), ("MemoryAllocation", False), (":Mul", False),
+    ("a:b:Mul", False), ("while/x:lowercase", False)])
+def test_op_events_are_told_from_runtime_events(name, is_op):
+    assert _is_op_event(name) is is_op
+
+
+def test_profile_writes_its_table_from_a_few_real_steps(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "reproductions", "profile", "conv3_bn",
+                           "--steps", "4", "--out-dir", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = list(csv.DictReader((tmp_path / "profile_conv3_bn.csv").open()))
+    types = {r["op_type"] for r in rows}
+    assert any("Conv2D" in t for t in types), types  # the convolutions are in the profile
+    assert abs(sum(float(r["share"]) for r in rows) - 1) < 0.01
+    md = (tmp_path / "profile_conv3_bn.md").read_text()
+    assert "GFLOP/s" in md and "matmul peak" in md
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["profile", "conv99"], "unknown recipe 'conv99'"),
+    (["profile", "conv3_bn", "--steps", "0"], "'0' is not a whole number from 1")])
+def test_profile_refuses_bad_input(argv, message):
+    done = subprocess.run([sys.executable, "-m", "reproductions", *argv], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
