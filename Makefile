@@ -38,7 +38,7 @@ SERVE_PORT = $(if $(filter file,$(origin PORT)),5001,$(PORT))
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv venv-backends test test-backends export bench-export profile serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv venv-backends test test-backends export bench-export profile bench-peers serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -55,6 +55,8 @@ help:
 	@echo "make screen           train and tabulate a screening's variants (SCREENING=conv3_bn_fast)"
 	@echo "make bench            training and inference speed of every model on this machine (~10 min)"
 	@echo "make bench-training   what makes training fast here, against a plain PyTorch loop (~12 min)"
+	@echo "make bench-peers      conv3_bn's training against PyTorch (eager, channels_last +"
+	@echo "                      torch.compile) and Keras on JAX, ROUNDS=5 alternating rounds (~25 min)"
 	@echo "make profile          TensorFlow's profiler over RECIPE=conv3_bn's training steps: per-op"
 	@echo "                      table, GFLOP/s against the matmul peak (results/profile_<recipe>.*)"
 	@echo "make explain          what each layer sees (MODEL=conv3_bn.mnist INPUT=7: an MNIST test"
@@ -166,6 +168,11 @@ bench-training: $(READY)
 
 bench-export: $(READY)
 	$(SUITE) bench-export
+
+# the peers (torch, Keras on JAX) run in .venv-backends: keras + jax + torch, no TensorFlow
+ROUNDS ?= 5
+bench-peers: $(READY) $(READY_BACKENDS)
+	$(SUITE) bench-peers --rounds $(ROUNDS)
 
 PROFILE_RECIPE ?= $(if $(filter command line,$(origin RECIPE)),$(RECIPE),conv3_bn)
 PROFILE_STEPS ?= 200

@@ -12,6 +12,7 @@
     python -m reproductions robustness                                     # make robustness
     python -m reproductions bench | bench-training                         # make bench ...
     python -m reproductions profile conv3_bn --steps 200                  # make profile
+    python -m reproductions bench-peers --rounds 5                         # make bench-peers
     python -m reproductions bench-logging                                  # MLflow logging's cost
     python -m reproductions xo-lecture                                     # make reproduce-xo
     python -m reproductions explain conv3_bn.mnist 7                       # zoo explain + MLflow
@@ -135,6 +136,12 @@ def _screenings():
     return sorted(p.stem for p in (Path(__file__).parent / "screening").glob("*.json"))
 
 
+def _training_variants():
+    from reproductions.bench_training import VARIANTS
+
+    return [v.name for v in VARIANTS]
+
+
 def _shipped_datasets():
     from reproductions.export_weights import DEFAULT_TAGS
 
@@ -249,6 +256,18 @@ def _verbs(sub):
     p.add_argument("--steps", type=_positive, default=200, help="steps timed, then profiled")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
     yield p, "reproductions.profile:run"
+
+    p = sub.add_parser("bench-peers", help="the zoo's conv3_bn training against PyTorch "
+                       "(eager; channels_last + torch.compile) and Keras on JAX, alternating "
+                       "rounds in one session (results/bench_peers*.csv, .md)")
+    p.add_argument("--rounds", type=_positive, default=5, help="each contestant once a round, "
+                   "the order reversed every other round")
+    p.add_argument("--variants", default=[], type=_known("variant", _training_variants),
+                   help="comma-separated contestants of bench-training (default: recipe, "
+                   "torch_threads_2, torch_best, keras_jax; recipe is required)")
+    p.add_argument("--quick", action="store_true", help="tiny segments (CI): no figures")
+    p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    yield p, "reproductions.bench_peers:run"
 
     p = sub.add_parser("bench-logging", help="what MLflow logging (step curves, system metrics) "
                        "costs a short run, in a temporary store")

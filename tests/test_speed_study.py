@@ -85,3 +85,41 @@ def test_profile_refuses_bad_input(argv, message):
     done = subprocess.run([sys.executable, "-m", "reproductions", *argv], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_peers_alternate_their_order_round_by_round():
+    from reproductions.bench_peers import round_order
+
+    assert round_order(["recipe", "torch_best", "keras_jax"], 3) == [
+        ["recipe", "torch_best", "keras_jax"], ["keras_jax", "torch_best", "recipe"],
+        ["recipe", "torch_best", "keras_jax"]]
+
+
+def test_peers_summary_takes_ratios_within_rounds():
+    from reproductions.bench_peers import summarise
+
+    rows = [{"round": 1, "variant": "recipe", "img_per_s": 2000.0, "status": "ok"},
+            {"round": 1, "variant": "keras_jax", "img_per_s": 1000.0, "status": "ok"},
+            {"round": 2, "variant": "recipe", "img_per_s": 1000.0, "status": "ok"},  # slow round
+            {"round": 2, "variant": "keras_jax", "img_per_s": 400.0, "status": "ok"},
+            {"round": 3, "variant": "recipe", "img_per_s": 1500.0, "status": "ok"},
+            {"round": 3, "variant": "keras_jax", "img_per_s": None, "status": "failed"},
+            {"round": 1, "variant": "torch_best", "img_per_s": 4000.0, "status": "ok"}]
+    summary = {s["variant"]: s for s in summarise(rows, ["recipe", "keras_jax", "torch_best"])}
+    assert summary["recipe"]["median_img_per_s"] == 1500.0
+    assert summary["recipe"]["zoo_over_variant_median"] is None
+    assert summary["keras_jax"]["rounds"] == 2
+    assert summary["keras_jax"]["zoo_over_variant_median"] == 2.25  # median of 2.0 and 2.5
+    assert summary["keras_jax"]["zoo_ahead"] == "yes"
+    assert summary["torch_best"]["zoo_over_variant_median"] == 0.5
+    assert summary["torch_best"]["zoo_ahead"] == "no"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bench-peers", "--variants", "torch_best"], "must include 'recipe'"),
+    (["bench-peers", "--variants", "recipe,warp"], "unknown variant 'warp'"),
+    (["bench-peers", "--rounds", "0"], "'0' is not a whole number from 1")])
+def test_peers_refuse_bad_input(argv, message):
+    done = subprocess.run([sys.executable, "-m", "reproductions", *argv], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
