@@ -237,7 +237,10 @@ def _verbs(sub):
     p.add_argument("--models", default="", type=_known("model", _model_names),
                    help="comma-separated (default: every model)")
     p.add_argument("--out", default=None, help="CSV (default: reproductions/results/bench.csv)")
+    p.add_argument("--latency-only", action="store_true", help="only the batch-1 latency of "
+                   "conv3_bn_small's fast paths (results/latency.csv, beside --out)")
     p.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
+    p.add_argument("--latency-one", action="store_true", help=argparse.SUPPRESS)  # the same
     yield p, "reproductions.bench:run"
 
     p = sub.add_parser("bench-training", help="what makes training fast here, against a plain "

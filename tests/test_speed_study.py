@@ -123,3 +123,23 @@ def test_peers_refuse_bad_input(argv, message):
     done = subprocess.run([sys.executable, "-m", "reproductions", *argv], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_bench_latency_writes_every_fast_path_beside_the_goal(tmp_path):
+    from reproductions.bench import LATENCY_COLUMNS
+
+    done = subprocess.run([sys.executable, "-m", "reproductions", "bench", "--latency-only",
+                           "--quick", "--out", str(tmp_path / "bench.csv")],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = list(csv.DictReader((tmp_path / "latency.csv").open()))
+    assert tuple(rows[0]) == LATENCY_COLUMNS
+    assert [r["path"] for r in rows] == [
+        "keras predict_on_batch", "tf.function jit_compile=False", "tf.function jit_compile=True",
+        "onnxruntime", "litert (XNNPACK)"]
+    for row in rows:
+        median, p90 = float(row["latency_b1_ms_median"]), float(row["latency_b1_ms_p90"])
+        assert 0 < median <= p90 and row["goal_ms"] == "0.5" and row["mode"] == "quick"
+        assert row["meets_goal"] == ("yes" if median <= 0.5 else "no")
+    assert "goal: median <= 0.5 ms" in done.stdout
+    assert not (tmp_path / "bench.csv").exists()  # --latency-only: no model was benched
