@@ -38,7 +38,7 @@ SERVE_PORT = $(if $(filter file,$(origin PORT)),5001,$(PORT))
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv venv-backends test test-backends export bench-export profile bench-peers serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv venv-backends test test-backends export bench-export profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -58,6 +58,8 @@ help:
 	@echo "make bench-training   what makes training fast here, against a plain PyTorch loop (~12 min)"
 	@echo "make bench-peers      conv3_bn's training against PyTorch (eager, channels_last +"
 	@echo "                      torch.compile) and Keras on JAX, ROUNDS=5 alternating rounds (~25 min)"
+	@echo "make time-alternating A=conv3_bn_fast B=conv3_bn_60s/h_b  two recipes' wall time a seed,"
+	@echo "                      taking turns (SEEDS=; results/<A>_vs_<B>_timing.csv, ~25 min)"
 	@echo "make profile          TensorFlow's profiler over RECIPE=conv3_bn's training steps: per-op"
 	@echo "                      table, GFLOP/s against the matmul peak (results/profile_<recipe>.*)"
 	@echo "make explain          what each layer sees (MODEL=conv3_bn.mnist INPUT=7: an MNIST test"
@@ -174,6 +176,13 @@ bench-export: $(READY)
 ROUNDS ?= 5
 bench-peers: $(READY) $(READY_BACKENDS)
 	$(SUITE) bench-peers --rounds $(ROUNDS)
+
+# issue 18's timing: the reference and a candidate (a recipe or <screening>/<variant>)
+A ?= conv3_bn_fast
+B ?=
+time-alternating: $(READY)
+	@test -n "$(B)" || { echo "give the candidate: make time-alternating B=conv3_bn_60s/h_b"; exit 2; }
+	$(SUITE) time-alternating $(A) $(B) $(if $(SEEDS),--seeds $(SEEDS))
 
 PROFILE_RECIPE ?= $(if $(filter command line,$(origin RECIPE)),$(RECIPE),conv3_bn)
 PROFILE_STEPS ?= 200

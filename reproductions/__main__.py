@@ -13,6 +13,7 @@
     python -m reproductions bench | bench-training                         # make bench ...
     python -m reproductions profile conv3_bn --steps 200                  # make profile
     python -m reproductions bench-peers --rounds 5                         # make bench-peers
+    python -m reproductions time-alternating conv3_bn_fast conv3_bn_60s/h_b  # make time-alternating
     python -m reproductions bench-logging                                  # MLflow logging's cost
     python -m reproductions xo-lecture                                     # make reproduce-xo
     python -m reproductions explain conv3_bn.mnist 7                       # zoo explain + MLflow
@@ -271,6 +272,16 @@ def _verbs(sub):
     p.add_argument("--quick", action="store_true", help="tiny segments (CI): no figures")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
     yield p, "reproductions.bench_peers:run"
+
+    p = sub.add_parser("time-alternating", help="two recipes' wall time a seed, taking turns "
+                       "seed by seed in one session (results/<A>_vs_<B>_timing.csv, .md)")
+    p.add_argument("a", help="the reference recipe, e.g. conv3_bn_fast")
+    p.add_argument("b", help="the candidate: a recipe, or <screening>/<variant> "
+                   "(conv3_bn_60s/h_b)")
+    p.add_argument("--seeds", default=[], type=_seeds, help="comma-separated (default: A's "
+                   "seeds); the runs are blind, in a temporary store")
+    p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    yield p, "reproductions.time_alternating:run"
 
     p = sub.add_parser("bench-logging", help="what MLflow logging (step curves, system metrics) "
                        "costs a short run, in a temporary store")

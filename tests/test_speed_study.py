@@ -143,3 +143,96 @@ def test_bench_latency_writes_every_fast_path_beside_the_goal(tmp_path):
         assert row["meets_goal"] == ("yes" if median <= 0.5 else "no")
     assert "goal: median <= 0.5 ms" in done.stdout
     assert not (tmp_path / "bench.csv").exists()  # --latency-only: no model was benched
+
+
+def test_time_alternating_swaps_the_order_seed_by_seed_and_writes_its_columns(tmp_path):
+    from reproductions import time_alternating as ta
+    from reproductions.recipes import RECIPES
+
+    a, b = RECIPES["conv3_bn_fast"], ta.resolve_recipe("conv3_bn_60s/h_b")
+    calls = []
+
+    def fake_train(recipe, seed):  # no training: a wall time that tells the runs apart
+        calls.append((seed, recipe.name))
+        return {"wall_s": 100.0 + seed if recipe is a else 50.0 + seed,
+                "images_per_second": 2000.0, "final_val_accuracy": 0.99}
+
+    rows = ta.alternate(a, b, [1, 2, 3], fake_train, progress=lambda _: None)
+    assert calls == [(1, "conv3_bn_fast"), (1, "h_b"), (2, "h_b"), (2, "conv3_bn_fast"),
+                     (3, "conv3_bn_fast"), (3, "h_b")]
+    csv_path, md_path = ta.write(rows, a.name, b.name, tmp_path, [1, 2, 3])
+    assert csv_path.name == "conv3_bn_fast_vs_h_b_timing.csv"
+    table = list(csv.DictReader(csv_path.open()))
+    assert tuple(table[0]) == ta.COLUMNS
+    assert [(r["seed"], r["recipe"], r["first_of_pair"]) for r in table] == [
+        ("1", "conv3_bn_fast", "True"), ("1", "h_b", "False"), ("2", "h_b", "True"),
+        ("2", "conv3_bn_fast", "False"), ("3", "conv3_bn_fast", "True"), ("3", "h_b", "False")]
+    assert [float(r["wall_s"]) for r in table] == [101, 51, 52, 102, 103, 53]
+    assert table[1]["recipe_hash"] == b.hash() and float(table[0]["total_s"]) >= 0
+    # per-seed ratios B / A: 51/101, 52/102, 53/103; median 52/102
+    assert ta.summary(rows, a.name, b.name)["ratio_median"] == pytest.approx(52 / 102)
+    assert "median 0.510" in md_path.read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["time-alternating", "conv3_bn_fast", "conv3_bn_fast"], "two different recipes"),
+    (["time-alternating", "conv3_bn_fast", "conv3_bn_60s/zz"], "has no variant 'zz'"),
+    (["time-alternating", "conv3_bn_fast", "nope/h_b"], "no screening 'nope'"),
+    (["time-alternating", "conv99", "conv3_bn_fast"], "unknown recipe 'conv99'"),
+    (["time-alternating", "conv3_bn", "conv3_bn_fast"], "no validation split"),
+    (["time-alternating", "conv3_bn_fast", "conv3_bn_60s/h_b", "--seeds", "1,1"],
+     "repeats a seed")])
+def test_time_alternating_refuses_bad_input(argv, message):
+    done = subprocess.run([sys.executable, "-m", "reproductions", *argv], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_screening_for_60_s_trains_blind_on_seeds_never_reported(tmp_path, monkeypatch):
+    from reproductions import screen
+    from reproductions.recipes import RECIPES, load_screening
+
+    screening = load_screening("conv3_bn_60s")
+    assert screening.chosen is None and 4 <= len(screening.variants) <= 6
+    reported = set(RECIPES["conv3_bn_fast"].seeds)
+    trained = []
+    monkeypatch.setattr(screen, "train_run", lambda recipe, seed, **kw: trained.append(
+        (recipe.name, seed, kw.get("blind"))))
+    monkeypatch.setattr(screen, "RESULTS", tmp_path)
+    monkeypatch.setattr(screen, "table", lambda s: f"table of {s.name}\n")
+    from reproductions.__main__ import build_parser
+
+    args = build_parser().parse_args(["screen", "conv3_bn_60s"])  # the verb accepts the file
+    assert screen.run(args) == 0
+    assert {name for name, _, _ in trained} == set(screening.variants)
+    assert all(blind is True and seed not in reported for _, seed, blind in trained)
+    assert (tmp_path / "conv3_bn_60s_screening.md").read_text() == "table of conv3_bn_60s\n"
+    precisions = {v.precision for v in screening.variants.values()}
+    assert precisions == {None, "mixed_bfloat16"}  # float32 and bfloat16 candidates both
+
+
+def test_precision_is_a_recipe_field_that_float32_recipes_leave_out_of_their_hash():
+    from reproductions.recipes import RECIPES, derive
+
+    fast = RECIPES["conv3_bn_fast"]
+    assert fast.precision is None and "precision" not in fast.training_config()
+    assert derive(fast, {"precision": None}, name=fast.name).hash() == fast.hash()
+    assert derive(fast, {"precision": "mixed_bfloat16"}).hash() != fast.hash()
+    with pytest.raises(ValueError, match="precision is one of None, mixed_bfloat16"):
+        derive(fast, {"precision": "float16"})
+
+
+def test_build_model_sets_the_recipes_dtype_policy_and_back():
+    import keras
+
+    from reproductions.prepare import build_model
+    from reproductions.recipes import RECIPES, derive
+
+    fast = RECIPES["conv3_bn_fast"]
+    try:
+        bf16 = build_model(derive(fast, {"precision": "mixed_bfloat16"}))
+        assert bf16.layers[1].dtype_policy.name == "mixed_bfloat16"
+        assert build_model(fast).layers[1].dtype_policy.name == "float32"  # reset, not inherited
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
