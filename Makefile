@@ -105,9 +105,10 @@ $(READY_BACKENDS): requirements-backends.txt
 	touch $@
 
 # every shipped weight on KERAS_BACKEND=jax and =torch (tests/test_backends.py drives
-# .venv-backends from the main venv, which computes the FSDD spectrograms with TensorFlow)
+# .venv-backends from the main venv, which computes the FSDD spectrograms with TensorFlow), and
+# bench-peers' contestants in their venvs (tests/test_speed_study.py)
 test-backends: $(READY) $(READY_BACKENDS)
-	$(PY) -m pytest -m backends tests/test_backends.py
+	$(PY) -m pytest -m backends tests/test_backends.py tests/test_speed_study.py
 
 reproduce-mnist: $(READY)
 	$(SUITE) reproduce --dataset mnist --recipes "$(RECIPES)" --seeds "$(SEEDS)"

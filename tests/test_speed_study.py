@@ -236,3 +236,22 @@ def test_build_model_sets_the_recipes_dtype_policy_and_back():
         assert build_model(fast).layers[1].dtype_policy.name == "float32"  # reset, not inherited
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.backends
+def test_peers_run_in_their_venvs_and_alternate(tmp_path):
+    """Every contestant of bench-peers, tiny segments, 2 rounds: torch and Keras on JAX in
+    .venv-backends (make test-backends builds it), the zoo's training here."""
+    done = subprocess.run([sys.executable, "-m", "reproductions", "bench-peers", "--quick",
+                           "--rounds", "2", "--out-dir", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = list(csv.DictReader((tmp_path / "bench_peers.csv").open()))
+    order = ["recipe", "torch_threads_2", "torch_best", "keras_jax"]
+    assert [r["variant"] for r in rows] == order + order[::-1]
+    assert all(r["status"] == "ok" and float(r["img_per_s"]) > 0 for r in rows)
+    assert ".venv-backends" in rows[3]["python"]  # keras_jax
+    summary = list(csv.DictReader((tmp_path / "bench_peers_summary.csv").open()))
+    assert [s["variant"] for s in summary] == order
+    assert summary[0]["zoo_over_variant_median"] == ""
+    assert all(float(s["zoo_over_variant_median"]) > 0 for s in summary[1:])
