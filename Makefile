@@ -38,7 +38,7 @@ SERVE_PORT = $(if $(filter file,$(origin PORT)),5001,$(PORT))
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv venv-backends test test-backends export bench-export serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv venv-backends test test-backends export bench-export profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -53,8 +53,15 @@ help:
 	@echo "make time-to-accuracy every MNIST recipe's accuracy against its time (time_to_accuracy.png beside the store)"
 	@echo "make zoo-ensemble     ship ENSEMBLE_RECIPE=conv7_bn's ENSEMBLE_SEEDS=1,2,3,4 as one averaged model"
 	@echo "make screen           train and tabulate a screening's variants (SCREENING=conv3_bn_fast)"
-	@echo "make bench            training and inference speed of every model on this machine (~10 min)"
+	@echo "make bench            training and inference speed of every model on this machine (~10 min),"
+	@echo "                      and conv3_bn_small's batch-1 latency per fast path (results/latency.csv)"
 	@echo "make bench-training   what makes training fast here, against a plain PyTorch loop (~12 min)"
+	@echo "make bench-peers      conv3_bn's training against PyTorch (eager, channels_last +"
+	@echo "                      torch.compile) and Keras on JAX, ROUNDS=5 alternating rounds (~25 min)"
+	@echo "make time-alternating A=conv3_bn_fast B=conv3_bn_60s/h_b  two recipes' wall time a seed,"
+	@echo "                      taking turns (SEEDS=; results/<A>_vs_<B>_timing.csv, ~25 min)"
+	@echo "make profile          TensorFlow's profiler over RECIPE=conv3_bn's training steps: per-op"
+	@echo "                      table, GFLOP/s against the matmul peak (results/profile_<recipe>.*)"
 	@echo "make explain          what each layer sees (MODEL=conv3_bn.mnist INPUT=7: an MNIST test"
 	@echo "                      index, X or O, or a picture), as PNGs and runs/explain/*/index.html"
 	@echo "make explain-track    the same, also logged to MLflow (experiment zoo-explain)"
@@ -98,9 +105,10 @@ $(READY_BACKENDS): requirements-backends.txt
 	touch $@
 
 # every shipped weight on KERAS_BACKEND=jax and =torch (tests/test_backends.py drives
-# .venv-backends from the main venv, which computes the FSDD spectrograms with TensorFlow)
+# .venv-backends from the main venv, which computes the FSDD spectrograms with TensorFlow), and
+# bench-peers' contestants in their venvs (tests/test_speed_study.py)
 test-backends: $(READY) $(READY_BACKENDS)
-	$(PY) -m pytest -m backends tests/test_backends.py
+	$(PY) -m pytest -m backends tests/test_backends.py tests/test_speed_study.py
 
 reproduce-mnist: $(READY)
 	$(SUITE) reproduce --dataset mnist --recipes "$(RECIPES)" --seeds "$(SEEDS)"
@@ -165,6 +173,23 @@ bench-training: $(READY)
 
 bench-export: $(READY)
 	$(SUITE) bench-export
+
+# the peers (torch, Keras on JAX) run in .venv-backends: keras + jax + torch, no TensorFlow
+ROUNDS ?= 5
+bench-peers: $(READY) $(READY_BACKENDS)
+	$(SUITE) bench-peers --rounds $(ROUNDS)
+
+# issue 18's timing: the reference and a candidate (a recipe or <screening>/<variant>)
+A ?= conv3_bn_fast
+B ?=
+time-alternating: $(READY)
+	@test -n "$(B)" || { echo "give the candidate: make time-alternating B=conv3_bn_60s/h_b"; exit 2; }
+	$(SUITE) time-alternating $(A) $(B) $(if $(SEEDS),--seeds $(SEEDS))
+
+PROFILE_RECIPE ?= $(if $(filter command line,$(origin RECIPE)),$(RECIPE),conv3_bn)
+PROFILE_STEPS ?= 200
+profile: $(READY)
+	$(SUITE) profile $(PROFILE_RECIPE) --steps $(PROFILE_STEPS)
 
 export: $(READY)
 	$(PY) -m zoo.cli export $(MODEL) --format $(FORMAT) --out $(OUT)

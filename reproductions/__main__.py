@@ -11,6 +11,9 @@
     python -m reproductions time-to-accuracy                               # make time-to-accuracy
     python -m reproductions robustness                                     # make robustness
     python -m reproductions bench | bench-training                         # make bench ...
+    python -m reproductions profile conv3_bn --steps 200                  # make profile
+    python -m reproductions bench-peers --rounds 5                         # make bench-peers
+    python -m reproductions time-alternating conv3_bn_fast conv3_bn_60s/h_b  # make time-alternating
     python -m reproductions bench-logging                                  # MLflow logging's cost
     python -m reproductions xo-lecture                                     # make reproduce-xo
     python -m reproductions explain conv3_bn.mnist 7                       # zoo explain + MLflow
@@ -134,6 +137,12 @@ def _screenings():
     return sorted(p.stem for p in (Path(__file__).parent / "screening").glob("*.json"))
 
 
+def _training_variants():
+    from reproductions.bench_training import VARIANTS
+
+    return [v.name for v in VARIANTS]
+
+
 def _shipped_datasets():
     from reproductions.export_weights import DEFAULT_TAGS
 
@@ -231,7 +240,10 @@ def _verbs(sub):
     p.add_argument("--models", default="", type=_known("model", _model_names),
                    help="comma-separated (default: every model)")
     p.add_argument("--out", default=None, help="CSV (default: reproductions/results/bench.csv)")
+    p.add_argument("--latency-only", action="store_true", help="only the batch-1 latency of "
+                   "conv3_bn_small's fast paths (results/latency.csv, beside --out)")
     p.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
+    p.add_argument("--latency-one", action="store_true", help=argparse.SUPPRESS)  # the same
     yield p, "reproductions.bench:run"
 
     p = sub.add_parser("bench-training", help="what makes training fast here, against a plain "
@@ -242,6 +254,36 @@ def _verbs(sub):
     p.add_argument("--quick", action="store_true", help="tiny segments (CI): no figures")
     p.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
     yield p, "reproductions.bench_training:run"
+
+    p = sub.add_parser("profile", help="TensorFlow's profiler over a recipe's training steps: "
+                       "per-op self times and GFLOP/s against the matmul peak "
+                       "(results/profile_<recipe>.csv and .md)")
+    p.add_argument("recipe", nargs="?", default="conv3_bn", type=_one_of("recipe", _recipe_names))
+    p.add_argument("--steps", type=_positive, default=200, help="steps timed, then profiled")
+    p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    yield p, "reproductions.profile:run"
+
+    p = sub.add_parser("bench-peers", help="the zoo's conv3_bn training against PyTorch "
+                       "(eager; channels_last + torch.compile) and Keras on JAX, alternating "
+                       "rounds in one session (results/bench_peers*.csv, .md)")
+    p.add_argument("--rounds", type=_positive, default=5, help="each contestant once a round, "
+                   "the order reversed every other round")
+    p.add_argument("--variants", default=[], type=_known("variant", _training_variants),
+                   help="comma-separated contestants of bench-training (default: recipe, "
+                   "torch_threads_2, torch_best, keras_jax; recipe is required)")
+    p.add_argument("--quick", action="store_true", help="tiny segments (CI): no figures")
+    p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    yield p, "reproductions.bench_peers:run"
+
+    p = sub.add_parser("time-alternating", help="two recipes' wall time a seed, taking turns "
+                       "seed by seed in one session (results/<A>_vs_<B>_timing.csv, .md)")
+    p.add_argument("a", help="the reference recipe, e.g. conv3_bn_fast")
+    p.add_argument("b", help="the candidate: a recipe, or <screening>/<variant> "
+                   "(conv3_bn_60s/h_b)")
+    p.add_argument("--seeds", default=[], type=_seeds, help="comma-separated (default: A's "
+                   "seeds); the runs are blind, in a temporary store")
+    p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    yield p, "reproductions.time_alternating:run"
 
     p = sub.add_parser("bench-logging", help="what MLflow logging (step curves, system metrics) "
                        "costs a short run, in a temporary store")

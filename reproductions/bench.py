@@ -14,6 +14,15 @@ Per model, each in a fresh process (so peak memory is its own):
   2-thread float32 matmul peak measured in the same run.
 Writes reproductions/results/bench.csv (generated; with the machine's description) and prints a
 table.
+
+Then, in a fresh process, the batch-1 latency of one digit by each of the zoo's fast paths for
+the shipped weight conv3_bn_small.mnist (issue 18's goal: <= 0.5 ms median): Keras
+predict_on_batch, the model called in a tf.function (XLA's jit_compile off and on), and its
+exports run by onnxruntime and by LiteRT's interpreter (zoo.export.export and zoo.export.runtime,
+as `make bench-export` runs them, default threads); median and 90th percentile of 300 calls
+after 30 warm-up calls on one real test digit, the result fetched as numpy each time. Writes
+reproductions/results/latency.csv and prints each path beside the goal. `--latency-only` runs
+only this part.
 """
 
 from __future__ import annotations
@@ -158,12 +167,89 @@ def bench_one(model_name: str, quick: bool) -> dict:
     }
 
 
+LATENCY_CSV = RESULTS_CSV.parent / "latency.csv"
+LATENCY_WEIGHT = "conv3_bn_small.mnist"
+LATENCY_GOAL_MS = 0.5  # issue 18: one digit answered in at most 0.5 ms, median, at batch 1
+LATENCY_COLUMNS = ("weight", "path", "latency_b1_ms_median", "latency_b1_ms_p90", "goal_ms",
+                   "meets_goal", "calls", "mode", "machine", "tensorflow", "keras",
+                   "onnxruntime", "ai_edge_litert")
+
+
+def latency_paths(weight: str, quick: bool) -> list[dict]:
+    """Batch-1 latency of each fast path of a shipped weight (see the module's docstring)."""
+    import tempfile
+
+    import tensorflow as tf
+
+    import zoo
+    import zoo.data
+    from reproductions.bench_export import _timed
+    from zoo import export as zoo_export
+
+    card = zoo.weight_info(weight)
+    one = zoo.data.load(card.dataset)[1][0][:1]  # one real test digit, as the model takes it
+    model = zoo.load(weight)
+    paths = {"keras predict_on_batch": model.predict_on_batch}
+    for jit in (False, True):
+        # the model's call traced once into a graph: no Keras predict machinery per call
+        call = tf.function(lambda x: model(x, training=False), jit_compile=jit)
+        x = tf.constant(one)
+        paths[f"tf.function jit_compile={jit}"] = lambda call=call, x=x: call(x).numpy()
+    reps, warmup = (20, 5) if quick else (300, 30)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        # LiteRT's interpreter applies its default XNNPACK delegate to float models on CPU
+        for fmt, name in (("onnx", "onnxruntime"), ("litert", "litert (XNNPACK)")):
+            paths[name] = zoo_export.runtime(zoo_export.export(weight, fmt, tmp))
+        for name, predict in paths.items():
+            fn = predict if name.startswith("tf.function") else (lambda p=predict: p(one))
+            times = _timed(fn, reps=reps, warmup=warmup)
+            median = statistics.median(times)
+            rows.append({"weight": weight, "path": name, "latency_b1_ms_median": median,
+                         "latency_b1_ms_p90": float(np.percentile(times, 90)),
+                         "goal_ms": LATENCY_GOAL_MS,
+                         "meets_goal": "yes" if median <= LATENCY_GOAL_MS else "no",
+                         "calls": reps})
+    return rows
+
+
+def run_latency(quick: bool, out: Path) -> int:
+    """The latency part of `bench`, each path measured in one fresh process."""
+    from reproductions.bench_export import _version
+    from tracking.tags import machine
+
+    done = subprocess.run([sys.executable, "-m", "reproductions", "bench", "--latency-one"]
+                          + (["--quick"] if quick else []), capture_output=True, text=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if done.returncode:
+        print(f"latency: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+        return 1
+    context = {"mode": "quick" if quick else "full", "machine": machine(),
+               "tensorflow": _version("tensorflow"), "keras": _version("keras"),
+               "onnxruntime": _version("onnxruntime"), "ai_edge_litert": _version("ai-edge-litert")}
+    rows = [{**row, **context} for row in json.loads(done.stdout.strip().splitlines()[-1])]
+    print(f"batch-1 latency of {LATENCY_WEIGHT} (goal: median <= {LATENCY_GOAL_MS} ms)")
+    for row in rows:
+        print(f"  {row['path']:30} median {row['latency_b1_ms_median']:7.3f} ms  "
+              f"p90 {row['latency_b1_ms_p90']:7.3f} ms  goal {LATENCY_GOAL_MS} ms: "
+              f"{'met' if row['meets_goal'] == 'yes' else 'not met'}", flush=True)
+    write_csv(out, LATENCY_COLUMNS, rows)
+    print(f"wrote {out}")
+    return 0
+
+
 def run(args) -> int:
     """The `bench` verb (arguments: reproductions/__main__.py)."""
     out = Path(args.out) if args.out else RESULTS_CSV
+    latency_out = out.parent / LATENCY_CSV.name if args.out else LATENCY_CSV
     if args.one:
         print(json.dumps(bench_one(args.one, args.quick)))
         return 0
+    if args.latency_one:
+        print(json.dumps(latency_paths(LATENCY_WEIGHT, args.quick)))
+        return 0
+    if args.latency_only:
+        return run_latency(args.quick, latency_out)
 
     import keras
     import tensorflow as tf
@@ -195,5 +281,5 @@ def run(args) -> int:
               flush=True)
     write_csv(out, COLUMNS, rows)
     print(f"wrote {out}")
-    return 0
+    return run_latency(args.quick, latency_out)
 

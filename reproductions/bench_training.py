@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -43,9 +44,11 @@ class Variant:
     threads: tuple[int, int] | None = None  # (intra-op, inter-op); None: TensorFlow's default
     precision: str = "float32"  # a Keras dtype policy, e.g. "mixed_bfloat16"
     env: tuple[tuple[str, str], ...] = ()  # environment set before TensorFlow starts
-    framework: str = "keras"  # or "torch"
+    framework: str = "keras"  # "keras" (TensorFlow), "keras_jax" (KERAS_BACKEND=jax) or "torch"
     model: str = "conv3_bn"  # a zoo model with a recipe of the same name
     model_options: tuple = ()  # ((builder argument, value), ...)
+    channels_last: bool = False  # torch: NHWC tensors and weights (torch.channels_last)
+    torch_compile: bool = False  # torch: the net and its loss compiled by torch.compile
 
 
 BEFORE = Variant("before", "reproductions before this study: stream, op determinism, 1 step "
@@ -77,7 +80,22 @@ VARIANTS = (
             model="mlp5", steps_per_execution=100),
     Variant("torch", "plain PyTorch loop, same net, same batch, torch threads = cores",
             framework="torch"),
+    # the fair peers of `make bench-peers` (issue 18): each framework at its best on 2 cores
+    Variant("torch_threads_2", "plain PyTorch loop, eager, intra-op 2 / inter-op 1 threads",
+            framework="torch", threads=(2, 1)),
+    Variant("torch_best", "plain PyTorch loop, channels_last + torch.compile, intra-op 2 / "
+            "inter-op 1 threads", framework="torch", threads=(2, 1), channels_last=True,
+            torch_compile=True),
+    Variant("keras_jax", "the zoo's model and recipe on Keras' JAX backend (XLA-compiled step, "
+            "steps_per_execution=100, numpy batches; .venv-backends)", framework="keras_jax",
+            steps_per_execution=100, pipeline="numpy", determinism=False),
 )
+
+
+def _spe(v: Variant, segment: int) -> int:
+    """Steps per call, at most a segment's steps: a full segment (100 steps of 100) keeps the
+    variant's figure; --quick's tiny segments are not stretched to 100 steps."""
+    return math.gcd(v.steps_per_execution, max(1, segment // v.batch_size))
 
 
 def _segments_keras(v: Variant, segment: int) -> list[float]:
@@ -99,10 +117,11 @@ def _segments_keras(v: Variant, segment: int) -> list[float]:
     keras.utils.set_random_seed(0)
     x, y = load_data(recipe).train
     options = recipe.model_kwargs() | dict(v.model_options)
+    spe = _spe(v, segment)
     model = compile_model(recipe, zoo.create_model(recipe.model, **options),
-                          steps_per_execution=v.steps_per_execution, jit_compile=v.jit_compile)
-    steps = max(v.steps_per_execution, segment // v.batch_size)
-    steps -= steps % v.steps_per_execution
+                          steps_per_execution=spe, jit_compile=v.jit_compile)
+    steps = max(spe, segment // v.batch_size)
+    steps -= steps % spe
     times = []
     timer = keras.callbacks.LambdaCallback(
         on_epoch_begin=lambda *_: times.append(-time.perf_counter()),
@@ -123,19 +142,59 @@ def _segments_keras(v: Variant, segment: int) -> list[float]:
     return [t * segment / (steps * v.batch_size) for t in times[1:]]
 
 
+def _segments_keras_jax(v: Variant, segment: int) -> list[float]:
+    """The same zoo model and recipe (optimizer, schedule, batch) on Keras' JAX backend, in
+    .venv-backends (no TensorFlow): zoo.data reads MNIST's files with numpy, fit's own pipeline
+    feeds numpy batches (tf.data is TensorFlow's), Keras compiles the step with XLA."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise RuntimeError(f"variant {v.name} needs KERAS_BACKEND=jax, not "
+                           f"{keras.backend.backend()}")
+    import zoo
+    import zoo.data
+    from reproductions.prepare import compile_model
+    from reproductions.recipes import RECIPES
+
+    recipe = replace(RECIPES[v.model], batch_size=v.batch_size)
+    keras.utils.set_random_seed(0)
+    x, y = zoo.data.load_dataset(recipe.dataset).train
+    model = compile_model(recipe, zoo.create_model(recipe.model, **recipe.model_kwargs()),
+                          steps_per_execution=_spe(v, segment))
+    spe = _spe(v, segment)
+    steps = max(spe, segment // v.batch_size)
+    steps -= steps % spe
+    n = steps * v.batch_size  # an epoch of fit over numpy arrays is one pass: one segment
+    times = []
+    timer = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda *_: times.append(-time.perf_counter()),
+        on_epoch_end=lambda *_: times.__setitem__(-1, times[-1] + time.perf_counter()))
+    model.fit(x[:n], y[:n], batch_size=v.batch_size, shuffle=True, epochs=SEGMENTS + 1,
+              callbacks=[timer], verbose=0)
+    return [t * segment / n for t in times[1:]]
+
+
 def _segments_torch(v: Variant, segment: int) -> list[float]:
     """conv3_bn in PyTorch, as close as the frameworks allow: same layers, SAME padding,
-    BatchNorm without scale, dropout 0.25, Adam with the same schedule, uint8 pixels / 256."""
+    BatchNorm without scale, dropout 0.25, Adam with the same schedule, uint8 pixels / 256.
+    channels_last: NHWC memory format (oneDNN's preferred convolution layout on CPU);
+    torch_compile: the net's forward and backward compiled by torch.compile (Inductor's C++
+    kernels; the warm-up segment pays the compilation). Reads MNIST with zoo.data's numpy reader,
+    so it runs in either venv (.venv with requirements-torch.txt, or .venv-backends)."""
     import torch
     from torch import nn
 
+    import zoo.data
     from reproductions.recipes import RECIPES
-    from reproductions.prepare import load_data
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    if v.threads:
+        torch.set_num_threads(v.threads[0])
+        torch.set_num_interop_threads(v.threads[1])
+    else:
+        torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
     recipe = RECIPES["conv3_bn"]
-    x, y = load_data(recipe).train
+    x, y = zoo.data.load_dataset(recipe.dataset).train
     images, labels = torch.from_numpy(x), torch.from_numpy(y.astype("int64"))
 
     def block(layer, width):  # Görner 4.2: no bias, BatchNorm offset only, ReLU
@@ -152,9 +211,15 @@ def _segments_torch(v: Variant, segment: int) -> list[float]:
     for module in net.modules():  # no scale: keep gamma at 1
         if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
             module.weight.requires_grad_(False)
+    memory_format = torch.channels_last if v.channels_last else torch.contiguous_format
+    net = net.to(memory_format=memory_format)
     params = [p for p in net.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=recipe.lr_max + recipe.lr_min, eps=recipe.adam_epsilon)
+    lr = recipe.schedule  # Görner's floored exponential decay (reproductions/schedule.py)
+    optimizer = torch.optim.Adam(params, lr=lr.lr_max + lr.lr_min, eps=recipe.adam_epsilon)
     loss_fn = nn.CrossEntropyLoss()
+    forward = net
+    if v.torch_compile:
+        forward = torch.compile(net)
     steps = segment // v.batch_size
     order, at, step, times = torch.randperm(len(images)), 0, 0, []
     net.train()
@@ -165,12 +230,12 @@ def _segments_torch(v: Variant, segment: int) -> list[float]:
                 order, at = torch.randperm(len(images)), 0
             index = order[at:at + v.batch_size]
             at += v.batch_size
-            batch = images[index].unsqueeze(1).float() / 256
+            batch = (images[index].unsqueeze(1).float() / 256).contiguous(
+                memory_format=memory_format)
             for group in optimizer.param_groups:
-                group["lr"] = recipe.lr_min + recipe.lr_max * 2.718281828 ** (
-                    -step / recipe.lr_decay_steps)
+                group["lr"] = lr.lr_min + lr.lr_max * math.exp(-step / lr.decay_steps)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(net(batch), labels[index])
+            loss = loss_fn(forward(batch), labels[index])
             loss.backward()
             optimizer.step()
             step += 1
@@ -180,17 +245,53 @@ def _segments_torch(v: Variant, segment: int) -> list[float]:
 
 def measure(v: Variant, quick: bool = False) -> dict:
     segment = QUICK_SEGMENT_IMAGES if quick else SEGMENT_IMAGES
-    times = (_segments_torch if v.framework == "torch" else _segments_keras)(v, segment)
+    times = {"torch": _segments_torch, "keras_jax": _segments_keras_jax,
+             "keras": _segments_keras}[v.framework](v, segment)
     return {"img_per_s": segment / statistics.median(times),
             "spread_img_per_s": segment / min(times) - segment / max(times)}
 
 
-def _torch_version() -> str | None:
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch.__version__
+REPO = Path(__file__).resolve().parents[1]
+BACKENDS_PYTHON = REPO / ".venv-backends" / "bin" / "python"  # make venv-backends
+
+
+def _has_torch(python: str) -> bool:
+    return subprocess.run([python, "-c", "import torch"], capture_output=True).returncode == 0
+
+
+def python_for(v: Variant, torch_in: str | None = None) -> tuple[str | None, str]:
+    """(the Python that runs the variant's child, why not when None). Keras on TensorFlow: this
+    venv. Keras on JAX: .venv-backends (keras, jax, torch; no TensorFlow). torch: `torch_in`
+    ("main" or "backends") when given, else this venv if it has torch, else .venv-backends."""
+    backends = str(BACKENDS_PYTHON) if BACKENDS_PYTHON.exists() else None
+    if v.framework == "keras":
+        return sys.executable, ""
+    if v.framework == "keras_jax" or torch_in == "backends":
+        return backends, "" if backends else "no .venv-backends (make venv-backends makes it)"
+    if _has_torch(sys.executable):
+        return sys.executable, ""
+    if torch_in is None and backends and _has_torch(backends):
+        return backends, ""
+    return None, "torch is not installed (make bench-training installs it)"
+
+
+def child(v: Variant, python: str, quick: bool) -> subprocess.CompletedProcess:
+    """One measure of a variant in a fresh process (threads, oneDNN and the Keras backend are
+    fixed at start-up); its stdout's last line is measure()'s JSON."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **dict(v.env),
+           # the repository's code in any venv (.venv-backends has no editable install)
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    if v.framework == "keras_jax":
+        env["KERAS_BACKEND"] = "jax"
+    return subprocess.run([python, "-m", "reproductions", "bench-training", "--one", v.name]
+                          + (["--quick"] if quick else []), capture_output=True, text=True,
+                          env=env, cwd=REPO)
+
+
+def _version(python: str, module: str) -> str:
+    done = subprocess.run([python, "-c", f"import {module}; print({module}.__version__)"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def run(args) -> int:
@@ -210,28 +311,28 @@ def run(args) -> int:
 
     from tracking.tags import machine
 
-    torch_version = _torch_version()
     rows, failed = [], []
     for name in names:
         v = by_name[name]
-        if v.framework == "torch" and torch_version is None:
-            print(f"{name:15} left out: torch is not installed (make bench-training installs it)")
+        python, why = python_for(v)
+        if python is None:
+            print(f"{name:15} left out: {why}")
             continue
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **dict(v.env)}
-        done = subprocess.run([sys.executable, "-m", "reproductions", "bench-training",
-                               "--one", name] + (["--quick"] if args.quick else []),
-                              capture_output=True, text=True, env=env)
+        done = child(v, python, args.quick)
         if done.returncode:  # report it, keep measuring the others, write what was measured
             print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
             failed.append(name)
             continue
-        row = {"variant": name, **json.loads(done.stdout.strip().splitlines()[-1])}
+        row = {"variant": name, **json.loads(done.stdout.strip().splitlines()[-1]),
+               "torch": _version(python, "torch") if v.framework == "torch" else "",
+               "jax": _version(python, "jax") if v.framework == "keras_jax" else ""}
         rows.append(row)
         print(f"{name:15} {v.model:9} {row['img_per_s']:7.0f} img/s "
               f"(±{row['spread_img_per_s'] / 2:4.0f})  {v.what}", flush=True)
     columns = ("variant", "img_per_s", "spread_img_per_s", "what", "batch_size",
                "steps_per_execution", "pipeline", "determinism", "jit_compile", "threads", "precision",
-               "env", "framework", "model", "model_options", "mode", "machine", "tensorflow", "keras", "torch")
+               "env", "framework", "model", "model_options", "channels_last", "torch_compile",
+               "mode", "machine", "tensorflow", "keras", "torch", "jax")
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as f:
         writer = csv.DictWriter(f, columns)
@@ -245,8 +346,8 @@ def run(args) -> int:
                              "spread_img_per_s": f"{row['spread_img_per_s']:.0f}",
                              "variant": row["variant"], "machine": machine(),
                              "mode": "quick" if args.quick else "full",
-                             "tensorflow": tf.__version__, "keras": keras.__version__,
-                             "torch": torch_version or ""})
+                             "tensorflow": tf.__version__ if v["framework"] == "keras" else "",
+                             "keras": keras.__version__, "torch": row["torch"],
+                             "jax": row["jax"]})
     print(f"wrote {out}" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
-

@@ -45,7 +45,10 @@ def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=Fals
 
 
 def build_model(recipe: Recipe):
-    """The recipe's fresh, uncompiled zoo model."""
+    """The recipe's fresh, uncompiled zoo model, in the recipe's dtype policy. The policy is
+    Keras-global: it is set for every model built here (float32 unless the recipe says), so a
+    process that trains a bfloat16 variant and then a float32 one builds the latter in float32."""
+    keras.mixed_precision.set_global_policy(recipe.precision or "float32")
     return zoo.create_model(recipe.model, **recipe.model_kwargs())
 
 

@@ -185,6 +185,9 @@ def schedule_json(schedule: Schedule) -> dict:
 
 # ---- the recipe -------------------------------------------------------------------------------
 
+PRECISIONS = (None, "mixed_bfloat16")
+
+
 @dataclass(frozen=True)
 class Recipe:
     name: str
@@ -208,6 +211,10 @@ class Recipe:
     validation_size: int = 5_000
     train_subset: int | None = None  # first n training images only (quick checks)
     model_options: tuple | None = None  # ((builder argument, value), ...), e.g. from a search
+    # Keras dtype policy of the model: None (float32, every recipe so far) or "mixed_bfloat16"
+    # (bfloat16 compute, float32 variables: oneDNN's bfloat16 kernels, AMX where the CPU has it).
+    # Left out of the hash when None, so float32 recipes keep their hashes and runs.
+    precision: str | None = None
     seeds: tuple[int, ...] = (1, 2, 3)
     notes: str = ""
     # ((key, value), ...) that enter the hash only: fields the runs were made with when the
@@ -243,6 +250,9 @@ class Recipe:
                                 f"got {self.augment_affine!r}")
             if self.augment_shift:
                 problems.append("give augment_shift or augment_affine, not both")
+        if self.precision not in PRECISIONS:
+            problems.append(f"precision is one of {', '.join(map(str, PRECISIONS))}, got "
+                            f"{self.precision!r}")
         if self.train_subset is not None and self.train_subset < self.batch_size:
             problems.append(f"train_subset ({self.train_subset}) is smaller than a batch")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
