@@ -342,6 +342,10 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
         entries = json.loads((shipped / "manifest.json").read_text())
         # re-exporting the data set's weights afterwards keeps the ensemble (its own command's)
         weights.cards.cache_clear()
+        # a data set without runs in this store keeps its shipped weights, files and cards
+        before = (shipped / "manifest.json").read_bytes()
+        assert {str(c.name) for c in export_weights.export("fsdd")} >= {"audio_conv.fsdd"}
+        assert (shipped / "manifest.json").read_bytes() == before
         kept = export_weights.export("mnist")
         assert {"conv7_bn.mnist", "conv7_bn_ensemble.mnist"} <= {str(c.name) for c in kept}
         files = {p.name for p in shipped.glob("*.keras")}
