@@ -96,7 +96,9 @@ def markdown(rows) -> list[str]:
                                      if k not in ("weight", "params", "convolutional", "note")})
         clean = values["clean"]
         lines.append(f"| `{row['weight']}` | {row['convolutional']} | {100 * clean:.2f}% | "
-                     + " | ".join(f"{100 * values[k]:.2f}% ({100 * (values[k] - clean):+.2f})"
+                     # (+ 0.0: a change that rounds to zero prints +0.00, not -0.00)
+                     + " | ".join(f"{100 * values[k]:.2f}% "
+                                  f"({round(100 * (values[k] - clean), 2) + 0.0:+.2f})"
                                   for k in groups) + " |")
     return lines + ([""] + skipped if skipped else [])
 
