@@ -15,6 +15,11 @@ from zoo.explain import explain, resolve_input
 # What each model's page shows, written out (not derived from zoo.explain's own helpers, so
 # that a layer dropped or added by the code is caught): filters of each convolution with
 # kernels, the maps of each shown layer, the input, the vote, the probabilities.
+CONV7_BN_PNGS = [
+    "filters-conv1.png", "filters-conv2.png", "filters-conv3.png", "filters-conv4.png",
+    "filters-conv5.png", "filters-conv6.png", "filters-conv7.png", "input.png", "maps-conv1.png",
+    "maps-conv2.png", "maps-conv3.png", "maps-conv4.png", "maps-conv5.png", "maps-conv6.png",
+    "maps-conv7.png", "probabilities.png", "vote.png"]
 EXPECTED_PNGS = {
     "audio_conv": [
         "filters-conv1.png", "filters-conv2.png", "filters-conv3.png", "filters-conv4.png",
@@ -35,17 +40,8 @@ EXPECTED_PNGS = {
     "conv3_dropout": [
         "filters-conv1.png", "filters-conv2.png", "filters-conv3.png", "input.png",
         "maps-conv1.png", "maps-conv2.png", "maps-conv3.png", "probabilities.png", "vote.png"],
-    "conv7_bn": [
-        "filters-conv1.png", "filters-conv2.png", "filters-conv3.png", "filters-conv4.png",
-        "filters-conv5.png", "filters-conv6.png", "filters-conv7.png", "input.png",
-        "maps-conv1.png", "maps-conv2.png", "maps-conv3.png", "maps-conv4.png", "maps-conv5.png",
-        "maps-conv6.png", "maps-conv7.png", "probabilities.png", "vote.png"],
-    # an ensemble shows its first member's layers: conv7_bn's
-    "conv7_bn_ensemble": [
-        "filters-conv1.png", "filters-conv2.png", "filters-conv3.png", "filters-conv4.png",
-        "filters-conv5.png", "filters-conv6.png", "filters-conv7.png", "input.png",
-        "maps-conv1.png", "maps-conv2.png", "maps-conv3.png", "maps-conv4.png", "maps-conv5.png",
-        "maps-conv6.png", "maps-conv7.png", "probabilities.png", "vote.png"],
+    "conv7_bn": CONV7_BN_PNGS,
+    "conv7_bn_ensemble": CONV7_BN_PNGS,  # an ensemble shows its first member's layers
     "lenet5": [
         "filters-C1.png", "filters-C5.png", "filters-S2.png", "filters-S4.png", "input.png",
         "maps-C1_tanh.png", "maps-C3_tanh.png", "maps-C5_tanh.png", "maps-S2_pool.png",
