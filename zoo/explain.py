@@ -180,9 +180,11 @@ class Explainer:
         from zoo.models.ensemble import members_of
 
         members = members_of(model)
+        # an ensemble (zoo.models.ensemble): its members are nets of one kind, so the page shows
+        # what the first one's layers see and its vote; the probabilities are the ensemble's,
+        # the answer of the weight that was asked
+        self.ensemble = model if members else None
         if members:
-            # an ensemble (zoo.models.ensemble): its members are nets of one kind, so the page
-            # shows what the first one's layers see, and its vote and probabilities
             model = members[0]
         self.model, self.classes = model, tuple(classes)
         if model.output.shape[-1] != len(self.classes):
@@ -204,6 +206,8 @@ class Explainer:
         x = keras.ops.convert_to_tensor(np.asarray(image, dtype="float32")[None])
         outputs = [keras.ops.convert_to_numpy(o)[0] for o in self.probe(x, training=False)]
         maps, vote_in, probs = outputs[:-2], outputs[-2], outputs[-1]
+        if self.ensemble is not None:
+            probs = keras.ops.convert_to_numpy(self.ensemble(x, training=False))[0]
         weights, bias = self.vote.get_weights()
         winner = int(probs.argmax())
         return Explanation(
