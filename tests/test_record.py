@@ -215,8 +215,13 @@ def test_the_record_recipe_and_its_screening_are_ready_to_run():
     assert float(schedule(550)) == pytest.approx(1e-3 * 0.95)
     assert float(schedule(5 * 550 + 3)) == pytest.approx(1e-3 * 0.95 ** 5)
     screening = load_screening("conv7_bn")
-    assert screening.chosen is None and set(screening.variants) == {"d_a", "d_b"}
-    assert all(set(v.seeds).isdisjoint(recipe.seeds) for v in screening.variants.values())
+    assert set(screening.variants) == {"d_a", "d_b"}
+    # the variant chosen on validation is the recipe trained: the same training, hash for hash
+    assert screening.chosen == "d_b" and screening.recipe == "conv7_bn_cosine"
+    assert RECIPES["conv7_bn_cosine"].hash() == screening.variants["d_b"].hash()
+    assert RECIPES["conv7_bn"].hash() == screening.variants["d_a"].hash()
+    assert all(set(v.seeds).isdisjoint(RECIPES[name].seeds + (4,))  # 4: an ensemble member
+               for v in screening.variants.values() for name in ("conv7_bn", "conv7_bn_cosine"))
     with pytest.raises(ValueError, match="not both"):
         dataclass_replace(recipe, augment_shift=1)
     with pytest.raises(ValueError, match="augment_affine is"):
