@@ -260,6 +260,10 @@ def _verbs(sub):
                        "(results/profile_<recipe>.csv and .md)")
     p.add_argument("recipe", nargs="?", default="conv3_bn", type=_one_of("recipe", _recipe_names))
     p.add_argument("--steps", type=_positive, default=200, help="steps timed, then profiled")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", type=_override,
+                   help="profile a variant of the recipe (as reproduce --set: precision="
+                   "mixed_bfloat16, batch_size=200, ...), written as profile_<recipe>+<key>=<value>"
+                   ".*; repeatable")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
     yield p, "reproductions.profile:run"
 

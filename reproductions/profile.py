@@ -1,5 +1,5 @@
 """Where a training step's time goes: `make profile` (`python -m reproductions profile conv3_bn
-[--steps N] [--out-dir DIR]`).
+[--steps N] [--set KEY=VALUE] [--out-dir DIR]`).
 
 Sets a recipe's run up as reproductions train do (reproductions/prepare.py: its model, optimizer,
 steps per execution, op determinism, the tf.data stream of zoo.data.training_stream), warms up,
@@ -34,6 +34,7 @@ import csv
 import glob
 import math
 import os
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -115,16 +116,26 @@ def read_xspace(logdir: Path):
     return space
 
 
-def profile_recipe(recipe_name: str, steps: int) -> dict:
+def variant(recipe_name: str, overrides: tuple[str, ...] = ()):
+    """The recipe, or its variant with `overrides` ("key=value" texts, as reproduce --set),
+    named by the texts typed, which also name its files. ValueError: a value the recipe refuses."""
+    from reproductions.recipes import derive, get_recipe, parse_override
+
+    recipe = get_recipe(recipe_name)
+    if not overrides:
+        return recipe
+    return derive(recipe, dict(parse_override(text) for text in overrides),
+                  name=recipe.name + "".join(f"+{text}" for text in overrides))
+
+
+def profile_recipe(recipe, steps: int) -> dict:
     import keras
     import tensorflow as tf
 
     import zoo.data
     from reproductions.bench import forward_flops, matmul_peak
     from reproductions.prepare import build_model, compile_model, load_data, steps_per_execution
-    from reproductions.recipes import get_recipe
 
-    recipe = get_recipe(recipe_name)
     keras.utils.set_random_seed(0)
     tf.config.experimental.enable_op_determinism()  # as reproductions train
     spe = math.gcd(steps_per_execution(recipe), steps)  # whole calls of the step function
@@ -209,7 +220,12 @@ def write(result: dict, out_dir: Path) -> tuple[Path, Path]:
 
 def run(args) -> int:
     """The `profile` verb (arguments: reproductions/__main__.py)."""
-    result = profile_recipe(args.recipe, args.steps)
+    try:
+        recipe = variant(args.recipe, tuple(args.set))
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    result = profile_recipe(recipe, args.steps)
     csv_path, md_path = write(result, Path(args.out_dir) if args.out_dir else RESULTS)
     print(md_path.read_text())
     print(f"wrote {csv_path} and {md_path}")

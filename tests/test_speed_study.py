@@ -65,22 +65,33 @@ def test_op_events_are_told_from_runtime_events(name, is_op):
     assert _is_op_event(name) is is_op
 
 
-def test_profile_writes_its_table_from_a_few_real_steps(tmp_path):
+@pytest.mark.parametrize("variant, name", [
+    ((), "conv3_bn"),
+    # a variant (goal 2's experiments): derived as reproduce derives, named by what was set
+    (("--set", "batch_size=20", "--set", "precision=mixed_bfloat16"),
+     "conv3_bn+batch_size=20+precision=mixed_bfloat16")])
+def test_profile_writes_its_table_from_a_few_real_steps(tmp_path, variant, name):
     done = subprocess.run([sys.executable, "-m", "reproductions", "profile", "conv3_bn",
-                           "--steps", "4", "--out-dir", str(tmp_path)],
+                           "--steps", "4", *variant, "--out-dir", str(tmp_path)],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = list(csv.DictReader((tmp_path / "profile_conv3_bn.csv").open()))
+    rows = list(csv.DictReader((tmp_path / f"profile_{name}.csv").open()))
     types = {r["op_type"] for r in rows}
     assert any("Conv2D" in t for t in types), types  # the convolutions are in the profile
     assert abs(sum(float(r["share"]) for r in rows) - 1) < 0.01
-    md = (tmp_path / "profile_conv3_bn.md").read_text()
+    md = (tmp_path / f"profile_{name}.md").read_text()
     assert "GFLOP/s" in md and "matmul peak" in md
+    batch = 20 if variant else 100
+    assert f"a step of {batch} images" in md
+    if variant:  # bfloat16 compute: the casts are in the profile
+        assert any("Cast" in t for t in types), types
 
 
 @pytest.mark.parametrize("argv, message", [
     (["profile", "conv99"], "unknown recipe 'conv99'"),
-    (["profile", "conv3_bn", "--steps", "0"], "'0' is not a whole number from 1")])
+    (["profile", "conv3_bn", "--steps", "0"], "'0' is not a whole number from 1"),
+    (["profile", "conv3_bn", "--set", "widht=2"], "widht"),
+    (["profile", "conv3_bn", "--set", "batch_size=0"], "batch_size")])
 def test_profile_refuses_bad_input(argv, message):
     done = subprocess.run([sys.executable, "-m", "reproductions", *argv], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
