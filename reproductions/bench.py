@@ -80,12 +80,13 @@ def forward_flops(model) -> int:
     return total
 
 
-def matmul_peak(n: int = 2048, reps: int = 10) -> float:
-    """GFLOP/s of a float32 n x n matmul with TensorFlow's threads, best of `reps`."""
+def matmul_peak(n: int = 2048, reps: int = 10, dtype: str = "float32") -> float:
+    """GFLOP/s of an n x n matmul (float32, or bfloat16: the peak a mixed_bfloat16 recipe's
+    compute can reach) with TensorFlow's threads, best of `reps`."""
     import tensorflow as tf
 
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
+    a = tf.cast(tf.random.normal((n, n)), dtype)
+    b = tf.cast(tf.random.normal((n, n)), dtype)
     (a @ b).numpy()
     best = float("inf")
     for _ in range(reps):

@@ -83,8 +83,11 @@ def test_profile_writes_its_table_from_a_few_real_steps(tmp_path, variant, name)
     assert "GFLOP/s" in md and "matmul peak" in md
     batch = 20 if variant else 100
     assert f"a step of {batch} images" in md
-    if variant:  # bfloat16 compute: the casts are in the profile
+    if variant:  # bfloat16 compute: the casts are in the profile, and its own peak beside
         assert any("Cast" in t for t in types), types
+        assert "of the bfloat16 matmul peak" in md
+    else:
+        assert "bfloat16" not in md
 
 
 @pytest.mark.parametrize("argv, message", [
