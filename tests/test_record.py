@@ -334,6 +334,11 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
                 "version.tensorflow": "2.21.0", "git_commit": "abc"}):
             mlflow.log_metrics({"test_accuracy": 0.1, "wall_s": 1.0})
             mlflow.log_artifact(str(path), "model")
+    bf16 = RECIPES["conv3_bn_bf16"]  # a bfloat16 recipe's run: measured, never shipped
+    with mlflow.start_run(experiment_id=experiment_for(bf16), tags={
+            "recipe": bf16.name, "recipe_hash": bf16.hash(), "seed": "5",
+            "data_sha256": "d" * 64, "git_commit": "abc"}):
+        mlflow.log_metrics({"test_accuracy": 0.1, "wall_s": 1.0})
     shipped = tmp_path / "weights"
     shipped.mkdir()
     monkeypatch.setattr(weights, "WEIGHTS_DIR", shipped)
@@ -354,6 +359,8 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
         assert (shipped / "manifest.json").read_bytes() == before
         kept = export_weights.export("mnist")
         assert {"conv7_bn.mnist", "conv7_bn_ensemble.mnist"} <= {str(c.name) for c in kept}
+        assert not any("bf16" in str(c.name) for c in kept)
+        assert "conv3_bn_bf16: trained in mixed_bfloat16" in capsys.readouterr().out
         files = {p.name for p in shipped.glob("*.keras")}
         assert {"conv7_bn.mnist.keras", "conv7_bn_ensemble.mnist.keras"} <= files
         assert files == {c.file for c in kept if c.dataset == "mnist"}

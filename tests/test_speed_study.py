@@ -83,6 +83,7 @@ def test_profile_writes_its_table_from_a_few_real_steps(tmp_path, variant, name)
     assert "GFLOP/s" in md and "matmul peak" in md
     batch = 20 if variant else 100
     assert f"a step of {batch} images" in md
+    assert f"`python -m reproductions profile conv3_bn --steps 4{' '.join(('',) + variant)}`" in md
     if variant:  # bfloat16 compute: the casts are in the profile, and its own peak beside
         assert any("Cast" in t for t in types), types
         assert "of the bfloat16 matmul peak" in md
@@ -174,8 +175,12 @@ def test_time_alternating_swaps_the_order_seed_by_seed_and_writes_its_columns(tm
     rows = ta.alternate(a, b, [1, 2, 3], fake_train, progress=lambda _: None)
     assert calls == [(1, "conv3_bn_fast"), (1, "h_b"), (2, "h_b"), (2, "conv3_bn_fast"),
                      (3, "conv3_bn_fast"), (3, "h_b")]
-    csv_path, md_path = ta.write(rows, a.name, b.name, tmp_path, [1, 2, 3])
+    csv_path, md_path = ta.write(rows, a.name, b.name, tmp_path, [1, 2, 3],
+                                 typed=("conv3_bn_fast", "conv3_bn_60s/h_b"))
     assert csv_path.name == "conv3_bn_fast_vs_h_b_timing.csv"
+    # the command quoted is the one that runs: a variant as <screening>/<variant>
+    assert ("`python -m reproductions time-alternating conv3_bn_fast conv3_bn_60s/h_b --seeds "
+            "1,2,3`") in md_path.read_text()
     table = list(csv.DictReader(csv_path.open()))
     assert tuple(table[0]) == ta.COLUMNS
     assert [(r["seed"], r["recipe"], r["first_of_pair"]) for r in table] == [
