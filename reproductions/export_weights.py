@@ -161,10 +161,15 @@ def write_models_md(cards: list[WeightCard]) -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for c in cards:
+        # an ensemble is one model of several seeds: no spread over seeds to show (its
+        # sub-ensembles' spread is in its CSV)
+        spread = (f"one model of {c.recipe_seeds} members"
+                  if c.name.arch.endswith(ENSEMBLE_SUFFIX) else
+                  f"{100 * c.recipe_mean:.2f}% ± {100 * c.recipe_std:.2f} ({c.recipe_seeds})")
         lines.append(
             f"| `{c.name}` | {c.params:,} | {100 * c.test_accuracy:.2f}% "
             f"| {'-' if c.seed is None else c.seed} ({c.chosen}) "
-            f"| {100 * c.recipe_mean:.2f}% ± {100 * c.recipe_std:.2f} ({c.recipe_seeds}) "
+            f"| {spread} "
             f"| {c.target_source} | {c.size / 1e6:.2f} MB | `{c.sha256[:12]}` |")
     from reproductions import robustness  # its section, from its generated CSV
 

@@ -69,9 +69,7 @@ KNOWN_SHORT = {
     "lenet5.paper": "the paper's SGD schedule without its SDLM step sizes, per-image updates and "
                     "RBF output: 0.08 points short over 3 seeds (mnist.md)",
     "conv7_bn.mnist": "issue 14's 99.65%: Deotte's schedule cut to 800,000 images is "
-                      "undertrained (validation still rising at the end)",
-    "conv7_bn_ensemble.mnist": "the lecture's 99.7%: 4 members of conv7_bn reach 99.59% "
-                               "(results/conv7_bn_ensemble.csv)",
+                      "undertrained (validation still rising at the end); see conv7_bn.cosine",
 }
 
 

@@ -379,7 +379,9 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
         rows = list(csv.DictReader(f))
     assert [(r["k"], r["count"]) for r in rows] == [("1", "2"), ("2", "1")]
     assert float(rows[-1]["mean_test_acc"]) == pytest.approx(card.test_accuracy, abs=1e-5)
-    assert "`conv7_bn_ensemble.mnist`" in (tmp_path / "MODELS.md").read_text()
+    models_md = (tmp_path / "MODELS.md").read_text()
+    assert "`conv7_bn_ensemble.mnist`" in models_md
+    assert "| one model of 2 members |" in models_md  # no made-up spread over seeds
 
 
 def test_the_robustness_section_gives_each_figure_and_its_change_against_clean():
