@@ -200,7 +200,12 @@ def _verbs(sub):
     p.add_argument("--name", default=None, help="search name (default: recipe-tuner)")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--export-dir", default=None, help="folder the tuned recipe is written to "
-                   "(default: reproductions/tuned, where the suite's recipes are read from)")
+                   "(default: reproductions/tuned, where the suite's recipes are read from), "
+                   "and the search's record to its searches/ folder")
+    p.add_argument("--objective", default="val_accuracy", choices=("val_accuracy", "val_loss"),
+                   help="what the trials are ranked by, on the validation split")
+    p.add_argument("--hyperband-iterations", type=_positive, default=1,
+                   help="hyperband only: how many times the whole set of brackets is run")
     yield p, "reproductions.tune:run"
 
     p = sub.add_parser("screen", help="train a screening's variants (screening/<name>.json) "

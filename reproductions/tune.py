@@ -39,6 +39,7 @@ from reproductions.prepare import load_data
 from reproductions.recipes import TUNED, Recipe, get_recipe
 from reproductions.search_spaces import ZooHyperModel, recipe_from
 from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
+from tracking.tags import git_commit, machine
 from tracking.runs import MlflowEpochMetrics
 
 EXPERIMENT = "zoo-tuning"
@@ -78,7 +79,10 @@ class MlflowTrials:
                               run_name=f"trial {trial.trial_id}", tags=tags):
             mlflow.log_params({k: str(v) for k, v in trial.hyperparameters.values.items()})
             kwargs["callbacks"] = list(kwargs.get("callbacks", [])) + [MlflowEpochMetrics()]
+            started = time.monotonic()
             histories = super().run_trial(trial, *args, **kwargs)
+            # the trial's own training time, for the search record (reads it back from here)
+            mlflow.log_metric("wall_s", time.monotonic() - started)
             scores = [max(h.history["val_accuracy"]) for h in _as_list(histories)]
             mlflow.log_metric("score", max(scores))
         print(f"[{self.search_name}] trial {trial.trial_id} by {self.tuner_id}: "
@@ -98,13 +102,18 @@ def _tuner_class(kind: str):
     return type(f"Mlflow{base.__name__}", (MlflowTrials, base), {})
 
 
+OBJECTIVES = {"val_accuracy": "max", "val_loss": "min"}
+
+
 def make_tuner(recipe: Recipe, kind: str, max_trials: int, max_epochs: int, directory: Path,
-               name: str, seed: int = 0):
+               name: str, seed: int = 0, objective: str = "val_accuracy",
+               hyperband_iterations: int = 1):
     hypermodel = ZooHyperModel(recipe)
-    common = dict(objective=kt.Objective("val_accuracy", "max"), directory=str(directory),
-                  project_name=name, overwrite=False, seed=seed)
+    common = dict(objective=kt.Objective(objective, OBJECTIVES[objective]),
+                  directory=str(directory), project_name=name, overwrite=False, seed=seed)
     if kind == "hyperband":
-        return _tuner_class(kind)(hypermodel, max_epochs=max_epochs, factor=3, **common)
+        return _tuner_class(kind)(hypermodel, max_epochs=max_epochs, factor=3,
+                                  hyperband_iterations=hyperband_iterations, **common)
     return _tuner_class(kind)(hypermodel, max_trials=max_trials, **common)
 
 
@@ -152,7 +161,8 @@ def _check_chief_reachable(timeout_s: float | None = None):
 
 def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_epochs: int = 4,
            train_subset: int | None = None, directory: Path = TUNING_DIR,
-           name: str | None = None, data_dir=None, export_dir: Path | None = TUNED) -> dict:
+           name: str | None = None, data_dir=None, export_dir: Path | None = TUNED,
+           objective: str = "val_accuracy", hyperband_iterations: int = 1) -> dict:
     """Run (or continue, or take part in) a search; returns a summary (chief/standalone)."""
     if max_trials < 1 or max_epochs < 1:
         raise TuningError(f"max_trials and max_epochs must be >= 1, got {max_trials}, "
@@ -161,9 +171,12 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
     check_store(EXPERIMENT)
     if is_worker():
         _check_chief_reachable()
+    if objective not in OBJECTIVES:
+        raise TuningError(f"unknown objective {objective!r}; choose {', '.join(OBJECTIVES)}")
     params = {"recipe": recipe.name, "recipe_hash": recipe.hash(), "tuner": kind,
               "max_trials": max_trials, "max_epochs": max_epochs,
-              "train_subset": train_subset, "space": ZooHyperModel(recipe).describe()}
+              "train_subset": train_subset, "space": ZooHyperModel(recipe).describe(),
+              "objective": objective, "hyperband_iterations": hyperband_iterations}
     parent = _parent_run(name, create=not is_worker(), params=params,
                          wait_s=60 if is_worker() else 0)
     keras.utils.set_random_seed(0)
@@ -171,12 +184,15 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
     (x, y), val = data.train, data.val
     if train_subset:
         x, y = x[:train_subset], y[:train_subset]
-    tuner = make_tuner(recipe, kind, max_trials, max_epochs, directory, name)
+    tuner = make_tuner(recipe, kind, max_trials, max_epochs, directory, name,
+                       objective=objective, hyperband_iterations=hyperband_iterations)
     tuner.parent_run_id, tuner.search_name = parent, name
     tuner.search(x, y, validation_data=val, epochs=max_epochs, verbose=0)
     if is_worker():
         return {"worker": tuner.tuner_id}
-    return _finish(tuner, recipe, name, parent, export_dir)
+    data_facts = {"train_examples": int(len(x)), "validation_examples": int(len(val[0])),
+                  "data_digest": data.digest}
+    return _finish(tuner, recipe, name, parent, export_dir, {**params, **data_facts})
 
 
 def searched(recipe: Recipe) -> Recipe:
@@ -187,7 +203,53 @@ def searched(recipe: Recipe) -> Recipe:
     return recipe
 
 
-def _finish(tuner, recipe, name, parent, export_dir) -> dict:
+def trial_records(tuner, name: str, train_examples: int, max_epochs: int) -> list[dict]:
+    """Every trial of a search as plain data: hyperparameters, epochs and steps trained,
+    best validation loss and accuracy, wall time (from its MLflow run), status."""
+    client = MlflowClient()
+    exp = experiment_id(EXPERIMENT)
+    walls = {r.data.tags.get("trial_id"): r.data.metrics.get("wall_s")
+             for r in client.search_runs([exp], f"tags.search = '{name}'", max_results=5000)}
+    rows = []
+    for trial_id, trial in sorted(tuner.oracle.trials.items()):
+        hp = dict(trial.hyperparameters.values)
+        epochs = hp.get("tuner/epochs", max_epochs)  # hyperband sets it per trial
+        initial = hp.get("tuner/initial_epoch", 0)
+        batch = hp.get("batch_size")
+        trained = epochs - initial
+        best = {m: (trial.metrics.get_best_value(m) if trial.metrics.exists(m) else None)
+                for m in ("val_loss", "val_accuracy")}
+        rows.append({
+            "trial_id": trial_id, "status": str(trial.status),
+            "hyperparameters": {k: v for k, v in hp.items() if not k.startswith("tuner/")},
+            "hyperband": {k: v for k, v in hp.items() if k.startswith("tuner/")},
+            "epochs_trained": trained,
+            "steps_trained": trained * -(-train_examples // batch) if batch else None,
+            "best_val_loss": best["val_loss"], "best_val_accuracy": best["val_accuracy"],
+            "score": trial.score, "wall_s": walls.get(trial_id)})
+    return rows
+
+
+def write_record(path: Path, tuner, recipe: Recipe, tuned: Recipe, name: str, facts: dict):
+    """The search's record, committed beside the recipe it produced: how it was run (command,
+    commit, machine, budget, space) and every trial, so that the choice can be checked."""
+    rows = trial_records(tuner, name, facts["train_examples"], facts["max_epochs"])
+    record = {
+        "search": name, "command": "python -m reproductions " + " ".join(sys.argv[1:]),
+        "git_commit": git_commit(), "machine": machine(),
+        "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "recipe": recipe.name, "recipe_hash": recipe.hash(), "settings": facts,
+        "test_set": "never loaded: the data are read with with_test=False",
+        "best_trial_id": tuner.oracle.get_best_trials(1)[0].trial_id,
+        "tuned_recipe": tuned.name, "tuned_recipe_hash": tuned.hash(),
+        "trials_total": len(rows),
+        "wall_s_total": round(sum(r["wall_s"] or 0 for r in rows), 1),
+        "trials": rows}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, default=str) + "\n")
+
+
+def _finish(tuner, recipe, name, parent, export_dir, facts) -> dict:
     best_hp = tuner.get_best_hyperparameters(1)[0]
     tuned = recipe_from(searched(recipe), best_hp, name=f"{recipe.name}_tuned")
     client = MlflowClient()
@@ -202,6 +264,9 @@ def _finish(tuner, recipe, name, parent, export_dir) -> dict:
     if export_dir is not None:
         export_dir.mkdir(exist_ok=True)
         (export_dir / f"{tuned.name}.json").write_text(tuned.to_json() + "\n")
+        # searches/ is not read as recipes (load_tuned reads tuned/*.json only)
+        write_record(export_dir / "searches" / f"{name}.json", tuner, recipe, tuned, name,
+                     facts)
     return {"parent_run_id": parent, "best_hyperparameters": best_hp.values,
             "best_trial_score": best.score, "recipe": tuned.to_dict()}
 
@@ -212,7 +277,8 @@ def run(args) -> int:
         summary = search(get_recipe(args.recipe), args.tuner, args.max_trials, args.max_epochs,
                          args.train_subset, Path(args.dir) if args.dir else TUNING_DIR,
                          args.name, args.data_dir,
-                         Path(args.export_dir) if args.export_dir else TUNED)
+                         Path(args.export_dir) if args.export_dir else TUNED,
+                         args.objective, args.hyperband_iterations)
     except (TuningError, TrackingError, KeyError) as err:
         print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
         return 2

@@ -56,6 +56,19 @@ def test_tiny_search_logs_a_parent_and_one_nested_run_per_trial(mlflow_store, tm
     assert dict(exported.model_options)["dense"] == summary["best_hyperparameters"]["dense"]
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"best_hyperparameters.json", "conv3_tuned.json"} <= artifacts
+    # the search's record: every trial with its hyperparameters, validation figures, steps, time
+    record = json.loads((tmp_path / "tuned" / "searches" / "tiny.json").read_text())
+    assert record["trials_total"] == 2 and len(record["trials"]) == 2
+    assert record["tuned_recipe_hash"] == exported.hash()
+    assert record["settings"]["train_examples"] == 1000
+    assert record["settings"]["validation_examples"] == 5000
+    for row in record["trials"]:
+        assert row["wall_s"] > 0 and row["best_val_loss"] > 0
+        assert 0 < row["best_val_accuracy"] <= 1
+        assert row["steps_trained"] == -(-1000 // row["hyperparameters"]["batch_size"])
+        assert "test" not in json.dumps(row)
+    best = [r for r in record["trials"] if r["trial_id"] == record["best_trial_id"]]
+    assert best[0]["best_val_accuracy"] == max(r["best_val_accuracy"] for r in record["trials"])
 
 
 def test_a_stopped_search_continues_without_duplicate_runs(mlflow_store, tmp_path):
