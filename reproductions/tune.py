@@ -162,7 +162,8 @@ def _check_chief_reachable(timeout_s: float | None = None):
 def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_epochs: int = 4,
            train_subset: int | None = None, directory: Path = TUNING_DIR,
            name: str | None = None, data_dir=None, export_dir: Path | None = TUNED,
-           objective: str = "val_accuracy", hyperband_iterations: int = 1) -> dict:
+           objective: str = "val_accuracy", hyperband_iterations: int = 1,
+           command: str | None = None) -> dict:
     """Run (or continue, or take part in) a search; returns a summary (chief/standalone)."""
     if max_trials < 1 or max_epochs < 1:
         raise TuningError(f"max_trials and max_epochs must be >= 1, got {max_trials}, "
@@ -190,7 +191,7 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
     tuner.search(x, y, validation_data=val, epochs=max_epochs, verbose=0)
     if is_worker():
         return {"worker": tuner.tuner_id}
-    data_facts = {"train_examples": int(len(x)), "validation_examples": int(len(val[0])),
+    data_facts = {"command": command, "train_examples": int(len(x)), "validation_examples": int(len(val[0])),
                   "data_digest": data.digest}
     return _finish(tuner, recipe, name, parent, export_dir, {**params, **data_facts})
 
@@ -235,7 +236,7 @@ def write_record(path: Path, tuner, recipe: Recipe, tuned: Recipe, name: str, fa
     commit, machine, budget, space) and every trial, so that the choice can be checked."""
     rows = trial_records(tuner, name, facts["train_examples"], facts["max_epochs"])
     record = {
-        "search": name, "command": "python -m reproductions " + " ".join(sys.argv[1:]),
+        "search": name, "command": facts.get("command"),
         "git_commit": git_commit(), "machine": machine(),
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "recipe": recipe.name, "recipe_hash": recipe.hash(), "settings": facts,
@@ -271,6 +272,20 @@ def _finish(tuner, recipe, name, parent, export_dir, facts) -> dict:
             "best_trial_score": best.score, "recipe": tuned.to_dict()}
 
 
+def command_line(args) -> str:
+    """The `tune` command that makes this search, for its record."""
+    words = ["python -m reproductions tune", f"--recipe {args.recipe}", f"--tuner {args.tuner}",
+             f"--max-epochs {args.max_epochs}", f"--objective {args.objective}"]
+    if args.tuner == "hyperband":
+        words.append(f"--hyperband-iterations {args.hyperband_iterations}")
+    else:
+        words.append(f"--max-trials {args.max_trials}")
+    for flag in ("train_subset", "name"):
+        if getattr(args, flag):
+            words.append(f"--{flag.replace('_', '-')} {getattr(args, flag)}")
+    return " ".join(words)
+
+
 def run(args) -> int:
     """The `tune` verb (arguments: reproductions/__main__.py)."""
     try:
@@ -278,7 +293,7 @@ def run(args) -> int:
                          args.train_subset, Path(args.dir) if args.dir else TUNING_DIR,
                          args.name, args.data_dir,
                          Path(args.export_dir) if args.export_dir else TUNED,
-                         args.objective, args.hyperband_iterations)
+                         args.objective, args.hyperband_iterations, command_line(args))
     except (TuningError, TrackingError, KeyError) as err:
         print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
         return 2
