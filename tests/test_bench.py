@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reproductions.bench import COLUMNS, forward_flops
+from reproductions.bench.models import COLUMNS, forward_flops
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,8 +39,8 @@ def test_forward_flops_counts_the_layers():
 
 
 def test_export_benchmark_writes_every_runtime_and_refuses_an_unknown_weight(tmp_path):
-    from reproductions.bench_export import COLUMNS as EXPORT_COLUMNS
-    from reproductions.bench_export import RUNTIMES
+    from reproductions.bench.export import COLUMNS as EXPORT_COLUMNS
+    from reproductions.bench.export import RUNTIMES
 
     out = tmp_path / "export_bench.csv"
     done = subprocess.run([sys.executable, "-m", "reproductions", "bench-export", "--weights",

@@ -57,7 +57,7 @@ def test_audio_conv_learns_spoken_digits_on_a_short_run(mlflow_store, tmp_path):
     from dataclasses import replace
 
     from reproductions.recipes import RECIPES
-    from reproductions.train import train_run
+    from reproductions.run.train import train_run
 
     short = replace(RECIPES["audio_conv"], name="audio_short", steps=225, eval_every=75)
     result = train_run(short, 1, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False)

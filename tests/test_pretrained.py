@@ -105,7 +105,8 @@ def test_one_changed_byte_is_refused_before_loading(tmp_path, monkeypatch):
     copy.write_bytes(bytes(raw))
     calls = []
     real_read, real_load = weights.read_verified, keras.saving.load_model
-    monkeypatch.setattr(weights, "read_verified",  # the size and hash check of load_file
+    # the size and hash check of load_file, patched in the module where load_file looks it up
+    monkeypatch.setattr(weights.loading, "read_verified",
                         lambda *a: (calls.append("hash"), real_read(*a))[1])
     monkeypatch.setattr(keras.saving, "load_model",
                         lambda *a, **k: (calls.append("load"), real_load(*a, **k))[1])
@@ -266,7 +267,7 @@ def test_zoo_evaluate_writes_a_confusion_matrix(tmp_path, capsys):
 
 
 def test_weight_names_follow_the_recipes():
-    from reproductions.export_weights import weight_name
+    from reproductions.ship.export_weights import weight_name
     from reproductions.recipes import RECIPES
 
     assert str(weight_name(RECIPES["conv3_bn"])) == "conv3_bn.mnist"
@@ -311,10 +312,10 @@ def test_a_manifest_entry_with_an_unknown_key_is_refused():
 
 
 def test_models_md_is_written_from_the_cards(tmp_path, monkeypatch):
-    from reproductions import export_weights
+    from reproductions.ship import models_md
 
-    monkeypatch.setattr(export_weights, "MODELS_MD", tmp_path / "MODELS.md")
-    export_weights.write_models_md(list(weights.cards().values()))
+    monkeypatch.setattr(models_md, "MODELS_MD", tmp_path / "MODELS.md")
+    models_md.write_models_md(list(weights.cards().values()))
     assert (tmp_path / "MODELS.md").read_text() == \
         (weights.WEIGHTS_DIR.parent / "MODELS.md").read_text()
 
@@ -336,3 +337,17 @@ def test_zoo_info_shows_a_card_and_a_model(capsys):
     assert "weights      lenet5.mnist" in capsys.readouterr().out
     assert zoo_cli(["info", "lenet6"]) == 2
     assert "unknown model 'lenet6'" in capsys.readouterr().err
+
+
+def test_every_trained_card_ships_its_recipes_first_declared_seed():
+    """Fixed before training, never chosen by a test figure (issue 24): the seed and the words."""
+    from reproductions.recipes import ENSEMBLES, RECIPES
+
+    for card in weights.cards().values():
+        if card.recipe not in RECIPES:
+            continue  # built, not trained (xo_lecture)
+        if card.seed is None:  # an ensemble: its declared members
+            assert f"seeds {', '.join(map(str, ENSEMBLES[card.recipe]))}," in card.chosen
+            continue
+        assert card.seed == RECIPES[card.recipe].seeds[0], card.name
+        assert "first reported seed, fixed before training" in card.chosen, card.name

@@ -75,7 +75,7 @@ def test_recipe_round_trips_through_json(name):
 
 
 def test_tuned_recipes_are_json_files_with_schedules():
-    data = json.loads((REPO / "reproductions" / "tuned" / "conv3_tuned.json").read_text())
+    data = json.loads((REPO / "reproductions" / "recipes" / "tuned" / "conv3_tuned.json").read_text())
     assert data["schedule"]["kind"] == "exponential" and "lr_max" not in data
 
 
@@ -176,7 +176,7 @@ def test_screening_seeds_are_never_reported_seeds_but_the_recorded_first_round(t
     assert shared == {"s_a", "s_a9", "s_b9", "s_c9", "s_d", "s_e"}  # round 1, seed 1: history
     assert "seed 1" in screening.overlap_note
     # a new variant screened on a reported seed is refused
-    data = json.loads((REPO / "reproductions" / "screening" / "conv3_bn_fast.json").read_text())
+    data = json.loads((REPO / "reproductions" / "recipes" / "screening" / "conv3_bn_fast.json").read_text())
     data["variants"][-1]["set"]["seeds"] = [2]
     (tmp_path / "bad.json").write_text(json.dumps(data))
     with pytest.raises(ValueError, match=r"variant 'n_e' screens on seed\(s\) \[2\]"):
@@ -187,7 +187,7 @@ def test_lenet5_paper_follows_the_papers_schedule():
     """LeCun et al. 1998, III-C: eta 0.0005 for passes 1-2, 0.0002 for 3-5, 0.0001 for 6-8,
     0.00005 for 9-12, 0.00001 for 13-20; 20 passes over 60,000 images; SGD; 32x32 input."""
     import zoo
-    from reproductions.prepare import learning_rate
+    from reproductions.run.prepare import learning_rate
 
     recipe = RECIPES["lenet5_paper"]
     per_pass = 60_000 // recipe.batch_size
@@ -217,7 +217,7 @@ PUBLISHED = {"softmax", "mlp5", "conv3", "conv3_dropout", "conv3_bn", "lenet5", 
 
 
 def test_published_recipes_train_on_all_60000_images_and_chosen_ones_keep_a_split():
-    from reproductions.prepare import load_data
+    from reproductions.run.prepare import load_data
 
     assert {n for n, r in RECIPES.items() if r.published} == PUBLISHED
     for name in PUBLISHED:
@@ -234,3 +234,31 @@ def test_only_the_published_recipes_changed_version_with_the_protocol():
     before = PINNED["before_published_protocol"]
     assert set(before) == PUBLISHED - {"lenet5_paper", "conv3_bn_bf16"}  # born published
     assert all(PINNED["recipes"][n] != h for n, h in before.items())
+
+
+# ---- pre-registered seeds (issue 24) -------------------------------------------------------------
+
+SEEDS = json.loads((REPO / "tests" / "data" / "recipe_seeds.json").read_text())
+
+
+def test_every_recipe_declares_the_seeds_pinned_before_its_runs():
+    """A recipe's declared seeds are its reported seeds: changing them after its first reported
+    run must be deliberate (this file updated in the same commit, with the reason)."""
+    assert {n: list(r.seeds) for n, r in RECIPES.items()} == SEEDS["recipes"]
+
+
+def test_every_ensemble_declares_its_member_seeds():
+    from reproductions.recipes import ENSEMBLES
+
+    assert {k: list(v) for k, v in ENSEMBLES.items()} == SEEDS["ensembles"]
+    for recipe, members in ENSEMBLES.items():
+        assert recipe in RECIPES and len(members) >= 2
+
+
+def test_the_ensemble_verb_refuses_seeds_its_recipe_did_not_declare(capsys):
+    from reproductions.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ensemble", "conv7_bn_cosine", "--seeds", "1,2,3,5"])
+    assert exit_info.value.code == 2
+    assert "declares its member seeds before training: 1, 2, 3, 4" in capsys.readouterr().err

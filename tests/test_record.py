@@ -48,7 +48,7 @@ def test_noise_is_fixed_by_its_seed_and_clipped():
 
 def test_the_committed_csv_is_what_the_code_measures(mnist):
     """softmax.mnist's row recomputed (the others as they were made: the same code, slower nets)."""
-    from reproductions.robustness import CSV, read_csv
+    from reproductions.ship.models_md import CSV, read_csv
 
     rows = {r["weight"]: r for r in read_csv(CSV)}
     assert set(rows) == set(zoo.list_weights())
@@ -101,11 +101,12 @@ def test_an_ensemble_is_one_safe_model_averaging_its_members(tmp_path, mnist_bat
 
 
 def test_a_shipped_ensemble_has_a_card_the_weight_checks_accept(tmp_path, monkeypatch, mnist):
-    from reproductions import ensemble as ens
-    from reproductions import export_weights
+    from reproductions.ship import ensemble as ens
+    from reproductions.ship import models_md
     from reproductions.recipes import RECIPES
 
-    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)  # where the suite writes the file
+    monkeypatch.setattr(weights.card, "WEIGHTS_DIR", tmp_path)  # where card.path looks
     (_, _), (x_test, y_test) = mnist
     x_test, y_test = x_test[:500], y_test[:500]
     facts = {"data_sha256": "d" * 64, "keras_version": keras.__version__,
@@ -117,13 +118,13 @@ def test_a_shipped_ensemble_has_a_card_the_weight_checks_accept(tmp_path, monkey
     assert weights.accuracy(model, x_test, y_test) == card.test_accuracy
     assert card.params == sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert card.recipe_seeds == 3 and "seeds 1, 2, 3" in card.chosen
-    monkeypatch.setattr(export_weights, "MODELS_MD", tmp_path / "MODELS.md")
-    export_weights.write_models_md([card])
+    monkeypatch.setattr(models_md, "MODELS_MD", tmp_path / "MODELS.md")
+    models_md.write_models_md([card])
     assert "`conv7_bn_ensemble.mnist`" in (tmp_path / "MODELS.md").read_text()
 
 
 def test_sub_ensemble_spread_on_synthetic_probabilities():
-    from reproductions.ensemble import disjoint, spread_rows, sub_ensembles
+    from reproductions.ship.ensemble import disjoint, spread_rows, sub_ensembles
 
     y = np.array([0, 1, 1, 0])
     # each member right on some images; averaged pairs vote by confidence
@@ -205,7 +206,7 @@ def test_random_affine_with_nothing_to_do_is_the_identity_and_moves_as_told(mnis
 
 def test_the_record_recipe_and_its_screening_are_ready_to_run():
     from reproductions.recipes import EpochExponential, RECIPES, load_screening
-    from reproductions.schedule import keras_schedule
+    from reproductions.run.schedule import keras_schedule
 
     recipe = RECIPES["conv7_bn"]
     assert recipe.model == "conv7_bn" and recipe.augment_affine == (10, 0.1, 0.1)
@@ -245,7 +246,7 @@ def _log_run(experiment, recipe, seed, acc, wall):
 
 
 def test_time_to_accuracy_from_a_store_of_a_few_runs(mlflow_store, tmp_path, monkeypatch):
-    from reproductions import time_to_accuracy
+    from reproductions.report import time_to_accuracy
     from reproductions.recipes import RECIPES
     from tracking.runs import experiment_for
 
@@ -316,8 +317,10 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
                                                         capsys):
     """Two members logged as runs of conv7_bn (fresh nets: no training), shipped by the verb
     into a temporary weights folder, manifest, MODELS.md and results folder."""
-    from reproductions import export_weights, report
+    import reproductions
     from reproductions.__main__ import main as suite_main
+    from reproductions.report import tables as report
+    from reproductions.ship import export_weights, models_md
     from reproductions.recipes import RECIPES
     from tracking.runs import experiment_for
 
@@ -342,9 +345,12 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
     shipped = tmp_path / "weights"
     shipped.mkdir()
     monkeypatch.setattr(weights, "WEIGHTS_DIR", shipped)
+    monkeypatch.setattr(weights.card, "WEIGHTS_DIR", shipped)  # card.path reads it there
     monkeypatch.setattr(weights, "MANIFEST", shipped / "manifest.json")
-    monkeypatch.setattr(export_weights, "MODELS_MD", tmp_path / "MODELS.md")
+    monkeypatch.setattr(models_md, "MODELS_MD", tmp_path / "MODELS.md")
     monkeypatch.setattr(report, "RESULTS", tmp_path)
+    monkeypatch.setattr(reproductions, "RESULTS", tmp_path)  # the ensemble's spread CSV
+    monkeypatch.setitem(reproductions.recipes.ENSEMBLES, "conv7_bn", (5, 6))  # declared here
     monkeypatch.setattr(export_weights, "shipped_seed", lambda recipe: 5)
     monkeypatch.setattr(export_weights, "WEIGHTS_DIR", shipped)  # never the shipped folder
     monkeypatch.setattr(export_weights, "MANIFEST", shipped / "manifest.json")
@@ -379,13 +385,13 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
         rows = list(csv.DictReader(f))
     assert [(r["k"], r["count"]) for r in rows] == [("1", "2"), ("2", "1")]
     assert float(rows[-1]["mean_test_acc"]) == pytest.approx(card.test_accuracy, abs=1e-5)
-    models_md = (tmp_path / "MODELS.md").read_text()
-    assert "`conv7_bn_ensemble.mnist`" in models_md
-    assert "| one model of 2 members |" in models_md  # no made-up spread over seeds
+    written = (tmp_path / "MODELS.md").read_text()
+    assert "`conv7_bn_ensemble.mnist`" in written
+    assert "| one model of 2 members |" in written  # no made-up spread over seeds
 
 
 def test_the_robustness_section_gives_each_figure_and_its_change_against_clean():
-    from reproductions import robustness as verb
+    from reproductions.ship import models_md as verb
 
     rows = verb.read_csv()
     lines = verb.markdown(rows)

@@ -60,7 +60,7 @@ def test_a_users_run_writes_its_tables_beside_its_store_not_over_the_reference(m
 def test_report_reference_rewrites_the_committed_tables(mlflow_store, tmp_path, monkeypatch):
     from argparse import Namespace
 
-    from reproductions import report
+    from reproductions.report import tables as report
 
     monkeypatch.setattr(report, "RESULTS", tmp_path / "reference")
     _finished_run(get_recipe("softmax"), 1, 0.9201)
@@ -82,7 +82,7 @@ def test_a_run_in_another_store_does_not_resume_its_checkpoint(mlflow_store, tmp
         f"{QUICK.name}-{QUICK.hash()}-seed1"
     other.mkdir(parents=True)
     (other / "LATEST").write_text("1")
-    from reproductions.train import train_run
+    from reproductions.run.train import train_run
 
     result = train_run(QUICK, 1, checkpoint_root=root, log_mlflow_model=False)
     run = mlflow.get_run(result["run_id"])
@@ -91,7 +91,7 @@ def test_a_run_in_another_store_does_not_resume_its_checkpoint(mlflow_store, tmp
 
 
 def test_a_pair_claimed_by_another_process_is_left_to_it(mlflow_store, tmp_path):
-    from reproductions.train import train_run
+    from reproductions.run.train import train_run
 
     quick = replace(QUICK, name="quick_claimed")
     experiment_for(quick)

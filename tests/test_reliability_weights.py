@@ -73,7 +73,7 @@ def test_size_is_checked_before_hashing(tmp_path, monkeypatch):
     def no_hashing(*args):
         raise AssertionError("hashed a file whose size is wrong")
 
-    monkeypatch.setattr(weights.hashlib, "sha256", no_hashing)
+    monkeypatch.setattr(weights.loading.hashlib, "sha256", no_hashing)
     with pytest.raises(zoo.WeightsError, match=rf"{card.size + 5} bytes where the manifest says "
                                                rf"{card.size}.*not loaded"):
         weights.load_file(copy, card.sha256, card.size)
@@ -92,7 +92,7 @@ def test_what_is_loaded_is_what_was_hashed(tmp_path, monkeypatch):
         shutil.copy(other.path, path)
         return raw
 
-    monkeypatch.setattr(weights, "read_verified", check_then_swap)
+    monkeypatch.setattr(weights.loading, "read_verified", check_then_swap)  # load_file's
     model = weights.load_file(copy, card.sha256, card.size)
     assert model.count_params() == card.params  # softmax's 7,850, not mlp5's
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reproductions.profile import _is_op_event, op_table
+from reproductions.bench.profile import _is_op_event, op_table
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -103,7 +103,7 @@ def test_profile_refuses_bad_input(argv, message):
 
 
 def test_peers_alternate_their_order_round_by_round():
-    from reproductions.bench_peers import round_order
+    from reproductions.bench.peers import round_order
 
     assert round_order(["recipe", "torch_best", "keras_jax"], 3) == [
         ["recipe", "torch_best", "keras_jax"], ["keras_jax", "torch_best", "recipe"],
@@ -111,7 +111,7 @@ def test_peers_alternate_their_order_round_by_round():
 
 
 def test_peers_summary_takes_ratios_within_rounds():
-    from reproductions.bench_peers import summarise
+    from reproductions.bench.peers import summarise
 
     rows = [{"round": 1, "variant": "recipe", "img_per_s": 2000.0, "status": "ok"},
             {"round": 1, "variant": "keras_jax", "img_per_s": 1000.0, "status": "ok"},
@@ -141,7 +141,7 @@ def test_peers_refuse_bad_input(argv, message):
 
 
 def test_bench_latency_writes_every_fast_path_beside_the_goal(tmp_path):
-    from reproductions.bench import LATENCY_COLUMNS
+    from reproductions.bench.models import LATENCY_COLUMNS
 
     done = subprocess.run([sys.executable, "-m", "reproductions", "bench", "--latency-only",
                            "--quick", "--out", str(tmp_path / "bench.csv")],
@@ -161,7 +161,7 @@ def test_bench_latency_writes_every_fast_path_beside_the_goal(tmp_path):
 
 
 def test_time_alternating_swaps_the_order_seed_by_seed_and_writes_its_columns(tmp_path):
-    from reproductions import time_alternating as ta
+    from reproductions.bench import time_alternating as ta
     from reproductions.recipes import RECIPES
 
     a, b = RECIPES["conv3_bn_fast"], ta.resolve_recipe("conv3_bn_60s/h_b")
@@ -209,7 +209,7 @@ def test_time_alternating_refuses_bad_input(argv, message):
 
 
 def test_screening_for_60_s_trains_blind_on_seeds_never_reported(tmp_path, monkeypatch):
-    from reproductions import screen
+    from reproductions.search import screen
     from reproductions.recipes import RECIPES, load_screening
 
     screening = load_screening("conv3_bn_60s")
@@ -245,7 +245,7 @@ def test_precision_is_a_recipe_field_that_float32_recipes_leave_out_of_their_has
 def test_build_model_sets_the_recipes_dtype_policy_and_back():
     import keras
 
-    from reproductions.prepare import build_model
+    from reproductions.run.prepare import build_model
     from reproductions.recipes import RECIPES, derive
 
     fast = RECIPES["conv3_bn_fast"]

@@ -38,7 +38,7 @@ def test_without_local_files_mnist_comes_through_tensorflow_datasets(mnist_over_
     assert pairs(x_train, y_train) == pairs(x_ref, y_ref)
     assert pairs(x_test, y_test) == pairs(xt_ref, yt_ref)
     # ... and a run tells the two apart when the order differs (its data_digest tag)
-    from reproductions.prepare import arrays_digest
+    from reproductions.run.prepare import arrays_digest
     same_order = np.array_equal(x_train, x_ref) and np.array_equal(y_train, y_ref)
     assert (arrays_digest((x_train, y_train)) == arrays_digest((x_ref, y_ref))) == same_order
 

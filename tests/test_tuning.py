@@ -12,7 +12,7 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-import reproductions.tune as tune
+import reproductions.search.tune as tune
 from reproductions.recipes import RECIPES, Recipe
 from tests.servers import free_port, mlflow_server, postgresql
 from tracking import TrackingError
@@ -91,7 +91,7 @@ def test_distributed_search_chief_and_two_workers(tmp_path):
                 "random", "--max-trials", "4", "--max-epochs", "1", "--train-subset", "500",
                 "--dir", str(tmp_path / "kt"), "--name", "team",
                 "--export-dir", str(tmp_path / "tuned")]
-        committed = (REPO / "reproductions" / "tuned" / "conv3_tuned.json").read_bytes()
+        committed = (REPO / "reproductions" / "recipes" / "tuned" / "conv3_tuned.json").read_bytes()
         base = {**os.environ, "MLFLOW_TRACKING_URI": uri, "KERASTUNER_ORACLE_IP": "127.0.0.1",
                 "KERASTUNER_ORACLE_PORT": str(port), "PYTHONUNBUFFERED": "1"}
         chief = subprocess.Popen(args, cwd=REPO, env={**base, "KERASTUNER_TUNER_ID": "chief"},
@@ -115,7 +115,7 @@ def test_distributed_search_chief_and_two_workers(tmp_path):
     # the search's recipe goes where it was told, never over the committed conv3_tuned recipe
     assert Recipe.from_json((tmp_path / "tuned" / "conv3_tuned.json").read_text()).name \
         == "conv3_tuned"
-    assert (REPO / "reproductions" / "tuned" / "conv3_tuned.json").read_bytes() == committed
+    assert (REPO / "reproductions" / "recipes" / "tuned" / "conv3_tuned.json").read_bytes() == committed
     ids = [t.data.tags["trial_id"] for t in trials]
     assert len(ids) == len(set(ids)) == 4  # every trial exactly once
     for worker, out in outputs.items():
@@ -127,7 +127,7 @@ def test_distributed_search_chief_and_two_workers(tmp_path):
 
 
 def test_a_training_run_logs_to_a_tracking_server_on_postgresql(tmp_path, monkeypatch):
-    from reproductions.train import train_run
+    from reproductions.run.train import train_run
     from tests.test_reproduction import QUICK
 
     (tmp_path / "artifacts").mkdir()

@@ -123,7 +123,7 @@ def test_xo_learns_the_generated_set_on_a_short_run(mlflow_store, tmp_path):
     from dataclasses import replace
 
     from reproductions.recipes import RECIPES
-    from reproductions.train import train_run
+    from reproductions.run.train import train_run
 
     short = replace(RECIPES["xo"], name="xo_short", steps=2400, eval_every=800)
     result = train_run(short, 1, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False)

@@ -14,7 +14,14 @@ done (the caller prints the notes), or refused with a message saying what to do:
 - Silence (peak below SILENT_DBFS) and clips shorter than MIN_SECONDS are refused, as a blank
   picture is: a net would give them a confident, meaningless answer.
 
-scipy is pinned in requirements.txt (MLflow needed it already); TensorFlow is not needed here.
+What the nets hear is then a log-mel spectrogram (`spectrograms`, the one computation of it, for
+a user's file as for the FSDD data set, zoo.data.fsdd): 1 s of audio (padded or cut), 32 ms
+frames every 16 ms, 64 mel bands up to 4 kHz, log -> a 64 x 61 image, frequency bands as rows and
+time as columns. This module is below the data set: zoo.data.fsdd imports it, never the reverse.
+
+scipy is pinned in requirements.txt (MLflow needed it already). Reading a recording needs no
+TensorFlow; the spectrogram uses TensorFlow's own ops (tf.signal), imported inside the function
+that computes it, so that importing this module loads no TensorFlow.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ SAMPLES = RATE  # one second
 MIN_SECONDS = 0.1
 SILENT_DBFS = -50.0
 MAX_SECONDS = 60.0
+FRAME, STEP, MELS = 256, 128, 64
+SHAPE = (MELS, 1 + (SAMPLES - FRAME) // STEP)  # (64, 61)
 
 
 class AudioError(DataError):
@@ -131,10 +140,28 @@ def is_wav(path: str | Path) -> bool:
     return head[:4] == b"RIFF" and head[8:12] == b"WAVE"
 
 
+def spectrograms(recordings: list[np.ndarray]) -> np.ndarray:
+    """The log-mel "images" (n, 64, 61) of recordings, each cut or zero-padded to one second;
+    computed as one batch (per-recording calls would be 20 times slower)."""
+    import tensorflow as tf
+
+    waves = np.zeros((len(recordings), SAMPLES), dtype="float32")
+    for i, samples in enumerate(recordings):
+        waves[i, :min(len(samples), SAMPLES)] = samples[:SAMPLES]
+    stft = tf.signal.stft(waves, frame_length=FRAME, frame_step=STEP, fft_length=FRAME)
+    mel = tf.signal.linear_to_mel_weight_matrix(MELS, FRAME // 2 + 1, RATE, 20.0, 4000.0)
+    power = tf.tensordot(tf.abs(stft) ** 2, mel, 1)
+    # rows: mel bands, columns: time
+    return tf.transpose(tf.math.log(power + 1e-6), (0, 2, 1)).numpy()
+
+
+def spectrogram(samples: np.ndarray) -> np.ndarray:
+    """The log-mel image (64, 61) of one recording."""
+    return spectrograms([samples])[0]
+
+
 def spectrogram_of_file(path: str | Path, notes: list[str] | None = None) -> np.ndarray:
     """The log-mel image (64, 61) the audio nets take, of a WAV file; see read_recording."""
-    from zoo.data.fsdd import spectrogram
-
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: file not found")

@@ -4,7 +4,7 @@ The facts are plain data (keras-hub's "presets as data"): listing the zoo or rea
 facts imports nothing heavy. The builder is a dotted path ("zoo.models.gorner:conv3_bn"),
 imported (with Keras) only when a model is built. `list_models()`, `create_model(name)` and
 `model_info(name)` are re-exported by `zoo`. A model's target figure, as a number, belongs to the
-recipes that train it (reproductions/recipes.py); here it is described in words.
+recipes that train it (reproductions/recipes/catalog.py); here it is described in words.
 """
 
 from __future__ import annotations

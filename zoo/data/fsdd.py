@@ -10,10 +10,11 @@ and digit are the test set (300), 5-49 the training set (2,700).
 Sources: a folder (`data_dir`, else $ZOO_DATA_DIR: zoo.data.root; in it fsdd/recordings/,
 recordings/ or the folder itself) holding recordings/*.wav, each checked
 against the checksums shipped with the zoo (fsdd_sha256.txt); else tensorflow-datasets
-(`spoken_digit`), which downloads. Decoding and spectrograms use TensorFlow's own ops
-(tf.audio.decode_wav, tf.signal), imported inside the functions that decode, so that models and
-cards need no TensorFlow: 1 s of audio (padded or cut), 32 ms frames every 16 ms,
-64 mel bands up to 4 kHz, log -> a 64 x 61 image, frequency bands as rows and time as columns.
+(`spoken_digit`), which downloads. Decoding uses TensorFlow's own ops (tf.audio.decode_wav),
+imported inside the function that decodes, so that models and cards need no TensorFlow. The
+spectrograms are zoo.audio's, the same for the data set as for a user's file (1 s of audio,
+padded or cut, 32 ms frames every 16 ms, 64 mel bands up to 4 kHz, log -> a 64 x 61 image,
+frequency bands as rows and time as columns); they are importable from here as before.
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ from zoo.data.download import check_online, nothing_left_on_failure, tfds_data_d
 from zoo.data.idx import DataError, sha256_of
 from zoo.data.root import data_root
 from zoo.data.specs import FSDD_SPEAKERS as SPEAKERS
-SAMPLE_RATE = 8000
-SAMPLES = 8000  # one second
-FRAME, STEP, MELS = 256, 128, 64
-SHAPE = (MELS, 1 + (SAMPLES - FRAME) // STEP)  # (64, 61)
+
+# The signal code is below the data set: zoo.audio computes the spectrograms (and reads a user's
+# file: the audio cards' reader is "zoo.data.fsdd:spectrogram_of_file"), this module uses it and
+# re-exports its names, never the other way round.
+from zoo.audio import FRAME, MELS, SAMPLES, SHAPE, STEP  # noqa: F401  (re-exported)
+from zoo.audio import RATE as SAMPLE_RATE
+from zoo.audio import spectrogram, spectrogram_of_file, spectrograms  # noqa: F401  (re-exported)
+
 _NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 CHECKSUMS = Path(__file__).with_name("fsdd_sha256.txt")
 
@@ -56,33 +61,6 @@ def decode(raw: bytes, name: str = "recording") -> np.ndarray:
         raise DataError(f"{name}: sampled at {int(rate)} Hz, the zoo's audio nets expect "
                         f"{SAMPLE_RATE} Hz")
     return audio.numpy()[:, 0]
-
-
-def spectrograms(recordings: list[np.ndarray]) -> np.ndarray:
-    """The log-mel "images" (n, 64, 61) of recordings, each cut or zero-padded to one second;
-    computed as one batch (per-recording calls would be 20 times slower)."""
-    import tensorflow as tf
-
-    waves = np.zeros((len(recordings), SAMPLES), dtype="float32")
-    for i, samples in enumerate(recordings):
-        waves[i, :min(len(samples), SAMPLES)] = samples[:SAMPLES]
-    stft = tf.signal.stft(waves, frame_length=FRAME, frame_step=STEP, fft_length=FRAME)
-    mel = tf.signal.linear_to_mel_weight_matrix(MELS, FRAME // 2 + 1, SAMPLE_RATE, 20.0, 4000.0)
-    power = tf.tensordot(tf.abs(stft) ** 2, mel, 1)
-    # rows: mel bands, columns: time
-    return tf.transpose(tf.math.log(power + 1e-6), (0, 2, 1)).numpy()
-
-
-def spectrogram(samples: np.ndarray) -> np.ndarray:
-    """The log-mel image (64, 61) of one recording."""
-    return spectrograms([samples])[0]
-
-
-def spectrogram_of_file(path: str | Path, notes: list[str] | None = None) -> np.ndarray:
-    """A user's recording, converted (or refused) by zoo.audio: any rate, channels, length."""
-    from zoo.audio import spectrogram_of_file as of_file
-
-    return of_file(path, notes)
 
 
 def _order(name: str):

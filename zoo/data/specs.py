@@ -19,7 +19,7 @@ DIGITS = tuple(str(d) for d in range(10))
 XO_CLASSES = ("X", "O")
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
-# A recording's log-mel "image": 64 mel bands x 61 time steps (zoo.data.fsdd computes it from its
+# A recording's log-mel "image": 64 mel bands x 61 time steps (zoo.audio computes it from its
 # frame settings; tests/test_fsdd.py checks the two agree). Here so that models need no audio code.
 FSDD_SHAPE = (64, 61)
 # FSDD's six speakers (github.com/Jakobovski/free-spoken-digit-dataset, release 1.0.9)

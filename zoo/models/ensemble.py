@@ -6,7 +6,7 @@ The result is a plain functional keras.Model that takes what every zoo model tak
 pixels, (n, 28, 28)) and holds each member as a nested model; the average is Keras' own Average
 layer, so the file saves as .keras and loads with safe_mode=True (no Lambda, no code). Naming:
 the ensemble of the net `<net>` is the model `<net>_ensemble`, shipped as `<net>_ensemble.mnist`
-(reproductions/ensemble.py builds it from the runs of the net's recipe).
+(reproductions/ship/ensemble.py builds it from the runs of the net's recipe).
 """
 
 import keras

@@ -88,7 +88,7 @@ def mlp5(scale=GORNER_SCALE):
 
 def conv3(scale=GORNER_SCALE, filters=(4, 8, 12), dense=200):
     """Görner 3.0: conv 5x5 K=4 s1, 5x5 L=8 s2, 4x4 M=12 s2, dense 200, softmax.
-    `filters` and `dense` are for searches (reproductions/tune.py); the defaults are Görner's."""
+    `filters` and `dense` are for searches (reproductions/search/tune.py); the defaults are Görner's."""
     return _conv3("conv3", filters, 5, dense, None, scale)
 
 

@@ -1,0 +1,110 @@
+"""The argument types of the suite's verbs, shared by every room's verbs.py.
+
+Every value is checked while the command line is parsed, before anything is loaded or written;
+argparse then names the option and exits with code 2. They import only plain data (recipes, the
+registry, the weight cards), never Keras or TensorFlow, and only when a value is checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+
+def split_names(text: str) -> list[str]:
+    return [t for t in (text or "").replace(",", " ").split() if t]
+
+
+def seed_list(text: str) -> list[int]:
+    seeds = []
+    for item in split_names(text):
+        if not item.isdigit():  # "-1", "abc", "1.5"
+            raise argparse.ArgumentTypeError(f"{item!r} is not a seed: seeds are whole numbers "
+                                             "from 0, comma-separated, e.g. 1,2,3")
+        seeds.append(int(item))
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r} repeats a seed")
+    return seeds
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 or str(value) != text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    return value
+
+
+def names_among(kind: str, known, refusal: str = "unknown {kind} {wrong}; known: {valid}") -> callable:
+    """A type accepting comma-separated names among `known()` (a list, read when parsing)."""
+    def check(text: str) -> list[str]:
+        names, valid = split_names(text), known()
+        wrong = [n for n in names if n not in valid]
+        if wrong:
+            raise argparse.ArgumentTypeError(refusal.format(
+                kind=kind, wrong=", ".join(map(repr, wrong)), valid=", ".join(valid)))
+        return names
+    check.__name__ = kind  # argparse's own messages name the type
+    return check
+
+
+def one_name_among(kind: str, known, refusal: str = "unknown {kind} {wrong}; known: {valid}"):
+    many = names_among(kind, known, refusal)
+
+    def check(text: str) -> str:
+        names = many(text)
+        if len(names) != 1:
+            raise argparse.ArgumentTypeError(f"one {kind}, not {text!r}")
+        return names[0]
+    check.__name__ = kind
+    return check
+
+
+def recipe_override(text: str) -> str:
+    """KEY=VALUE whose key is a recipe field or schedule.<field> (values are checked when the
+    variant is derived, as the recipe's own checks)."""
+    import dataclasses
+
+    from reproductions.recipes import Recipe, parse_override
+
+    try:
+        key, _ = parse_override(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+    fields = {f.name for f in dataclasses.fields(Recipe)} - {"name", "hash_only"}
+    if key not in fields and not key.startswith("schedule."):
+        raise argparse.ArgumentTypeError(f"a recipe has no field {key!r}; fields: "
+                                         f"{', '.join(sorted(fields))}, schedule.<field>")
+    return text
+
+
+def recipe_names():
+    from reproductions.recipes import RECIPES
+
+    return list(RECIPES)
+
+
+def data_families():
+    from reproductions.recipes import RECIPES
+
+    return sorted({r.family for r in RECIPES.values()})
+
+
+def model_names():
+    import zoo
+
+    return zoo.list_models()
+
+
+def weight_names():
+    import zoo
+
+    return zoo.list_weights()
+
+
+def screening_names():
+    from reproductions.recipes import SCREENING
+
+    return sorted(p.stem for p in SCREENING.glob("*.json"))

@@ -1,0 +1,173 @@
+"""The recipes of the zoo, as data: the built-in ones (Görner's, LeNet-5's, Deotte's, the chosen
+ones) and those a search exported to tuned/*.json. Add a recipe here or as a JSON file; the
+training code needs no change. `RECIPES` is the one table every verb reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reproductions.recipes.recipe import Recipe
+from reproductions.recipes.schedules import (Constant, CosineWarmup, EpochExponential,
+                                             ExponentialFloored, Step)
+from zoo.data.specs import get_dataset
+
+HERE = Path(__file__).resolve().parent
+TUNED = HERE / "tuned"  # recipes exported by searches (reproductions/search/tune.py)
+
+
+# ---- the recipes ------------------------------------------------------------------------------
+
+GORNER = "Görner, tensorflow-without-a-phd"
+_gorner = dict(pixel_scale=1 / 256, validation_size=0)  # published: all 60,000 images train
+# Seeds: 5 where a run takes under 3 minutes on the reference machine (wall_s_per_run in
+# reproductions/results/mnist.csv), 3 above (conv3_bn, ~13 minutes a run). Seeds are not hashed.
+FIVE, THREE = (1, 2, 3, 4, 5), (1, 2, 3)
+# LeCun et al. 1998, III-C: "0.0005 for the first two passes, 0.0002 for the next three, 0.0001
+# for the next three, 0.00005 for the next 4, and 0.00001 thereafter" (of 20 passes)
+LENET_PAPER_ETA = (0.0005, 0.0002, 0.0001, 0.00005, 0.00001)
+LENET_PAPER_PASSES = (2, 5, 8, 12)  # the passes after which the rate steps down
+
+BUILT_IN: tuple[Recipe, ...] = (
+    Recipe("softmax", "softmax", 0.9268, f"{GORNER}, 1.0: 0.9268 max test accuracy",
+           optimizer="sgd", schedule=Constant(0.5), seeds=FIVE, **_gorner),
+    Recipe("mlp5", "mlp5", 0.9824, f"{GORNER}, 2.1: 0.9824 max test accuracy", seeds=FIVE,
+           **_gorner),
+    Recipe("conv3", "conv3", 0.989, f"{GORNER}, 3.0: 0.989 max test accuracy", seeds=FIVE,
+           **_gorner),
+    # the range is the peaks of his runs; its lower bound, the least optimistic figure he quotes,
+    # is the bar: the upper one is the luckiest peak of several runs, which no mean would match
+    Recipe("conv3_dropout", "conv3_dropout", 0.9928,
+           f"{GORNER}, 3.1: 0.9928-0.9935 max test accuracy (bar: the range's lower "
+           "bound, 0.9928: the range spans several of his runs, and its lower bound asks no more "
+           "than the weakest of them)",
+           seeds=FIVE, **_gorner),
+    Recipe("conv3_bn", "conv3_bn", 0.995,
+           f"{GORNER}, 4.2: max 0.9953-0.9958, stable around 0.9950",
+           schedule=ExponentialFloored(0.02, 0.0001, 1600), seeds=THREE, **_gorner),
+    # issue 18's bfloat16 question: the same recipe, its compute in bfloat16 (float32 weights),
+    # for the speed the profile shows and the accuracy over seeds it costs; measured, not shipped
+    # (the zoo's weights are float32: reproductions/ship/export_weights.py)
+    Recipe("conv3_bn_bf16", "conv3_bn", 0.995,
+           f"{GORNER}, 4.2: max 0.9953-0.9958, stable around 0.9950",
+           schedule=ExponentialFloored(0.02, 0.0001, 1600), seeds=THREE,
+           precision="mixed_bfloat16", **_gorner,
+           notes="conv3_bn with Keras' mixed_bfloat16 policy (bfloat16 convolutions and "
+                 "matmuls through oneDNN, float32 weights and optimizer): speed, not a new net"),
+    Recipe("conv3_bn_fast", "conv3_bn_small", 0.995,
+           "Görner 4.2's 0.995 (~99.50%), in at most 2 minutes of training and evaluation a seed on "
+           "2 CPU cores (the zoo's time-to-accuracy goal)",
+           schedule=CosineWarmup(lr_max=0.02, lr_start=0.001, warmup_steps=300), steps=2400,
+           eval_every=2400, augment_shift=1, **(_gorner | {"validation_size": 5000}),
+           # never a screening seed (4, 5: reproductions/recipes/screening/conv3_bn_fast.json)
+           seeds=(1, 2, 3, 6, 7),
+           notes="time to accuracy: conv3_bn_small (two thirds of conv3_bn's filters, fused "
+                 "BatchNorm) for 240,000 images (~4.4 passes), warm-up then cosine decay, each "
+                 "image moved by up to 1 pixel; chosen on validation loss and accuracy of seeds 4 "
+                 "and 5 among 9 variants (after 6 screened on seed 1), never on the test set"),
+    Recipe("conv7_bn", "conv7_bn", 0.9965,
+           "issue 14: >= 99.65% a single net in at most 15 minutes a seed on 2 CPU cores "
+           "(Deotte's net: 99.64 ± 0.05 after 45 epochs on a GPU)",
+           pixel_scale=1 / 255, schedule=EpochExponential(0.001, 0.95, 550), adam_epsilon=1e-7,
+           steps=8000, eval_every=2000, reshuffle_each_epoch=True, seeds=THREE,
+           augment_affine=(10, 0.1, 0.1),
+           notes="Deotte's recipe cut to the 15-minute budget: Adam 1e-3 x 0.95 per pass of "
+                 "55,000 images, 800,000 images (~14.5 passes; Deotte: 45 of 42,000 in batches "
+                 "of 64), each image turned by up to 10°, zoomed by up to 10% and moved by up to "
+                 "10% of its size; budget from a 50-step smoke run (1,176 images/s on a loaded "
+                 "machine); Deotte's schedule as he defined it (screening/conv7_bn.json's d_a)"),
+    # screening/conv7_bn.json's d_b, chosen on validation (seeds 8 and 9, blind): the same net,
+    # data and budget, the schedule that made conv3_bn_fast (its hash is d_b's, tested)
+    Recipe("conv7_bn_cosine", "conv7_bn", 0.9965,
+           "issue 14: >= 99.65% a single net in at most 15 minutes a seed on 2 CPU cores "
+           "(Deotte's net: 99.64 ± 0.05 after 45 epochs on a GPU)",
+           pixel_scale=1 / 255, adam_epsilon=1e-7, steps=8000, eval_every=2000,
+           schedule=CosineWarmup(lr_max=0.003, lr_start=0.0001, warmup_steps=400),
+           reshuffle_each_epoch=True, seeds=THREE, augment_affine=(10, 0.1, 0.1),
+           notes="conv7_bn with a 400-step warm-up to 3e-3 then a cosine decay to 0 over the "
+                 "same 800,000 images; chosen on validation loss and accuracy of seeds 8 and 9 "
+                 "against Deotte's own schedule (screening/conv7_bn.json), never on the test set"),
+    Recipe("lenet5", "lenet5", 0.9905,
+           "LeCun et al. 1998: LeNet-5, 0.95% test error (0.9905 test accuracy)",
+           steps=12_000, reshuffle_each_epoch=True, seeds=FIVE, validation_size=0,
+           notes="modern recipe, not the paper's: Adam and Görner's schedule for 20 passes over "
+                 "60,000 images (the paper: 20 passes of stochastic diagonal Levenberg-Marquardt; "
+                 "see lenet5_paper)"),
+    # LeNet-5 as the 1998 paper trained it (Section III-C, Appendix C), as near as Keras goes:
+    # 20 passes over all 60,000 images, the 32x32 padded input and the paper's pixel range
+    # (the model's defaults), plain SGD with the paper's global rates, kept verbatim in `values`
+    # at the paper's pass boundaries (LENET_PAPER_ETA). The paper used stochastic diagonal
+    # Levenberg-Marquardt, one update per image: a weight's step is eta / (mu + h_kk), mu =
+    # 0.02, at most eta / mu: scale = 1 / mu = 50 (0.025 for the first two passes), on the mean
+    # of batches of 10 (batch 1 would take hours here; ten times the rate, as linear scaling
+    # would have it, diverged in a 600-step smoke run: loss 27, accuracy 10%). Not reproduced:
+    # SDLM's per-weight h_kk (the steps here are its upper bound), the RBF output and its MAP
+    # loss (softmax and cross-entropy here). ~5 ms a step on 2 loaded cores: ~10 min a seed.
+    Recipe("lenet5_paper", "lenet5", 0.9905,
+           "LeCun et al. 1998: LeNet-5, 0.95% test error (0.9905 test accuracy)",
+           optimizer="sgd", batch_size=10, steps=20 * 6000, eval_every=6000,
+           schedule=Step(boundaries=tuple(p * 6000 for p in LENET_PAPER_PASSES),
+                         values=LENET_PAPER_ETA, scale=1 / 0.02),
+           reshuffle_each_epoch=True, validation_size=0, seeds=THREE,
+           notes="the paper's protocol: SGD with its step-wise rates over 20 passes of 60,000 "
+                 "images, one evaluation a pass; SDLM's per-weight scaling, the RBF output "
+                 "and its loss are not reproduced"),
+    Recipe("lenet5_modern", "lenet5_modern", 0.9905,
+           "LeCun et al. 1998: LeNet-5, 0.95% test error (0.9905 test accuracy; the tutorial net "
+           "aims for the same)",
+           steps=12_000, reshuffle_each_epoch=True, seeds=FIVE, validation_size=0,
+           notes="same recipe as lenet5"),
+    Recipe("xo", "xo", 0.99,
+           "the lecture's promise (shifted, shrunk, rotated, deformed); bar: 99% held-out",
+           dataset="xo", schedule=ExponentialFloored(0.02, 0.0005, 2000), adam_epsilon=1e-7,
+           batch_size=32, steps=8000, eval_every=400, reshuffle_each_epoch=True,
+           validation_size=1000, notes="the project's own recipe: no published one exists"),
+    *(Recipe(name, "audio_conv", target, source, dataset=dataset,
+             schedule=ExponentialFloored(0.01, 0.0001, 500), adam_epsilon=1e-7, batch_size=32,
+             steps=1500, eval_every=75, reshuffle_each_epoch=True, validation_size=300,
+             seeds=seeds, model_options=(("bn_momentum", 0.99),),
+             notes="the project's own recipe: 20 passes over 2,400 (or 2,200) recordings")
+      for name, dataset, target, source, seeds in (
+          ("audio_conv", "fsdd", 0.98, "the zoo's bar: 98% on FSDD's official split", (1, 2, 3)),
+          *((f"audio_conv_loso_{get_dataset(fold).holdout}", fold, None,
+             f"leave-one-speaker-out: {get_dataset(fold).holdout}'s 500 recordings unheard "
+             "(no published bar)", (1,))
+            for fold in get_dataset("fsdd").folds))),
+)
+
+
+# Ensembles shipped as one model: {recipe: its member seeds}, declared before training like a
+# recipe's seeds. The members may include seeds the single net does not report (conv7_bn_cosine
+# reports 1-3; its ensemble averages 1-4): a seed both use is declared by both.
+ENSEMBLES: dict[str, tuple[int, ...]] = {"conv7_bn_cosine": (1, 2, 3, 4)}
+
+
+def collect(recipes, more) -> dict[str, Recipe]:
+    """{name: recipe} of `recipes` then `more`; a name given twice is an error naming both."""
+    found: dict[str, Recipe] = {}
+    for recipe, origin in [(r, "reproductions/recipes/catalog.py") for r in recipes] + list(more):
+        if recipe.name in found:
+            raise ValueError(f"recipe name {recipe.name!r} is defined twice (again in {origin}); "
+                             "give one of them another name")
+        found[recipe.name] = recipe
+    return found
+
+
+def load_tuned(folder: Path = TUNED) -> list[tuple[Recipe, str]]:
+    """(recipe, file) for each recipe a search exported to `folder` (tuned/*.json)."""
+    return [(Recipe.from_json(path.read_text()), str(path)) for path in sorted(folder.glob("*.json"))]
+
+
+def load_recipes(tuned: Path = TUNED) -> dict[str, Recipe]:
+    """The built-in recipes and the tuned ones, refusing a name defined twice."""
+    return collect(BUILT_IN, load_tuned(tuned))
+
+
+RECIPES: dict[str, Recipe] = load_recipes()
+
+
+def get_recipe(name: str) -> Recipe:
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise KeyError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}") from None

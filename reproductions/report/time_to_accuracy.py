@@ -1,0 +1,123 @@
+"""Time to accuracy: every MNIST recipe's final test accuracy against its wall time per seed,
+from the MLflow runs (generated, never typed).
+
+    python -m reproductions time-to-accuracy      # make time-to-accuracy
+
+For each recipe of the MNIST family with FINISHED runs of its current version (tracking's
+finished_runs), one point: the mean final test accuracy over its seeds (bars: min to max) at the
+mean wall time per seed (training and evaluation, as the runs log it; bars: min to max), on a log
+time axis, with the lecture's 99.5% and the record 99.7% as lines. A recipe is on the Pareto
+front when no other recipe is at least as accurate in at most its time (and better in one).
+Writes time_to_accuracy.png and .csv (the points behind it) beside the store's tables (like
+`report`); with --reference, the committed reproductions/results/time_to_accuracy.*.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import statistics
+from pathlib import Path
+
+from reproductions.recipes import RECIPES
+from reproductions import RESULTS
+from tracking.runs import existing_experiment, finished_runs
+
+LINES = ((0.995, "99.5%: the lecture's net (Görner 4.2)"), (0.997, "99.7%: the lecture's record"))
+COLUMNS = ("recipe", "model", "seeds", "mean_test_acc", "min_test_acc", "max_test_acc",
+           "mean_wall_s", "min_wall_s", "max_wall_s", "pareto")
+
+
+def points(family: str = "mnist", recipes=None) -> list[dict]:
+    """One dict per recipe of `family` with FINISHED runs, Pareto membership included."""
+    experiment = existing_experiment(family)
+    if experiment is None:
+        return []
+    found = []
+    for recipe in (recipes or RECIPES).values():
+        if recipe.family != family:
+            continue
+        runs = finished_runs(experiment, recipe)
+        if not runs:
+            continue
+        acc = [r.data.metrics["test_accuracy"] for r in runs.values()]
+        wall = [r.data.metrics["wall_s"] for r in runs.values()]
+        found.append({"recipe": recipe.name, "model": recipe.model, "seeds": len(runs),
+                      "mean_test_acc": statistics.fmean(acc), "min_test_acc": min(acc),
+                      "max_test_acc": max(acc), "mean_wall_s": statistics.fmean(wall),
+                      "min_wall_s": min(wall), "max_wall_s": max(wall)})
+    for p in found:
+        p["pareto"] = not any(
+            q is not p and q["mean_wall_s"] <= p["mean_wall_s"]
+            and q["mean_test_acc"] >= p["mean_test_acc"]
+            and (q["mean_wall_s"] < p["mean_wall_s"] or q["mean_test_acc"] > p["mean_test_acc"])
+            for q in found)
+    return sorted(found, key=lambda p: p["mean_wall_s"])
+
+
+def figure(found: list[dict]):
+    from zoo import plots
+
+    plt = plots.plt
+    fig, ax = plt.subplots(figsize=(9, 6))
+    # test ERROR on a log axis, labelled as accuracy: 92% and 99.7% both stay readable (on a
+    # linear accuracy axis the softmax squeezes every convnet into one blur at the top)
+    for i, p in enumerate(found):
+        x, err = p["mean_wall_s"], 100 * (1 - p["mean_test_acc"])
+        ax.errorbar(x, err, xerr=[[x - p["min_wall_s"]], [p["max_wall_s"] - x]],
+                    yerr=[[err - 100 * (1 - p["max_test_acc"])],
+                          [100 * (1 - p["min_test_acc"]) - err]],
+                    fmt="o", color="C3" if p["pareto"] else "C0", capsize=3)
+        ax.annotate(f"{p['recipe']} ({p['seeds']})", (x, err), textcoords="offset points",
+                    xytext=(6, 6 if i % 2 else -12), fontsize=8)
+    front = [p for p in found if p["pareto"]]
+    ax.step([p["mean_wall_s"] for p in front], [100 * (1 - p["mean_test_acc"]) for p in front],
+            where="post", color="C3", alpha=0.6, label="Pareto front")
+    for value, label in LINES:
+        ax.axhline(100 * (1 - value), ls="--", color="grey", lw=1)
+        ax.text(0.01, 100 * (1 - value), label, transform=ax.get_yaxis_transform(),
+                va="bottom", fontsize=8, color="grey")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ticks = [a for a in (0.90, 0.92, 0.95, 0.98, 0.99, 0.995, 0.997, 0.998)]
+    ax.set_yticks([100 * (1 - a) for a in ticks], [f"{100 * a:g}%" for a in ticks])
+    ax.minorticks_off()
+    ax.invert_yaxis()  # better is up
+    ax.set_xlabel("wall time per seed, s (training and evaluation; log scale)")
+    ax.set_ylabel("final test accuracy (mean over seeds; bars: min-max; log scale of the error)")
+    ax.set_title("MNIST recipes: time to accuracy (python -m reproductions time-to-accuracy)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def write(found: list[dict], out: Path = RESULTS / "time_to_accuracy") -> tuple[Path, Path]:
+    png, table = out.with_suffix(".png"), out.with_suffix(".csv")
+    with open(table, "w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        writer.writeheader()
+        writer.writerows(found)
+    fig = figure(found)
+    fig.savefig(png, dpi=100)
+    fig.clf()
+    return png, table
+
+
+def run(args) -> int:
+    """The `time-to-accuracy` verb."""
+    from tracking import check_store
+
+    check_store()
+    found = points()
+    if not found:
+        print("error: no FINISHED MNIST runs in the MLflow store (MLFLOW_TRACKING_URI); train "
+              "recipes first (make reproduce-mnist)", file=sys.stderr)
+        return 2
+    from tracking.store import results_folder
+
+    folder = RESULTS if args.reference else results_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    png, table = write(found, Path(args.out) if args.out else folder / "time_to_accuracy")
+    print(f"wrote {png} and {table}")
+    return 0

@@ -1,0 +1,39 @@
+"""The report room's verbs: their command lines (their work: tables.py, time_to_accuracy.py,
+xo_lecture.py).
+
+Each function declares one verb on the suite's parser and names the function that runs it
+("module:function", imported only when the verb runs, so that `--help` stays quick);
+reproductions/__main__.py lists them in the order of `--help`.
+"""
+
+from __future__ import annotations
+
+from reproductions.arguments import data_families, one_name_among
+
+
+def report(sub):
+    p = sub.add_parser("report", help="write the results tables of the MLflow store, beside "
+                       "it (--reference: the committed reference tables)")
+    p.add_argument("dataset", nargs="?", default="mnist", type=one_name_among("data set", data_families))
+    p.add_argument("--reference", action="store_true", help="rewrite the committed tables of "
+                   "reproductions/results from this store (deliberately: they are the reference)")
+    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    return p, "reproductions.report.tables:run"
+
+
+def time_to_accuracy(sub):
+    p = sub.add_parser("time-to-accuracy", help="every MNIST recipe's final test accuracy "
+                       "against wall time per seed, from the MLflow runs (results/"
+                       "time_to_accuracy.png and .csv)")
+    p.add_argument("--out", default=None, help="path without suffix (default: beside the "
+                   "store's tables, e.g. mlflow-results/time_to_accuracy)")
+    p.add_argument("--reference", action="store_true", help="rewrite the committed "
+                   "reproductions/results/time_to_accuracy.* instead (deliberate)")
+    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    return p, "reproductions.report.time_to_accuracy:run"
+
+
+def xo_lecture(sub):
+    p = sub.add_parser("xo-lecture", help="the lecture's X/O walk-through, against xo trained "
+                       "on generated images (after reproduce --dataset xo)")
+    return p, "reproductions.report.xo_lecture:run"

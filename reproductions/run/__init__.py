@@ -1,0 +1,11 @@
+"""The run room: one (recipe, seed) pair trained and tracked as one MLflow run, and the
+`reproduce` verb that trains a recipe's seeds and then asks the report room for the tables.
+
+- prepare.py: the data (with provenance and digest) and the compiled model of a run;
+- schedule.py: the recipes' schedule records as Keras learning-rate schedules;
+- train.py: `train_run`, resumable (checkpoint.py) and blind on request;
+- artifacts.py: what a finished run logs besides metrics (plots, .keras, recipe.json, model);
+- reproduce.py: the `reproduce` verb (claims, progress, timing file, tables).
+
+Uses the recipes and report rooms; benchmarks, searches and shipping use it, never the reverse.
+"""

@@ -1,0 +1,48 @@
+"""What a finished run logs besides its metrics: plots of the held-out set it may read, the
+trained weights as a fresh zoo model (.keras), its recipe (recipe.json) and an MLflow model."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import mlflow
+
+import zoo.data
+from reproductions.run.prepare import build_model
+from tracking import run_tags
+from tracking.signatures import log_keras_model
+from zoo import plots
+
+
+def log_artifacts(recipe, seed, model, state, held_out, which, log_mlflow_model):
+    """Plots of the held-out set the run may read (`which`: test, or validation if blind)."""
+    x_test, y_test = held_out
+    classes = zoo.data.get_dataset(recipe.dataset).classes
+    probs = model.predict(x_test, batch_size=1000, verbose=0)
+    pred = probs.argmax(axis=1)
+    title = f"{recipe.name}, seed {seed} ({which} set)"
+    figures = {
+        "training_curves.png": plots.training_curves(state["history"], title, recipe.eval_every),
+        "confusion_matrix.png": plots.confusion_matrix(y_test, pred, classes, title),
+        "misclassified.png": plots.misclassified_grid(x_test, y_test, pred, probs.max(axis=1),
+                                                      classes, title=f"{title}: errors"),
+    }
+    # the trained weights in a fresh, uncompiled zoo model: it loads with `import zoo` alone
+    clean = build_model(recipe)
+    clean.set_weights(model.get_weights())
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, fig in figures.items():
+            fig.savefig(Path(tmp) / name, dpi=90)
+            plots.plt.close(fig)
+            mlflow.log_artifact(str(Path(tmp) / name), "plots")
+        path = Path(tmp) / f"{recipe.model}.keras"
+        clean.save(path)
+        mlflow.log_artifact(str(path), "model")
+        (Path(tmp) / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2))
+        mlflow.log_artifact(str(Path(tmp) / "recipe.json"))
+    if log_mlflow_model:
+        versions = {p: run_tags()[f"version.{p}"] for p in ("tensorflow", "keras")}
+        log_keras_model(clean, "mlflow_model", recipe.model, x_test,
+                        pip_requirements=[f"{p}=={v}" for p, v in versions.items()])

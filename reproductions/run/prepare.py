@@ -1,0 +1,93 @@
+"""What a run is made of, from its recipe: the data (with its provenance) and the compiled model.
+
+Shared by training (train.py), searches (search_spaces.py, tune.py) and the benches, so each of
+them sets a run up the same way; none of them imports train.py for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+import zoo
+import zoo.data
+from reproductions.recipes import Recipe
+from reproductions.run.schedule import keras_schedule
+
+# Training steps per call into TensorFlow: cuts Python overhead, which dominates small nets
+# (mlp5: see reproductions/results/bench_training.csv); the same batches, the same updates.
+STEPS_PER_EXECUTION = 100
+
+
+def steps_per_execution(recipe: Recipe) -> int:
+    return math.gcd(recipe.eval_every, STEPS_PER_EXECUTION)  # evaluations fall between calls
+
+
+def learning_rate(recipe: Recipe):
+    """The recipe's schedule as a Keras LearningRateSchedule."""
+    return keras_schedule(recipe.schedule, recipe.steps)
+
+
+def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=False):
+    lr = learning_rate(recipe)
+    if recipe.optimizer == "adam":
+        optimizer = keras.optimizers.Adam(lr, epsilon=recipe.adam_epsilon)
+    else:
+        optimizer = keras.optimizers.SGD(lr)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], steps_per_execution=steps_per_execution,
+                  jit_compile=jit_compile)
+    return model
+
+
+def build_model(recipe: Recipe):
+    """The recipe's fresh, uncompiled zoo model, in the recipe's dtype policy. The policy is
+    Keras-global: it is set for every model built here (float32 unless the recipe says), so a
+    process that trains a bfloat16 variant and then a float32 one builds the latter in float32."""
+    keras.mixed_precision.set_global_policy(recipe.precision or "float32")
+    return zoo.create_model(recipe.model, **recipe.model_kwargs())
+
+
+@dataclass(frozen=True)
+class RunData:
+    train: tuple
+    val: tuple | None  # None: a published recipe, no split
+    test: tuple | None  # None: a blind run (screening), which must not see the test set
+    provenance: zoo.data.Provenance
+
+    @property
+    def digest(self) -> str:
+        """The run's data identity: SHA256 of the arrays in the order the run uses them
+        (training, validation, test; a missing part counts as empty). Two sources with the same
+        examples in another order (tensorflow-datasets vs the original files) differ here, as
+        the runs they train differ."""
+        return arrays_digest(self.train, self.val, self.test)
+
+
+def arrays_digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        for array in part or ():
+            array = np.ascontiguousarray(array)
+            h.update(f"{array.dtype.str}{array.shape}".encode())
+            h.update(array.tobytes())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def load_data(recipe: Recipe, data_dir=None, *, with_test: bool = True) -> RunData:
+    """Training (less the validation split, if any), validation and test arrays, and their
+    provenance. with_test=False: the test arrays are dropped here, before a run starts (the
+    loaders read the test file with the training one), so a blind run holds no test set."""
+    loaded = zoo.data.load_dataset(recipe.dataset, data_dir)
+    if recipe.validation_size:
+        train, val = zoo.data.split_validation(*loaded.train, recipe.validation_size)
+    else:
+        train, val = loaded.train, None
+    if recipe.train_subset:
+        train = (train[0][:recipe.train_subset], train[1][:recipe.train_subset])
+    return RunData(train, val, loaded.test if with_test else None, loaded.provenance)

@@ -1,0 +1,164 @@
+"""Reproduce the zoo's figures: every selected recipe over its seeds, then the results tables.
+
+    python -m reproductions reproduce              # every MNIST recipe over its seeds (5, or 3)
+    python -m reproductions reproduce --recipes conv3_bn --seeds 1,2,3,4,5
+    python -m reproductions reproduce --recipes conv3 --set steps=2000   # a derived variant
+
+`make reproduce-mnist` runs this (RECIPES= and SEEDS= on the make line select recipes and seeds).
+Pairs (recipe, seed) already FINISHED in the MLflow store are skipped; an interrupted pair resumes
+from its last completed evaluation; a pair being trained by another process sharing the store
+(another machine too) is left to it. At the end the tables are written beside the store (never
+over the reference tables of reproductions/results) and printed beside the reference figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from reproductions.report import tables as report
+from reproductions.recipes import RECIPES, derive, get_recipe, parse_override
+from reproductions.run.train import train_run
+from tracking import TrackingError
+from tracking.claims import ClaimHeld
+from tracking.store import results_folder
+from tracking.runs import experiment_for, finished_run
+
+
+class Progress:
+    """One line per evaluation, with an ETA for the whole reproduction at the rate so far."""
+
+    def __init__(self, todo):
+        self.total = sum(r.steps for r, _ in todo)
+        self.done = 0
+        self.t0 = time.perf_counter()
+
+    def epoch_done(self, recipe, seed, epoch, logs):
+        self.done += recipe.eval_every
+        rate = self.done / (time.perf_counter() - self.t0)
+        eta = (self.total - self.done) / rate if rate else float("nan")
+        held_out = "".join(f"  {label} {logs[key]:.4f}" for key, label in
+                           (("val_accuracy", "val_acc"), ("test_accuracy", "test_acc"))
+                           if key in logs)  # a run evaluates only what its protocol allows
+        print(f"[{recipe.name} seed {seed}] step {epoch * recipe.eval_every:>6}/{recipe.steps}"
+              f"  loss {logs['loss']:.4f}  acc {logs['accuracy']:.4f}{held_out}"
+              f"  | all: {100 * self.done / self.total:5.1f}%  ETA {_hms(eta)}", flush=True)
+
+    def skipped(self, recipe, seed):
+        print(f"[{recipe.name} seed {seed}] already FINISHED in the store: skipped", flush=True)
+
+
+def _hms(seconds):
+    if seconds != seconds:
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def run(args) -> int:
+    """The `reproduce` verb (arguments: reproductions/__main__.py)."""
+    try:
+        # names, data set and seeds were checked as the command line was parsed
+        names = args.recipes or [n for n, r in RECIPES.items() if r.family == args.dataset]
+        recipes = [get_recipe(n) for n in names]
+        overrides = dict(parse_override(text) for text in args.set)
+        if overrides:
+            # an exploratory variant declares the seeds it is asked for (its hash is the same)
+            recipes = [dataclasses.replace(derive(r, overrides), seeds=tuple(args.seeds))
+                       if args.seeds else derive(r, overrides) for r in recipes]
+        seeds = args.seeds
+    except (KeyError, ValueError) as err:
+        args.verb_parser.error(str(err).strip("'\""))
+    started, t0 = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), time.perf_counter()
+    try:
+        # fail on a bad store now, not after the first hour of training
+        todo = []
+        for recipe in recipes:
+            exp = experiment_for(recipe)
+            for seed in seeds or recipe.seeds:
+                if finished_run(recipe, seed, exp) is None:
+                    todo.append((recipe, seed))
+        print(f"{len(todo)} run(s) to train, "
+              f"{sum(len(seeds or r.seeds) for r in recipes) - len(todo)} already finished",
+              flush=True)
+        progress = Progress(todo)
+        held, trained = [], 0
+        for recipe, seed in todo:
+            try:
+                result = train_run(recipe, seed, data_dir=args.data_dir, progress=progress)
+            except ClaimHeld as err:  # another process (maybe another machine) trains it
+                print(f"[{recipe.name} seed {seed}] {err}: left to it, next pair", flush=True)
+                held.append((recipe, seed))
+                continue
+            if result.get("skipped"):  # finished meanwhile by another process
+                continue
+            trained += 1
+            peak = result.get("peak_test_accuracy")
+            print(f"[{recipe.name} seed {seed}] final test accuracy {result['test_accuracy']:.4f}"
+                  + (f" (max over training {peak:.4f}, optimistic)" if peak is not None else "")
+                  + f", {result['wall_s']:.0f} s", flush=True)
+    except TrackingError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished runs are kept, the current one resumes when re-run",
+              file=sys.stderr)
+        return 130
+    if overrides:  # the results tables are the recipes' own; a variant is reported here only
+        for family in sorted({r.family for r in recipes}):
+            for row in report.collect(family, recipes):
+                print(f"{row['recipe']} (exploratory: not a reference recipe, never in the "
+                      "reference tables): final test accuracy "
+                      f"{100 * row['mean_test_acc']:.2f}% "
+                      f"± {100 * row['std_test_acc']:.2f} over seeds {row['seeds']}")
+        return 0
+    # the user's tables go beside their store; the committed reference tables are rewritten
+    # only by `python -m reproductions report --reference`
+    folder = results_folder()
+    for family in sorted({r.family for r in recipes}):
+        for path in report.write(family, folder):
+            print(f"wrote {path}")
+        report.print_comparison(family, folder)
+    if held:
+        print(f"{len(held)} pair(s) were being trained by other processes; once they finish, "
+              "`python -m reproductions report` adds them to these tables")
+    # the timing row goes beside the tables it belongs to (the user's store's, not the reference)
+    # pairs held by other processes, or finished by them meanwhile, count as skipped
+    path = record_timing(args.dataset, started, time.perf_counter() - t0, trained=trained,
+                         skipped=sum(len(seeds or r.seeds) for r in recipes) - trained,
+                         recipes=",".join(args.recipes and names or ["all"]),
+                         seeds=",".join(map(str, seeds or [])) or "each recipe's",
+                         folder=folder)
+    print(f"appended the wall time ({_hms(time.perf_counter() - t0)}) to {path}")
+    return 0
+
+
+TIMING_COLUMNS = ("started_utc", "wall_s", "runs_trained", "runs_skipped", "recipes", "seeds",
+                  "git_commit", "machine", "command")
+
+
+def record_timing(dataset, started, wall_s, *, trained, skipped, recipes, seeds,
+                  folder: Path | None = None) -> Path:
+    """Append one row to <folder>/reproduce_<dataset>_timing.csv: the wall time of the whole
+    reproduction (training, skipping, tables), with the commit (tagged -dirty when the tree
+    was) and machine, so that the README's figure for `make reproduce-mnist` has a file."""
+    command = (f"python -m reproductions reproduce --dataset {dataset}"
+               + ("" if recipes == "all" else f" --recipes {recipes}")
+               + ("" if seeds == "each recipe's" else f" --seeds {seeds}"))
+    import csv
+
+    from tracking.tags import git_commit, machine
+
+    path = (folder or report.RESULTS) / f"reproduce_{dataset}_timing.csv"
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, TIMING_COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow({"started_utc": started, "wall_s": f"{wall_s:.1f}",
+                         "runs_trained": trained, "runs_skipped": skipped, "recipes": recipes,
+                         "seeds": seeds, "git_commit": git_commit(), "machine": machine(),
+                         "command": command})
+    return path

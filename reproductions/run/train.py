@@ -1,0 +1,199 @@
+"""Train one (recipe, seed) pair, tracked as one MLflow run; resume it if it was interrupted.
+
+    train_run(get_recipe("conv3_bn"), seed=1)
+    train_run(variant, seed=4, blind=True)   # screening, tuning: the test set is never computed
+
+What a run evaluates depends on the kind of recipe (Recipe.published): a published recipe (no
+validation split) evaluates the test set every `eval_every` steps: `test_accuracy` after the last
+step is the figure, `peak_test_accuracy` (the max over training the sources quote) is kept beside
+it, optimistic; a chosen recipe's reported seeds evaluate validation every `eval_every` steps and
+the test set ONCE, after the last step; a blind run (screening, searches) never holds the test
+arrays and logs no test metric. Every metric is logged against the training step
+(tracking/curves.py); the run logs its data sets, nests under its recipe's parent run and says
+what it is (reproductions/recipes/notes.py). Set-up: reproductions/run/prepare.py; finding runs:
+tracking/runs.py.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import keras
+import mlflow
+import numpy as np
+import tensorflow as tf
+
+import zoo
+import zoo.data
+from reproductions.run.artifacts import log_artifacts
+from reproductions.run.checkpoint import Checkpoints
+from reproductions.recipes import notes
+from reproductions.run.prepare import build_model, compile_model, load_data, steps_per_execution
+from reproductions.recipes import RECIPES, Recipe
+from tracking import REPO_ROOT, run_tags
+from tracking.claims import ClaimLost, try_claim
+from tracking.store import store_key
+from tracking.curves import SYSTEM_METRICS, ModelInfo, StepCurves
+from tracking.datasets import log_datasets
+from tracking.runs import experiment_for, finished_run
+
+CHECKPOINT_ROOT = REPO_ROOT / "runs" / "checkpoints"
+
+
+class _EpochEnd(keras.callbacks.Callback):
+    """At each evaluation: test accuracy (for the peak), checkpoint, progress line."""
+
+    def __init__(self, recipe, seed, test_ds, checkpoints, state, progress):
+        super().__init__()
+        self.recipe, self.seed = recipe, seed
+        self.test_ds = test_ds  # None unless the recipe is published: no test during training
+        self.checkpoints, self.state, self.progress = checkpoints, state, progress
+        self.t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.test_ds is not None:
+            test = self.model.evaluate(self.test_ds, verbose=0, return_dict=True)
+            logs["test_loss"], logs["test_accuracy"] = test["loss"], test["accuracy"]
+        now = time.perf_counter()
+        self.state["wall_s"] += now - self.t0
+        self.t0 = now
+        for key, value in logs.items():
+            self.state["history"].setdefault(key, []).append(float(value))
+        self.checkpoints.save(epoch + 1, self.model, self.state)
+        self.t0 = time.perf_counter()  # checkpoint time is not training time
+        if self.progress:
+            self.progress.epoch_done(self.recipe, self.seed, epoch + 1, logs)
+
+
+def run_params(recipe: Recipe, seed: int) -> dict:
+    """The run's parameters: the recipe as it is hashed (the flat form older runs have too),
+    its names, and the seed."""
+    names = {"name": recipe.name, "target_acc": recipe.target_acc,
+             "target_source": recipe.target_source, "seeds": recipe.seeds, "notes": recipe.notes,
+             "schedule": recipe.schedule.kind}
+    return {k: str(v) for k, v in (names | recipe.training_config()).items()} | {"seed": seed}
+
+
+def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
+              checkpoint_root: Path = CHECKPOINT_ROOT, log_mlflow_model: bool = True,
+              system_metrics: bool = SYSTEM_METRICS, step_curves: bool = True,
+              blind: bool = False):
+    """Train (recipe, seed) unless a FINISHED run of it on the same data exists; return the
+    run's metrics dict. blind=True: a run of a choice (screening, search), which never holds the
+    test set and logs no test metric; it needs a validation split to be judged on."""
+    zoo.registry.get_spec(recipe.model)  # an unknown model fails here, before any work
+    if blind and recipe.published:
+        raise ValueError(f"recipe {recipe.name!r} has no validation split: a blind run needs one "
+                         "to be judged on")
+    experiment = experiment_for(recipe)
+    data = load_data(recipe, data_dir, with_test=not blind)
+    done = finished_run(recipe, seed, experiment, data_digest=data.digest)
+    if done is None:
+        # exactly one process trains a pair, among all those sharing the store (other
+        # machines too): a pair held elsewhere raises ClaimHeld, and the caller moves on
+        with try_claim(recipe.name, recipe.hash(), seed) as claim:
+            # finished by the previous holder?
+            done = finished_run(recipe, seed, experiment, data_digest=data.digest)
+            if done is None:
+                return _train_claimed(recipe, seed, experiment, claim, data, blind, progress,
+                                      checkpoint_root, log_mlflow_model, system_metrics,
+                                      step_curves)
+    if progress:
+        progress.skipped(recipe, seed)
+    return {"skipped": True, **done.data.metrics}
+
+
+def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, checkpoint_root,
+                   log_mlflow_model, system_metrics, step_curves):
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+    # filed under the store: a run killed in store X is resumed by store X only, never by a
+    # fresh run in store Y (whose X run would stay RUNNING)
+    checkpoints = Checkpoints(checkpoint_root / store_key()
+                              / f"{recipe.name}-{recipe.hash()}-seed{seed}")
+    resumed = checkpoints.latest()
+    if resumed:
+        initial_epoch, model, state = resumed
+    else:
+        initial_epoch, state = 0, {"history": {}, "wall_s": 0.0}
+        model = compile_model(recipe, build_model(recipe), steps_per_execution(recipe))
+
+    stream = zoo.data.training_stream(*data.train, recipe.batch_size, seed,
+                                      recipe.reshuffle_each_epoch,
+                                      skip_batches=initial_epoch * recipe.eval_every,
+                                      shift=recipe.augment_shift or 0, affine=recipe.augment_affine)
+    val_ds, test_ds = (zoo.data.eval_dataset(*d) if d is not None else None
+                       for d in (data.val, data.test))
+    test_read = "never (blind run)" if blind else "every evaluation" if recipe.published else \
+        "once, after the last step"
+
+    tags = {**run_tags(), "recipe": recipe.name, "recipe_hash": recipe.hash(),
+            "seed": str(seed), "model": recipe.model, "pid": str(os.getpid()),
+            "data_sha256": data.provenance.digest, "data_source": data.provenance.source,
+            "data_digest": data.digest, "test_set": test_read,
+            "protocol": "published" if recipe.published else "chosen",
+            "exploratory": str(recipe.name not in RECIPES).lower()}  # never in the tables
+    if resumed:
+        tags["resumed_from_epoch"] = str(initial_epoch)
+    description = notes.describe(experiment, recipe, seed, tags)  # and nests it under the parent
+    with mlflow.start_run(experiment_id=experiment, run_name=f"{recipe.name}-seed{seed}",
+                          tags=tags, description=description,
+                          log_system_metrics=system_metrics) as run:
+        claim.attach_run(run.info.run_id)
+        mlflow.log_params(run_params(recipe, seed))
+        datasets_s = log_datasets(data.provenance, {"training": data.train, "validation": data.val,
+                                                    "test": data.test})
+        curves = StepCurves(recipe.steps, recipe.eval_every, steps_per_execution(recipe), state,
+                            step_curves)  # also logs the points of before an interruption
+        callbacks = [_EpochEnd(recipe, seed, test_ds if recipe.published else None,
+                               checkpoints, state, progress), curves,
+                     ModelInfo(),  # and stop if the pair was taken over meanwhile
+                     keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: claim.check())]
+        t_start, steps_before = time.perf_counter(), initial_epoch * recipe.eval_every
+        try:
+            model.fit(stream, epochs=recipe.epochs, initial_epoch=initial_epoch,
+                      steps_per_epoch=recipe.eval_every, validation_data=val_ds,
+                      callbacks=callbacks, shuffle=False, verbose=0)
+        except (KeyboardInterrupt, ClaimLost):
+            mlflow.end_run(status="KILLED")
+            raise
+        fit_s = time.perf_counter() - t_start
+        metrics = _final_metrics(recipe, state,
+                                 images=(recipe.steps - steps_before) * recipe.batch_size,
+                                 fit_s=fit_s)
+        metrics |= {"test_examples": len(data.test[1])} if data.test is not None else {}
+        if test_ds is not None and not recipe.published:  # a chosen recipe: the one test read
+            test = model.evaluate(test_ds, verbose=0, return_dict=True)
+            metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
+            mlflow.log_metrics({"test_accuracy": test["accuracy"], "test_loss": test["loss"]},
+                               step=recipe.steps)
+        # a published recipe's test_accuracy/test_loss are logged per evaluation already
+        mlflow.log_metrics({k: v for k, v in metrics.items()
+                            if k not in ("test_accuracy", "test_loss")}, step=recipe.steps)
+        log_artifacts(recipe, seed, model, state, data.test if not blind else data.val,
+                       "test" if not blind else "validation", log_mlflow_model)
+        run_id = run.info.run_id
+    checkpoints.clear()
+    if not blind:  # a blind run has no test figure to summarise
+        notes.update_parent(experiment, recipe)
+    return {"run_id": run_id, **metrics, "curve_logging_s": curves.seconds,
+            "dataset_logging_s": datasets_s}
+
+
+def _final_metrics(recipe, state, images, fit_s):
+    history = state["history"]
+    metrics = {"wall_s": state["wall_s"],
+               "images_per_second": images / fit_s if fit_s > 0 else 0.0}
+    if "test_accuracy" in history:  # published: the test set at every evaluation
+        metrics |= {"test_accuracy": history["test_accuracy"][-1],
+                    "test_loss": history["test_loss"][-1],
+                    "peak_test_accuracy": max(history["test_accuracy"])}
+    if "val_accuracy" in history:  # chosen (and blind): the validation split
+        best = int(np.argmax(history["val_accuracy"]))
+        metrics |= {"final_val_accuracy": history["val_accuracy"][-1],
+                    "best_val_accuracy": history["val_accuracy"][best],
+                    "best_val_epoch": best + 1}
+    return metrics

@@ -1,0 +1,32 @@
+"""The `reproduce` verb's command line (its work: reproduce.py).
+
+Each function declares one verb on the suite's parser and names the function that runs it
+("module:function", imported only when the verb runs, so that `--help` stays quick);
+reproductions/__main__.py lists them in the order of `--help`.
+"""
+
+from __future__ import annotations
+
+from reproductions.arguments import (data_families, names_among, one_name_among, recipe_names,
+                                     recipe_override, seed_list)
+
+
+def reproduce(sub):
+    p = sub.add_parser("reproduce", help="train recipes over their seeds, then write the tables")
+    p.add_argument("--recipes", default=[], type=names_among("recipe", recipe_names),
+                   help="comma-separated recipe names (default: all recipes of --dataset); a "
+                   "model's canonical recipe has its name")
+    p.add_argument("--seeds", default=[], type=seed_list,
+                   help="comma-separated seeds (default: the recipe's)")
+    p.add_argument("--dataset", default="mnist", type=one_name_among(
+                       "data set", data_families, "no recipe trains on {wrong}; data sets with "
+                       "recipes: {valid}"),
+                   help="the data set family when no recipe is named: mnist, xo, fsdd (with "
+                   "its folds)")
+    p.add_argument("--data-dir", default=None, help="folder with the data (else ZOO_DATA_DIR, "
+                   "else tensorflow-datasets)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", type=recipe_override,
+                   help="derive a variant of each recipe, with its own name and hash "
+                   "(fields of reproductions/recipes/recipe.py, or schedule.<field>); repeatable")
+    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    return p, "reproductions.run.reproduce:run"

@@ -1,0 +1,6 @@
+"""The search room: choices made on validation only, never on the test set.
+
+- spaces.py: KerasTuner search spaces around a recipe;
+- tune.py: the `tune` verb (one machine or a chief and workers), and its committed record;
+- screen.py: the `screen` verb, a screening's variants trained blind and tabulated.
+"""

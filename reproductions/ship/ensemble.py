@@ -1,0 +1,194 @@
+"""The ensemble of a recipe's trained members, shipped as one Keras model, and its honest spread.
+
+    python -m reproductions ensemble conv7_bn --seeds 1,2,3,4      # make zoo-ensemble
+
+Members are the FINISHED runs of the recipe (one per seed) in the MLflow store: their `.keras`
+artifacts are loaded, averaged into one model by zoo.models.ensemble.ensemble (named
+"<net>_ensemble", shipped as "<net>_ensemble.mnist" with its card in the manifest and MODELS.md),
+and the spread is written to reproductions/results/<recipe>_ensemble.csv: the test accuracy of
+every k-member sub-ensemble of the members, for each k (k = 1: the single nets). The spread of
+sub-ensembles drawn from n members is not that of independent ensembles (they share members);
+`disjoint` gives the independent figure when enough members were trained (2 groups of 4 from 8).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import statistics
+from dataclasses import dataclass
+
+import numpy as np
+
+from reproductions.ship.naming import ensemble_name
+
+
+
+@dataclass(frozen=True)
+class Spread:
+    k: int
+    groups: tuple  # each group of member seeds
+    accuracies: tuple  # the test accuracy of each group's averaged probabilities
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.accuracies)
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.accuracies) if len(self.accuracies) > 1 else 0.0
+
+
+def _accuracy(probs, y) -> float:
+    return float(np.mean(np.asarray(probs).argmax(axis=1) == np.asarray(y)))
+
+
+def _check(member_probs: dict, y, k: int) -> None:
+    if not 1 <= k <= len(member_probs):
+        raise ValueError(f"k must be between 1 and the {len(member_probs)} members, got {k}")
+    for seed, probs in member_probs.items():
+        if np.shape(probs) != (len(y), np.shape(probs)[-1]):
+            raise ValueError(f"member {seed}: probabilities of shape {np.shape(probs)}, expected "
+                             f"one row for each of the {len(y)} labels")
+
+
+def sub_ensembles(member_probs: dict, y, k: int) -> Spread:
+    """Every k-member sub-ensemble of the members ({seed: (n, classes) probabilities}): the test
+    accuracy of each one's mean probabilities."""
+    _check(member_probs, y, k)
+    groups = tuple(itertools.combinations(sorted(member_probs), k))
+    return Spread(k, groups, tuple(_accuracy(np.mean([member_probs[s] for s in g], axis=0), y)
+                                   for g in groups))
+
+
+def disjoint(member_probs: dict, y, k: int) -> Spread:
+    """Ensembles of k members that share none: seeds in order, cut into groups of k (a remainder
+    smaller than k is left out)."""
+    _check(member_probs, y, k)
+    seeds = sorted(member_probs)
+    groups = tuple(tuple(seeds[i:i + k]) for i in range(0, len(seeds) - k + 1, k))
+    return Spread(k, groups, tuple(_accuracy(np.mean([member_probs[s] for s in g], axis=0), y)
+                                   for g in groups))
+
+
+def spread_rows(member_probs: dict, y, wall_s: dict | None = None) -> list[dict]:
+    """The CSV: for each k, the sub-ensembles' mean, std, min, max and count; then the disjoint
+    groups where there are at least two. With `wall_s` ({seed: the member run's training and
+    evaluation seconds}), each row also has its groups' training time, all members together
+    (mean and max over the groups): what an ensemble of k costs on the machine that trained it."""
+    rows = []
+    for k in range(1, len(member_probs) + 1):
+        for kind, spread in (("every sub-ensemble", sub_ensembles(member_probs, y, k)),
+                             ("disjoint groups", disjoint(member_probs, y, k))):
+            if kind == "disjoint groups" and (k == 1 or len(spread.groups) < 2):
+                continue  # single members are already the k = 1 sub-ensembles
+            rows.append({"k": k, "kind": kind, "count": len(spread.groups),
+                         "mean_test_acc": f"{spread.mean:.5f}", "std_test_acc": f"{spread.std:.5f}",
+                         "min_test_acc": f"{min(spread.accuracies):.5f}",
+                         "max_test_acc": f"{max(spread.accuracies):.5f}",
+                         "groups": " ".join("+".join(map(str, g)) for g in spread.groups)})
+            if wall_s is not None:
+                totals = [sum(wall_s[s] for s in g) for g in spread.groups]
+                rows[-1] |= {"members_wall_s_mean": f"{statistics.fmean(totals):.1f}",
+                             "members_wall_s_max": f"{max(totals):.1f}"}
+    return rows
+
+
+
+
+def ship(members: dict, recipe, x_test, y_test, facts: dict):
+    """Save the ensemble of `members` ({seed: keras.Model}) as the weight of `recipe`'s ensemble
+    and return its WeightCard. `facts`: data_sha256, keras_version, tensorflow_version,
+    git_commit, as the member runs were tagged (the caller checks they agree)."""
+    import zoo
+    from zoo.data.idx import sha256_of
+    from zoo.models.ensemble import ensemble
+    from zoo.weights import WEIGHTS_DIR, WeightCard, accuracy, load_file
+
+    name = ensemble_name(recipe)
+    zoo.registry.get_spec(name.arch)  # "<net>_ensemble" must be a registered model
+    seeds = sorted(members)
+    target = WEIGHTS_DIR / f"{name}.keras"
+    ensemble([members[s] for s in seeds], name=name.arch).save(target)
+    model = load_file(target)  # what users load: hash-free here, the card records it next
+    acc = accuracy(model, x_test, y_test)
+    spec = zoo.data.get_dataset(recipe.dataset)
+    return WeightCard(
+        name=name, dataset=recipe.dataset, file=target.name, sha256=sha256_of(target),
+        size=target.stat().st_size,
+        params=sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+        test_accuracy=acc, recipe=recipe.name, recipe_mean=acc, recipe_std=0.0,
+        recipe_seeds=len(seeds), target_acc=0.997,
+        target_source="the lecture's 'record du monde', 99.7%",
+        command=f"make reproduce-{recipe.family} RECIPES={recipe.name} "
+                f"SEEDS={','.join(map(str, seeds))} && python -m reproductions ensemble "
+                f"{recipe.name} --seeds {','.join(map(str, seeds))}",
+        seed=None, mlflow_run_id=None,
+        chosen=f"all {len(seeds)} members, seeds {', '.join(map(str, seeds))}, probabilities "
+               f"averaged; the spread of its sub-ensembles: results/{recipe.name}_ensemble.csv",
+        input=spec.input, license=spec.weights_license, recipe_hash=recipe.hash(), **facts)
+
+
+def run(args) -> int:
+    """The `ensemble` verb: members from the store, the spread CSV, the shipped weight."""
+    import mlflow
+
+    import zoo
+    import zoo.data
+    from reproductions.ship.models_md import write_models_md
+    from reproductions import RESULTS
+    from reproductions.recipes import ENSEMBLES, RECIPES
+    from tracking import check_store
+    from tracking.runs import existing_experiment, finished_runs
+    from zoo.weights import MANIFEST, load_file
+
+    if args.recipe not in RECIPES:
+        args.verb_parser.error(f"unknown recipe {args.recipe!r}")
+    recipe = RECIPES[args.recipe]
+    seeds = list(args.seeds)  # whole numbers, checked while parsing (reproductions.__main__)
+    if len(seeds) < 2:
+        args.verb_parser.error("an ensemble needs at least 2 member seeds")
+    if tuple(sorted(seeds)) != ENSEMBLES.get(recipe.name):
+        declared = ENSEMBLES.get(recipe.name)
+        args.verb_parser.error(
+            f"{recipe.name}'s ensemble declares its member seeds before training: "
+            + (f"{', '.join(map(str, declared))}, not {', '.join(map(str, seeds))}"
+               if declared else "it declares none")
+            + " (ENSEMBLES in reproductions/recipes/catalog.py)")
+    check_store()
+    experiment = existing_experiment(recipe.family)
+    runs = finished_runs(experiment, recipe) if experiment else {}
+    missing = [s for s in seeds if s not in runs]
+    if missing:
+        args.verb_parser.error(f"no FINISHED run of {recipe.name} (hash {recipe.hash()}) for "
+                               f"seed(s) {', '.join(map(str, missing))}: train them first "
+                               f"(make reproduce-mnist RECIPES={recipe.name} SEEDS=...)")
+    (_, _), (x_test, y_test) = zoo.data.load(recipe.dataset)
+    members, probs = {}, {}
+    for seed in seeds:
+        path = mlflow.artifacts.download_artifacts(run_id=runs[seed].info.run_id,
+                                                   artifact_path=f"model/{recipe.model}.keras")
+        members[seed] = load_file(path)
+        probs[seed] = members[seed].predict(x_test, batch_size=1000, verbose=0)
+    tags = [{k: runs[s].data.tags.get(t) for k, t in (
+        ("data_sha256", "data_sha256"), ("keras_version", "version.keras"),
+        ("tensorflow_version", "version.tensorflow"), ("git_commit", "git_commit"))}
+        for s in seeds]
+    if any(t["data_sha256"] != tags[0]["data_sha256"] for t in tags):
+        args.verb_parser.error("the members were trained on different data (data_sha256)")
+    out = RESULTS / f"{recipe.name}_ensemble.csv"
+    rows = spread_rows(probs, y_test, {s: runs[s].data.metrics["wall_s"] for s in seeds})
+    with open(out, "w", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    card = ship(members, recipe, x_test, y_test, tags[0])
+    merged = sorted([c for c in zoo.weights.cards().values() if c.name != card.name] + [card],
+                    key=lambda c: str(c.name))
+    MANIFEST.write_text(json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
+    zoo.weights.cards.cache_clear()
+    write_models_md(merged)
+    print(f"{card.name}: test accuracy {100 * card.test_accuracy:.2f}%; wrote {out}, "
+          f"{card.path}, {MANIFEST}")
+    return 0

@@ -1,0 +1,78 @@
+"""The ship room's verbs: their command lines (their work: export_weights.py, ensemble.py,
+robustness.py, publish.py).
+
+Each function declares one verb on the suite's parser and names the function that runs it
+("module:function", imported only when the verb runs, so that `--help` stays quick);
+reproductions/__main__.py lists them in the order of `--help`.
+"""
+
+from __future__ import annotations
+
+from reproductions.arguments import (names_among, one_name_among, recipe_names, seed_list,
+                                     weight_names)
+
+
+def shipped_datasets():
+    from reproductions.ship.naming import DEFAULT_TAGS
+
+    return list(DEFAULT_TAGS)
+
+
+def export_weights(sub):
+    p = sub.add_parser("export-weights", help="ship the reproductions' weights in zoo/weights "
+                       "(manifest.json, zoo/MODELS.md)")
+    p.add_argument("datasets", nargs="*", default=["mnist", "xo", "fsdd"],
+                   type=one_name_among("data set", shipped_datasets, "export-weights takes data sets "
+                                "with shipped weights ({valid}), not {wrong}"))
+    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    return p, "reproductions.ship.export_weights:run"
+
+
+def register(sub):
+    p = sub.add_parser("register", help="register the shipped weights in the MLflow model "
+                       "registry (models:/<arch>@<tag>)")
+    p.add_argument("names", nargs="*", type=one_name_among("shipped weight", weight_names),
+                   help="shipped weights (default: all)")
+    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    return p, "reproductions.ship.publish:register_run"
+
+
+def ensemble(sub):
+    p = sub.add_parser("ensemble", help="ship a recipe's trained members as one averaged "
+                       "model (<net>_ensemble.mnist) and write the spread of its sub-ensembles")
+    p.add_argument("recipe", type=one_name_among("recipe", recipe_names),
+                   help="the members' recipe, e.g. conv7_bn")
+    p.add_argument("--seeds", default="1,2,3,4", type=seed_list,
+                   help="the member seeds (FINISHED runs)")
+    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    return p, "reproductions.ship.ensemble:run"
+
+
+def robustness(sub):
+    p = sub.add_parser("robustness", help="every shipped weight's accuracy on a shifted, "
+                       "rotated and noisy test set (results/robustness.csv, zoo/MODELS.md)")
+    p.add_argument("--weights", default="", type=names_among(
+                       "weight", weight_names, "no shipped weight {wrong}; shipped: {valid}"),
+                   help="comma-separated shipped weights (default: "
+                   "all; the CSV keeps the others' rows)")
+    return p, "reproductions.ship.robustness:run"
+
+
+def explain(sub):
+    p = sub.add_parser("explain", help="zoo explain, also logged to MLflow (experiment "
+                       "zoo-explain)")
+    p.add_argument("model", help="a shipped weight (conv3_bn.mnist) or a model name")
+    p.add_argument("input", help="an MNIST test index, X or O, or a picture of a digit")
+    p.add_argument("--out", default=None, help="folder for the pages (default: runs/explain)")
+    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    return p, "reproductions.ship.publish:explain_run"
+
+
+def serve(sub):
+    p = sub.add_parser("serve", help="MLflow's model server for a shipped weight, registered "
+                       "first if needed (models:/<arch>@<tag>, --env-manager local)")
+    p.add_argument("model", help="a shipped weight, e.g. conv3_bn.mnist (zoo list)")
+    p.add_argument("--host", default="127.0.0.1", help="MLflow's scoring server has no "
+                   "authentication: bind elsewhere only on a network you trust")
+    p.add_argument("--port", type=int, default=5001)
+    return p, "reproductions.ship.publish:serve_run"

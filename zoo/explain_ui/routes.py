@@ -1,0 +1,82 @@
+"""The live explainer's request handlers: the page (static/), one JSON API, and errors as JSON.
+
+    GET  /                   static/index.html
+    GET  /api/models         the shipped weights and the one the page opens with
+    GET  /api/examples       the X/O examples and the FSDD test recordings
+    GET  /api/fsdd/<name>    one FSDD test recording (audio/wav)
+    POST /api/explain        {"model": ..., "input": {"kind": ..., "value": ...}} -> an answer
+
+A request the page can correct gets a 4xx with a sentence; anything else a 500 with a sentence,
+its trace in the server's log. The handlers ask the Lab (zoo.explain_ui.lab) for the numbers and
+read their settings (the static folder, the upload limit) from the app zoo.explain_ui.app made.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+
+from flask import Flask, jsonify, request, send_file, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+from zoo.data.idx import DataError
+from zoo.explain_ui.inputs import InputError, UnknownWeight, fsdd_file, fsdd_recordings
+from zoo.explain_ui.lab import Lab
+from zoo.images import ImageError
+
+
+def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
+    """The handlers of `app`, answering from `lab`; the page opens with `default_model`."""
+
+    @app.get("/")
+    def index():
+        return send_from_directory(app.static_folder, "index.html")
+
+    @app.get("/api/models")
+    def models():
+        return jsonify(models=lab.weights(), default=default_model)
+
+    @app.get("/api/examples")
+    def examples():
+        # no MNIST here: loading it (a download, without local files) waits for the first
+        # question about it, so that the page and its model list come up at once
+        return jsonify(xo=["X", "O", "generated"], fsdd=fsdd_recordings())
+
+    @app.get("/api/fsdd/<name>")
+    def recording(name):
+        return send_file(fsdd_file(name), mimetype="audio/wav")
+
+    @app.post("/api/explain")
+    def explain():
+        raw = request.get_data()  # over MAX_CONTENT_LENGTH: werkzeug raises 413 here
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise InputError(f"malformed JSON ({err})") from err
+        if not isinstance(body, dict):
+            raise InputError("the request must be a JSON object {\"model\": ..., \"input\": ...}")
+        return jsonify(lab.explain(body.get("model"), body.get("input")))
+
+    @app.errorhandler(HTTPException)
+    def http_error(err):
+        message = err.description
+        if err.code == 413:
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            message = (f"upload too large: the limit is {limit // 2**20} MB "
+                       "(a drawing or a photo of one digit is far smaller)")
+        return jsonify(error=message), err.code
+
+    @app.errorhandler(UnknownWeight)
+    def unknown(err):
+        return jsonify(error=str(err)), 404
+
+    @app.errorhandler(InputError)
+    @app.errorhandler(ImageError)
+    @app.errorhandler(DataError)
+    def bad_input(err):
+        return jsonify(error=str(err)), 400
+
+    @app.errorhandler(Exception)
+    def internal(err):  # the trace goes to the server's log, a sentence to the page
+        traceback.print_exc()
+        return jsonify(error=f"the server failed: {type(err).__name__}: {err}"), 500

@@ -1,0 +1,56 @@
+"""The shipped weights' manifest (manifest.json): read once into cards, listed and looked up.
+
+manifest.json (written by `python -m reproductions export-weights`) lists each file with its
+SHA256, size, parameter count, the test accuracy of THIS file, its recipe's mean and spread over
+seeds, and the command that made it. `cards()` reads it once into frozen WeightCard records
+(zoo.weights.card); listing and looking up weights reads those, never a .keras file, and imports
+no Keras.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from zoo.lookup import lookup
+from zoo.weights.card import WEIGHTS_DIR, WeightCard, WeightName, WeightsError
+
+MANIFEST = WEIGHTS_DIR / "manifest.json"
+DEFAULT_TAG = "mnist"
+
+
+@lru_cache(maxsize=None)
+def cards(path: Path = MANIFEST) -> dict[str, WeightCard]:
+    """Every shipped weight's card by name, read once from the manifest."""
+    if not path.exists():
+        return {}
+    try:
+        entries = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise WeightsError(f"{path}: not valid JSON ({err}); the manifest is truncated or "
+                           "damaged: reinstall the package or re-export the weights") from err
+    if not isinstance(entries, list):
+        raise WeightsError(f"{path}: expected a list of weight entries, found "
+                           f"{type(entries).__name__}; the manifest is damaged")
+    return {str(c.name): c for c in map(WeightCard.from_manifest, entries)}
+
+
+def list_weights(pattern: str | None = None) -> list[str]:
+    """Every shipped weight name ("arch.tag"), sorted; `pattern` filters like "conv3*"."""
+    return sorted(n for n in cards() if pattern is None or fnmatch.fnmatchcase(n, pattern))
+
+
+def default_weight(model: str) -> str:
+    """The default weight name of a model: its ".mnist" one, else its only shipped one."""
+    own = [n for n, c in cards().items() if c.arch == model]
+    default = str(WeightName(model, DEFAULT_TAG))
+    return default if default in own or len(own) != 1 else own[0]
+
+
+def weight_info(name: str) -> WeightCard:
+    """The card of weight `name`; a bare model name means its default weight ("conv3_bn" means
+    "conv3_bn.mnist"; a model trained on other data: its one shipped weight, "audio_conv.fsdd")."""
+    full = name if WeightName.is_weight_name(name) else default_weight(name)
+    return lookup(cards(), full, WeightsError, f"no shipped weights named {full!r}", "Shipped")
