@@ -259,7 +259,9 @@ def test_time_to_accuracy_from_a_store_of_a_few_runs(mlflow_store, tmp_path, mon
     with mlflow.start_run(experiment_id=experiment, tags={  # an old version of a recipe: ignored
             "recipe": "conv3", "recipe_hash": "000000000000", "seed": "1"}):
         mlflow.log_metrics({"test_accuracy": 0.99, "wall_s": 20.0})
-    found = {p["recipe"]: p for p in time_to_accuracy.points()}
+    from reproductions.report.tables import store_rows
+
+    found = {p["recipe"]: p for p in time_to_accuracy.points(store_rows("mnist"))}
     assert set(found) == {"softmax", "conv3_bn_fast", "conv3_bn"}
     assert found["softmax"]["mean_test_acc"] == pytest.approx(0.925)
     assert (found["softmax"]["min_wall_s"], found["softmax"]["max_wall_s"]) == (7.0, 8.0)

@@ -3,8 +3,9 @@ from the MLflow runs (generated, never typed).
 
     python -m reproductions time-to-accuracy      # make time-to-accuracy
 
-For each recipe of the MNIST family with FINISHED runs of its current version (tracking's
-finished_runs), one point: the mean final test accuracy over its seeds (bars: min to max) at the
+For each recipe of the MNIST family with runs of its current version on its declared seeds (the
+store's, or with --reference the committed per-seed file mnist_seeds.csv, so that the committed
+plot re-renders without the store), one point: the mean final test accuracy over its seeds (bars: min to max) at the
 mean wall time per seed (training and evaluation, as the runs log it; bars: min to max), on a log
 time axis, with the lecture's 99.5% and the record 99.7% as lines. A recipe is on the Pareto
 front when no other recipe is at least as accurate in at most its time (and better in one).
@@ -19,30 +20,30 @@ import sys
 import statistics
 from pathlib import Path
 
-from reproductions.recipes import RECIPES
 from reproductions import RESULTS
-from tracking.runs import existing_experiment, finished_runs
+from reproductions.recipes import RECIPES
+from reproductions.report.tables import committed_rows, store_rows
+from tracking.summary import declared
 
 LINES = ((0.995, "99.5%: the lecture's net (Görner 4.2)"), (0.997, "99.7%: the lecture's record"))
 COLUMNS = ("recipe", "model", "seeds", "mean_test_acc", "min_test_acc", "max_test_acc",
            "mean_wall_s", "min_wall_s", "max_wall_s", "pareto")
 
 
-def points(family: str = "mnist", recipes=None) -> list[dict]:
-    """One dict per recipe of `family` with FINISHED runs, Pareto membership included."""
-    experiment = existing_experiment(family)
-    if experiment is None:
-        return []
+def points(rows: list[dict], family: str = "mnist", recipes=None) -> list[dict]:
+    """One dict per recipe of `family` with per-seed rows (tables' seed rows) of its current
+    version on its declared seeds, Pareto membership included."""
     found = []
     for recipe in (recipes or RECIPES).values():
         if recipe.family != family:
             continue
-        runs = finished_runs(experiment, recipe)
-        if not runs:
+        mine, _ = declared(recipe, [r for r in rows if r["recipe"] == recipe.name
+                                    and r["recipe_hash"] == recipe.hash()])
+        if not mine:
             continue
-        acc = [r.data.metrics["test_accuracy"] for r in runs.values()]
-        wall = [r.data.metrics["wall_s"] for r in runs.values()]
-        found.append({"recipe": recipe.name, "model": recipe.model, "seeds": len(runs),
+        acc = [float(r["final_test_acc"]) for r in mine]
+        wall = [float(r["wall_s"]) for r in mine]
+        found.append({"recipe": recipe.name, "model": recipe.model, "seeds": len(mine),
                       "mean_test_acc": statistics.fmean(acc), "min_test_acc": min(acc),
                       "max_test_acc": max(acc), "mean_wall_s": statistics.fmean(wall),
                       "min_wall_s": min(wall), "max_wall_s": max(wall)})
@@ -109,7 +110,7 @@ def run(args) -> int:
     from tracking import check_store
 
     check_store()
-    found = points()
+    found = points(committed_rows("mnist") if args.reference else store_rows("mnist"))
     if not found:
         print("error: no FINISHED MNIST runs in the MLflow store (MLFLOW_TRACKING_URI); train "
               "recipes first (make reproduce-mnist)", file=sys.stderr)

@@ -1,0 +1,64 @@
+"""The README and docs/: short enough to read, every relative link and anchor resolving, and the
+README's results section generated from the committed results files (issues 24 and 25)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's anchors of a Markdown file's headings (lower case, punctuation dropped)."""
+    out = set()
+    in_code = False
+    for line in path.read_text().splitlines():
+        in_code ^= line.startswith("```")
+        match = None if in_code else re.match(r"^#+ (.*)", line)
+        if match:
+            out.add(re.sub(r"[^\w\- ]", "", match.group(1).strip().lower()).replace(" ", "-"))
+    return out
+
+
+def test_the_anchor_reader_on_a_hand_made_page(tmp_path):
+    page = tmp_path / "p.md"
+    page.write_text("# Toward the lecture's record, 99.7%\n```\n# not a heading\n```\n## A b\n")
+    assert _anchors(page) == {"toward-the-lectures-record-997", "a-b"}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_relative_link_and_anchor_resolves(page):
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    for target in LINK.findall(text):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        resolved = (page.parent / path).resolve() if path else page
+        assert resolved.exists(), f"{page.name}: {target} does not exist"
+        if anchor:
+            assert resolved.suffix == ".md", f"{page.name}: {target}"
+            assert anchor in _anchors(resolved), f"{page.name}: no anchor {target}"
+
+
+def test_the_readme_fits_on_a_few_screens():
+    assert len((REPO / "README.md").read_text().splitlines()) <= 250
+
+
+def test_the_readme_results_are_generated_from_the_committed_files():
+    from reproductions.report import readme
+
+    text = (REPO / "README.md").read_text()
+    assert readme.render() in text
+
+
+def test_no_number_in_the_readme_results_lies_outside_the_generated_block():
+    """Between "## Results" and the next section, every figure is inside the generated block."""
+    from reproductions.report import readme
+
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Results", 1)[1].split("\n## ", 1)[0]
+    outside = section.replace(readme.render(), "")
+    assert not re.findall(r"\d+(?:[.,]\d+)?\s*%|\b\d+\.\d+\b", outside.replace("95%", "")), outside
