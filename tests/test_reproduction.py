@@ -164,9 +164,11 @@ def test_screening_trains_blind(mlflow_store, monkeypatch, tmp_path):
     assert len(calls) == sum(len(r.seeds) for r in
                              screen.load_screening("conv3_bn_fast").variants.values())
     assert all(kw.get("blind") is True for _, _, kw in calls)
+    assert {s for _, s, _ in calls} == {8, 9}  # seeds no reported run uses
     text = (tmp_path / "conv3_bn_fast_screening.md").read_text()
-    assert "Reported seeds of conv3_bn_fast: 1, 2, 3, 6, 7" in text
-    assert "with one exception, kept as it happened: the first round" in text
+    assert "Reported seeds of conv3_bn_fast: 1, 2, 3, 6, 7; screening seeds are never " \
+           "reported seeds." in text
+    assert "Rule: the recipe's goal" in text
 
 
 def test_same_seed_same_weights_other_seed_other_weights(mlflow_store, ckpt):

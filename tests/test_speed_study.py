@@ -219,7 +219,8 @@ def test_screening_for_60_s_trains_blind_on_seeds_never_reported(tmp_path, monke
     monkeypatch.setattr(screen, "train_run", lambda recipe, seed, **kw: trained.append(
         (recipe.name, seed, kw.get("blind"))))
     monkeypatch.setattr(screen, "RESULTS", tmp_path)
-    monkeypatch.setattr(screen, "table", lambda s: f"table of {s.name}\n")
+    monkeypatch.setattr(screen, "table", lambda s, rows=None: f"table of {s.name}\n")
+    monkeypatch.setattr(screen, "run_rows", lambda s: [])  # no store here
     from reproductions.__main__ import build_parser
 
     args = build_parser().parse_args(["screen", "conv3_bn_60s"])  # the verb accepts the file

@@ -27,6 +27,7 @@ class Screening:
     variants: dict  # name -> Recipe, in the file's order
     recipe: str | None = None  # the recipe the chosen variant became
     overlap_note: str = ""  # why some variants share a reported seed (history, not a rule)
+    rule: dict | None = None  # how the choice is made: {"objective", "max_wall_s", "why"}
 
 
 def load_screening(name: str, folder: Path = SCREENING) -> Screening:
@@ -59,4 +60,4 @@ def load_screening(name: str, folder: Path = SCREENING) -> Screening:
                                  f"{sorted(shared - allowed)}, reported seeds of {recipe!r}; "
                                  "screen on seeds the recipe never reports")
     return Screening(name, data["base"], data["chosen"], variants, recipe,
-                     overlap.get("why", ""))
+                     overlap.get("why", ""), data.get("rule"))
