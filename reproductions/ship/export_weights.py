@@ -97,10 +97,13 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
     if len(names) != len(set(names)):
         raise ValueError(f"two recipes would ship weights under one name: {sorted(names)}; "
                          "give one of them a name that starts with its model's")
-    # cards of other datasets, and ensembles (made by their own commands: `make zoo-ensemble`),
-    # stay as they are
+    # cards of other datasets, ensembles (made by their own commands: `make zoo-ensemble`) and
+    # the weights of recipes this store has no runs of (a store that retrained some recipes
+    # re-ships those only) stay as they are
+    in_store = {row["recipe"] for row in rows}
     kept = [c for c in zoo.weights.cards(MANIFEST).values()
-            if c.dataset != dataset or c.name.arch.endswith(ENSEMBLE_SUFFIX)]
+            if c.dataset != dataset or c.name.arch.endswith(ENSEMBLE_SUFFIX)
+            or c.recipe not in in_store]
     merged = sorted(kept + entries, key=lambda c: str(c.name))
     MANIFEST.write_text(json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
     zoo.weights.cards.cache_clear()
@@ -141,5 +144,6 @@ def run(args) -> int:
     keras.utils.set_random_seed(0)
     for dataset in args.datasets:
         export(dataset)
+    write_models_md(list(zoo.weights.cards(MANIFEST).values()))  # also when nothing re-shipped
     print(f"wrote {MANIFEST} and {MODELS_MD}")
     return 0

@@ -9,8 +9,11 @@ from __future__ import annotations
 import csv
 
 from reproductions import RESULTS
+from reproductions.recipes import RECIPES
+from reproductions.report.tables import committed_rows
 from reproductions.ship.naming import ENSEMBLE_SUFFIX
 from tracking import REPO_ROOT
+from tracking.summary import summarize_rows
 from zoo import robustness
 from zoo.weights import WeightCard
 
@@ -32,20 +35,39 @@ def write_models_md(cards: list[WeightCard]) -> None:
         "is inside; each card's `input` (zoo.weight_info) says what its model takes. Load with "
         "`zoo.load(name)`: the SHA256 is checked before anything is read.",
         "",
+        "The recipe's figure and verdict are over its declared seeds, from the committed per-seed "
+        "file (reproductions/results/<data set>_seeds.csv), judged as the results tables judge "
+        "them (two-sided, on counts of correct answers; tracking/summary.py).",
+        "",
         "| name | params | test acc of this file | seed (how chosen) | recipe mean ± std (seeds) "
-        "| published | size | sha256 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| recipe's verdict | published | size | sha256 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    per_seed = {}
     for c in cards:
+        recipe = RECIPES.get(c.recipe)
+        summary = None
+        if recipe is not None and not c.name.arch.endswith(ENSEMBLE_SUFFIX):
+            if recipe.family not in per_seed:
+                per_seed[recipe.family] = committed_rows(recipe.family)
+            summary = summarize_rows(recipe, per_seed[recipe.family])
         # an ensemble is one model of several seeds: no spread over seeds to show (its
-        # sub-ensembles' spread is in its CSV)
-        spread = (f"one model of {c.recipe_seeds} members"
-                  if c.name.arch.endswith(ENSEMBLE_SUFFIX) else
-                  f"{100 * c.recipe_mean:.2f}% ± {100 * c.recipe_std:.2f} ({c.recipe_seeds})")
+        # sub-ensembles' spread is in its CSV); one seed has no spread either
+        if c.name.arch.endswith(ENSEMBLE_SUFFIX):
+            spread = f"one model of {c.recipe_seeds} members"
+        elif summary is not None:
+            spread = (f"{100 * summary.mean:.2f}% ± {100 * summary.std:.2f} "
+                      f"({summary.n_seeds} seeds)" if summary.n_seeds > 1 else
+                      f"{100 * summary.mean:.2f}% (one seed)")
+        elif c.recipe_seeds and c.recipe_seeds > 1:
+            spread = f"{100 * c.recipe_mean:.2f}% ± {100 * c.recipe_std:.2f} ({c.recipe_seeds})"
+        else:
+            spread = "-"
+        verdict = summary.verdict_text() if summary is not None and summary.n_test else "-"
         lines.append(
             f"| `{c.name}` | {c.params:,} | {100 * c.test_accuracy:.2f}% "
             f"| {'-' if c.seed is None else c.seed} ({c.chosen}) "
-            f"| {spread} "
+            f"| {spread} | {verdict} "
             f"| {c.target_source} | {c.size / 1e6:.2f} MB | `{c.sha256[:12]}` |")
     lines += markdown(read_csv())  # the robustness section, from its generated CSV
     MODELS_MD.write_text("\n".join(lines) + "\n")
