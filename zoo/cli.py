@@ -38,6 +38,18 @@ def default_weight(kind: str) -> str:
     return next(n for n in DEFAULT_WEIGHTS[kind] if n in shipped)
 
 
+def _spread(card) -> str:
+    """The recipe's figure behind a weight, with a spread only where there is one."""
+    if card.name.arch.endswith("_ensemble"):
+        return f"one model of {card.recipe_seeds} members"
+    if card.recipe_mean is None or not card.recipe_seeds:
+        return "no recipe: built, not trained"
+    if card.recipe_seeds == 1:
+        return f"recipe {100 * card.recipe_mean:.2f}%, one seed"
+    return (f"recipe {100 * card.recipe_mean:.2f}% ± {100 * card.recipe_std:.2f} over "
+            f"{card.recipe_seeds} seeds")
+
+
 def _list(args):
     for name in zoo.list_models():
         info = zoo.model_info(name)
@@ -45,8 +57,7 @@ def _list(args):
     print()
     for name in zoo.list_weights():
         card = zoo.weight_info(name)
-        print(f"{name:22} test accuracy {100 * card.test_accuracy:.2f}%  "
-              f"(recipe {100 * card.recipe_mean:.2f}% ± {100 * card.recipe_std:.2f})")
+        print(f"{name:22} test accuracy {100 * card.test_accuracy:.2f}%  ({_spread(card)})")
     return 0
 
 
@@ -155,9 +166,10 @@ def _robustness(card):
     return 0
 
 
-def explain_to(model_name: str, input_spec: str, out_root) -> tuple[Path, Path, str]:
+def explain_to(model_name: str, input_spec: str, out_root) -> tuple[Path, Path, str, str]:
     """Render the explainer page of `model_name` for `input_spec` under `out_root`; returns
-    (page, its folder, the model's label). Shared with the suite's `explain --track`."""
+    (page, its folder, the model's label, what the input is in words: "MNIST test image 7,
+    labelled 9"). Shared with the suite's `explain --track`."""
     from zoo.explain import explain, resolve_input, resolve_model
 
     subject = resolve_model(model_name)
@@ -165,7 +177,9 @@ def explain_to(model_name: str, input_spec: str, out_root) -> tuple[Path, Path, 
     out = Path(out_root) / f"{subject.slug}-{Path(input_spec).stem}"
     page = explain(subject.model, image, out, subject.label, truth, caption,
                    classes=subject.classes)
-    return page, out, subject.label
+    described = caption if truth is None else \
+        f"{caption}, labelled {subject.classes[truth] if subject.classes else truth}"
+    return page, out, subject.label, described
 
 
 def _explain(args):
@@ -177,11 +191,11 @@ def _explain(args):
         print("error: zoo explain needs a model and an input (or --serve)", file=sys.stderr)
         return 2
     try:
-        page, _, _ = explain_to(args.model, args.input, args.out)
+        page, _, label, described = explain_to(args.model, args.input, args.out)
     except (ValueError, DataError) as err:  # a bad input, an unknown weight
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"wrote {page}")
+    print(f"{label} on {described}: wrote {page}")
     return 0
 
 

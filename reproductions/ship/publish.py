@@ -32,8 +32,8 @@ def explain_run(args) -> int:
     """The `explain` verb: the page of `zoo explain`, also logged to MLflow."""
     try:
         check_store(EXPLAIN_EXPERIMENT)
-        page, folder, label = explain_to(args.model, args.input,
-                                         args.out or REPO_ROOT / "runs" / "explain")
+        page, folder, label, _ = explain_to(args.model, args.input,
+                                            args.out or REPO_ROOT / "runs" / "explain")
     except (TrackingError, ValueError, KeyError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
