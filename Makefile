@@ -34,6 +34,8 @@ PORT ?= 5000
 EXPLAIN_PORT = $(if $(filter file,$(origin PORT)),8050,$(PORT))
 # the model server's port (make serve): PORT= when given, else 5001, beside mlflow-ui too
 SERVE_PORT = $(if $(filter file,$(origin PORT)),5001,$(PORT))
+# V=1: every MLflow, TensorFlow and Keras line on the console too (default: in runs/logs/)
+VERBOSE = $(if $(V),--verbose)
 # embedded MLflow store inside the repository (git ignores it)
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
@@ -42,7 +44,8 @@ ARTIFACTS ?= $(CURDIR)/mlartifacts
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
-	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=...)"
+	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=...,"
+	@echo "                      V=1: MLflow's, TensorFlow's and Keras' messages shown too)"
 	@echo "make reproduce-xo     the lecture's X/O walk-through, and xo trained on generated X/O"
 	@echo "make reproduce-fsdd   spoken digits: audio_conv on FSDD, official split and each speaker held out"
 	@echo "make report-mnist     the store's MNIST tables, beside it (mlflow-results/ for the embedded one)"
@@ -111,14 +114,14 @@ test-backends: $(READY) $(READY_BACKENDS)
 	$(PY) -m pytest -m backends tests/test_backends.py tests/test_speed_study.py
 
 reproduce-mnist: $(READY)
-	$(SUITE) reproduce --dataset mnist --recipes "$(RECIPES)" --seeds "$(SEEDS)"
+	$(SUITE) reproduce --dataset mnist --recipes "$(RECIPES)" --seeds "$(SEEDS)" $(VERBOSE)
 
 reproduce-xo: $(READY)
-	$(SUITE) reproduce --dataset xo --recipes "$(RECIPES)" --seeds "$(SEEDS)"
+	$(SUITE) reproduce --dataset xo --recipes "$(RECIPES)" --seeds "$(SEEDS)" $(VERBOSE)
 	$(SUITE) xo-lecture
 
 reproduce-fsdd: $(READY)
-	$(SUITE) reproduce --dataset fsdd --recipes "$(RECIPES)" --seeds "$(SEEDS)"
+	$(SUITE) reproduce --dataset fsdd --recipes "$(RECIPES)" --seeds "$(SEEDS)" $(VERBOSE)
 
 report-mnist: $(READY)
 	$(SUITE) report mnist

@@ -73,18 +73,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    # Verbs that write to the MLflow store (needs_store, set where they are declared): a bad
-    # store is refused before their modules (and Keras, TensorFlow behind them) are imported,
-    # so the message comes in a second or two, not after them.
-    if getattr(args, "needs_store", False):
-        from tracking.store import TrackingError, check_store
+    if getattr(args, "quiet", False) and not args.verbose:
+        from reproductions.run import console
 
-        try:
-            check_store()
-        except TrackingError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+        with console.quiet(args.verb) as log:
+            print(f"log: {log} (MLflow, TensorFlow and Keras messages; --verbose shows them "
+                  "here)", flush=True)
+            if not _store_ok(args):
+                return 2
+            console.keras_to_the_log()  # before the verb's module imports TensorFlow
+            return resolve(args.run)(args)
+    if not _store_ok(args):
+        return 2
     return resolve(args.run)(args)
+
+
+def _store_ok(args) -> bool:
+    """Verbs that write to the MLflow store (needs_store, set where they are declared): a bad
+    store is refused before their modules (and Keras, TensorFlow behind them) are imported, so
+    the message comes in a second or two, not after them."""
+    if not getattr(args, "needs_store", False):
+        return True
+    from tracking.store import TrackingError, check_store
+
+    try:
+        check_store()
+    except TrackingError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

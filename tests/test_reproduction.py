@@ -472,3 +472,28 @@ def test_reproducing_again_in_the_same_store_trains_nothing_and_rewrites_the_sam
     assert (reference / "reproduce_mnist_timing.csv").read_bytes() == \
         (mine / "reproduce_mnist_timing.csv").read_bytes()
     assert (reference / "mnist_seeds.csv").read_bytes() == first["mnist_seeds.csv"]
+
+
+def test_a_reproduction_keeps_the_console_quiet_and_the_rest_in_its_log(tmp_path):
+    """Issue 25: the plan, the progress line, one line per run and the tables on the console;
+    MLflow's INFO lines, TensorFlow's C++ lines and Keras' progress bars (escape codes) only in
+    the log file, which the run also carries as an artifact. Output captured: not a terminal."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "reproductions", "reproduce", "--recipes", "softmax", "--seeds",
+         "9", "--set", "steps=1000"], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    console = done.stdout + done.stderr
+    for noise in ("INFO mlflow", "absl::InitializeLog", "\x1b[", "━", "NodeDef mentions"):
+        assert noise not in console, (noise, console[-3000:])
+    assert not [line for line in console.splitlines() if line[:5] in ("I0000", "E0000", "W0000")]
+    assert "1 run(s) to train" in console and "final test accuracy" in console
+    log = Path(console.split("log: ", 1)[1].split(" (", 1)[0])
+    text = log.read_text()
+    assert "INFO mlflow" in text
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    [run] = [r for r in client.search_runs(
+        [e.experiment_id for e in client.search_experiments()]) if r.data.tags.get("seed") == "9"]
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "logs")] == [f"logs/{log.name}"]
+    log.unlink()

@@ -1,5 +1,6 @@
 """What a finished run logs besides its metrics: plots of the held-out set it may read, the
-trained weights as a fresh zoo model (.keras), its recipe (recipe.json) and an MLflow model."""
+trained weights as a fresh zoo model (.keras), its recipe (recipe.json), an MLflow model, and
+the console log of the verb that trained it (logs/, when the console was kept quiet)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import mlflow
 
 import zoo.data
+from reproductions.run import console
 from reproductions.run.prepare import build_model
 from tracking import run_tags
 from tracking.signatures import log_keras_model
@@ -46,3 +48,5 @@ def log_artifacts(recipe, seed, model, state, held_out, which, log_mlflow_model)
         versions = {p: run_tags()[f"version.{p}"] for p in ("tensorflow", "keras")}
         log_keras_model(clean, "mlflow_model", recipe.model, x_test,
                         pip_requirements=[f"{p}=={v}" for p, v in versions.items()])
+    if console.current_log is not None:  # MLflow's, TensorFlow's, Keras' lines, so far
+        mlflow.log_artifact(str(console.current_log), "logs")

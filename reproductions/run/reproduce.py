@@ -109,10 +109,10 @@ def run(args) -> int:
     if overrides:  # the results tables are the recipes' own; a variant is reported here only
         for family in sorted({r.family for r in recipes}):
             for row in report.collect(family, recipes):
+                spread = (f" ± {100 * row['std_test_acc']:.2f}" if row["n_seeds"] > 1 else "")
                 print(f"{row['recipe']} (exploratory: not a reference recipe, never in the "
                       "reference tables): final test accuracy "
-                      f"{100 * row['mean_test_acc']:.2f}% "
-                      f"± {100 * row['std_test_acc']:.2f} over seeds {row['seeds']}")
+                      f"{100 * row['mean_test_acc']:.2f}%{spread} over seeds {row['seeds']}")
         return 0
     # the user's tables go beside their store; the committed reference tables are rewritten
     # only by `python -m reproductions report --reference`

@@ -28,5 +28,9 @@ def reproduce(sub):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", type=recipe_override,
                    help="derive a variant of each recipe, with its own name and hash "
                    "(fields of reproductions/recipes/recipe.py, or schedule.<field>); repeatable")
-    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    p.add_argument("--verbose", action="store_true", help="show MLflow's, TensorFlow's and "
+                   "Keras' messages here too (default: in runs/logs/, and on each run)")
+    # refused early if the store is bad; quiet: the console gets the plan, the progress line and
+    # the tables, the rest goes to a log file (reproductions/run/console.py)
+    p.set_defaults(needs_store=True, quiet=True)
     return p, "reproductions.run.reproduce:run"

@@ -1,0 +1,68 @@
+"""A quiet console for long verbs: what the user needs on the terminal, everything else in a log.
+
+While a `reproduce` runs (unless --verbose), file descriptor 2 goes to a log file: TensorFlow's
+C++ lines (written to descriptor 2 from C++, which neither TF_CPP_MIN_LOG_LEVEL nor Python's
+logging fully stops), MLflow's INFO lines and artifact bars (its handlers hold the original
+sys.stderr, which writes to descriptor 2) and Keras' messages (interactive logging off: no
+progress bars, no escape codes, whether or not the output is a terminal). Python's sys.stderr is
+re-opened on the original descriptor 2, so the suite's own messages and errors still reach the
+user. Each run logs the file as an artifact (logs/console.log) when it ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from tracking import REPO_ROOT
+
+LOGS = REPO_ROOT / "runs" / "logs"
+current_log: Path | None = None  # the log of the verb running now; train_run logs it
+
+
+@contextlib.contextmanager
+def quiet(verb: str, folder: Path = LOGS):
+    """Descriptor 2 into <folder>/<verb>-<UTC time>.log meanwhile; yields the log's path."""
+    global current_log
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{verb}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}.log"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    console_fd = os.dup(2)
+    old_stderr = sys.stderr
+    log = open(path, "ab", buffering=0)
+    os.dup2(log.fileno(), 2)
+    sys.stderr = os.fdopen(os.dup(console_fd), "w", buffering=1)  # our messages: the console
+    # MLflow's handler writes to whatever sys.stderr is at the time: point it at the log
+    text_log = os.fdopen(os.dup(log.fileno()), "w", buffering=1)
+    handlers = [h for h in logging.getLogger("mlflow").handlers
+                if isinstance(h, logging.StreamHandler)]
+    streams = [h.setStream(text_log) for h in handlers]
+    current_log = path
+    try:
+        yield path
+    finally:
+        current_log = None
+        for handler, stream in zip(handlers, streams):
+            handler.setStream(stream)
+        text_log.close()
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = old_stderr
+        os.dup2(console_fd, 2)
+        os.close(console_fd)
+        log.close()
+        if "keras" in sys.modules:
+            sys.modules["keras"].config.enable_interactive_logging()
+
+
+def keras_to_the_log() -> None:
+    """Import Keras (and TensorFlow: its start-up lines land in the log) with its progress bars
+    off: its messages go through logging, so no escape codes reach a file or a pipe."""
+    import keras
+
+    keras.config.disable_interactive_logging()
