@@ -472,6 +472,11 @@ def test_reproducing_again_in_the_same_store_trains_nothing_and_rewrites_the_sam
     assert (reference / "reproduce_mnist_timing.csv").read_bytes() == \
         (mine / "reproduce_mnist_timing.csv").read_bytes()
     assert (reference / "mnist_seeds.csv").read_bytes() == first["mnist_seeds.csv"]
+    # again: the timing rows are merged, not duplicated, and the tables are the same
+    timing_before = (reference / "reproduce_mnist_timing.csv").read_bytes()
+    assert report.run(argparse.Namespace(dataset="mnist", reference=True)) == 0
+    assert (reference / "reproduce_mnist_timing.csv").read_bytes() == timing_before
+    assert (reference / "mnist_seeds.csv").read_bytes() == first["mnist_seeds.csv"]
 
 
 def test_a_reproduction_keeps_the_console_quiet_and_the_rest_in_its_log(tmp_path):

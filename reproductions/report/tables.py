@@ -333,6 +333,23 @@ def print_comparison(dataset: str, folder: Path) -> None:
               f"{float(row['wall_s_per_run']):.0f} s/run) | reference {theirs}")
 
 
+def merge_timing(store_file: Path, committed: Path) -> None:
+    """The store's timing rows appended to the committed ones (a row already there is kept
+    once): the reference timing file keeps every sitting behind the reference tables."""
+    if not committed.is_file():
+        shutil.copyfile(store_file, committed)
+        return
+    with open(committed, newline="") as f:
+        reader = csv.DictReader(f)
+        columns, rows = reader.fieldnames, list(reader)
+    with open(store_file, newline="") as f:
+        new = [r for r in csv.DictReader(f) if r not in rows]
+    with open(committed, "w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows + new)
+
+
 def run(args) -> int:
     """The `report` verb: the tables of the current store, beside it (with --reference, the
     committed reference tables, reproductions/results: a deliberate act), and the same summaries
@@ -346,15 +363,16 @@ def run(args) -> int:
         return 2
     for path in paths:
         print(f"wrote {path}")
-    if args.reference and args.dataset == "mnist":  # the README's results, from the same files
-        from reproductions.report import readme
+    committed = REPO_ROOT / "reproductions" / "results"
+    if args.reference and args.dataset == "mnist" and folder.resolve() == committed.resolve():
+        from reproductions.report import readme  # the README's results, from the same files
 
-        if readme.update(REPO_ROOT / "README.md"):
+        if readme.update(REPO_ROOT / "README.md", folder):
             print(f"wrote {REPO_ROOT / 'README.md'} (its generated results section)")
     if args.reference:  # the store's timing of its reproductions goes with its tables
         timing = results_folder() / f"reproduce_{args.dataset}_timing.csv"
         if timing.is_file():
-            shutil.copyfile(timing, RESULTS / timing.name)
+            merge_timing(timing, RESULTS / timing.name)
             print(f"wrote {RESULTS / timing.name} (the wall times `reproduce` recorded for this "
                   "store)")
     print_comparison(args.dataset, folder)
