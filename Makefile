@@ -164,6 +164,7 @@ tune-worker: $(READY)
 		$(SUITE) tune $(TUNE_ARGS)
 
 mlflow-server: $(READY)
+	$(UI_ADDRESSES)
 	$(VENV)/bin/mlflow server --backend-store-uri "$(STORE)" --artifacts-destination "$(ARTIFACTS)" \
 		--host $(HOST) --port $(PORT)
 
@@ -207,7 +208,13 @@ explain-track: $(READY)
 serve: $(READY)
 	$(SUITE) serve $(MODEL) --host $(HOST) --port $(SERVE_PORT)
 
+# the addresses that open each zoo experiment's runs table in MLflow's model-training view
+UI_ADDRESSES = @MLFLOW_TRACKING_URI="$(STORE)" $(PY) -c "from tracking.ui import zoo_addresses; \
+	print('open the runs:'); print(*zoo_addresses('http://$(HOST):$(PORT)'), sep='\n')" \
+	2>/dev/null || true
+
 mlflow-ui: $(READY)
+	$(UI_ADDRESSES)
 	$(VENV)/bin/mlflow ui --backend-store-uri "$(STORE)" --default-artifact-root "$(ARTIFACTS)" \
 		--host $(HOST) --port $(PORT)
 

@@ -249,8 +249,13 @@ def test_the_mlflow_ui_shows_datasets_parents_with_summaries_and_step_curves(sto
         def text_present(text):
             return wait.until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
 
-        # the experiment's runs: the parents, expanded to show their seeds and datasets
-        driver.get(f"{url}/{base}/runs?{ml}")
+        # the experiment's runs, at the address `make mlflow-ui` prints (a fresh browser profile
+        # starts on MLflow's GenAI view; the address switches it to model training)
+        from tracking.ui import zoo_addresses
+
+        printed = zoo_addresses(url, store.uri)
+        assert f"zoo-mnist: {url}/{base}/runs?{ml}" in printed
+        driver.get(printed[0].split(": ", 1)[1])
         text_present(f"{TINY.name} (all seeds)")
         for close in driver.find_elements(By.CSS_SELECTOR, 'button[aria-label="Close"]'):
             if close.is_displayed():  # the "MLflow Assistant" side panel: room for the runs
