@@ -328,8 +328,10 @@ def print_comparison(dataset: str, folder: Path) -> None:
         theirs = (f"{100 * float(ref['mean_test_acc']):.2f}% ± "
                   f"{100 * float(ref['std_test_acc']):.2f} (seeds {ref['seeds']}, "
                   f"{float(ref['wall_s_per_run']):.0f} s/run)" if ref else "no reference figure")
-        print(f"  {row['recipe']:16} yours {100 * float(row['mean_test_acc']):.2f}% ± "
-              f"{100 * float(row['std_test_acc']):.2f} (seeds {row['seeds']}, "
+        spread = (f" ± {100 * float(row['std_test_acc']):.2f}" if int(row["n_seeds"]) > 1
+                  else ", one seed")
+        print(f"  {row['recipe']:16} yours {100 * float(row['mean_test_acc']):.2f}%{spread} "
+              f"(seeds {row['seeds']}, "
               f"{float(row['wall_s_per_run']):.0f} s/run) | reference {theirs}")
 
 

@@ -83,6 +83,12 @@ def run(args) -> int:
         print(f"{len(todo)} run(s) to train, "
               f"{sum(len(seeds or r.seeds) for r in recipes) - len(todo)} already finished",
               flush=True)
+        for recipe in recipes:
+            extra = sorted(set(seeds) - set(recipe.seeds))
+            if extra and recipe.name in RECIPES:
+                print(f"{recipe.name}: seed(s) {', '.join(map(str, extra))} not among its declared "
+                      f"seeds ({', '.join(map(str, recipe.seeds))}): listed apart in the tables, "
+                      "never averaged in", flush=True)
         progress = Progress(todo)
         held, trained = [], 0
         for recipe, seed in todo:
