@@ -502,3 +502,32 @@ def test_a_reproduction_keeps_the_console_quiet_and_the_rest_in_its_log(tmp_path
         [e.experiment_id for e in client.search_experiments()]) if r.data.tags.get("seed") == "9"]
     assert [a.path for a in client.list_artifacts(run.info.run_id, "logs")] == [f"logs/{log.name}"]
     log.unlink()
+
+
+def test_the_plan_scales_reference_times_by_the_calibration():
+    """Issue 25: reference times (per-seed rows) times the ratio of the calibration model's
+    throughput there and here; worked by hand: conv3_bn_fast 6,000 images/s there, 3,000 here,
+    so every run takes twice its reference time."""
+    from reproductions.run import estimate
+
+    fast, soft = RECIPES["conv3_bn_fast"], RECIPES["softmax"]
+    rows = [{"recipe": "conv3_bn_fast", "recipe_hash": fast.hash(), "wall_s": "40",
+             "images_per_second": "6000", "machine": "ref"},
+            {"recipe": "conv3_bn_fast", "recipe_hash": fast.hash(), "wall_s": "50",
+             "images_per_second": "6000", "machine": "ref"},
+            {"recipe": "softmax", "recipe_hash": soft.hash(), "wall_s": "3",
+             "images_per_second": "300000", "machine": "ref"}]
+    lines = estimate.plan([(fast, 1), (fast, 2), (soft, 1), (RECIPES["conv3"], 1)], rows, 3000.0)
+    assert lines[0] == "  conv3_bn_fast seeds 1 2: 45 s a seed on the reference machine, " \
+                       "about 90 s here"
+    assert lines[1] == "  softmax seeds 1: 3 s a seed on the reference machine, about 6 s here"
+    assert lines[2] == "  conv3 seeds 1: no reference time"
+    # 2 x 90 + 6 = 186 s, stated with its margin
+    assert lines[3].startswith("estimate for this machine: 3 min (between 93 s and 5 min), plus "
+                               "1 recipe(s) without a reference time")
+
+
+def test_the_calibration_measures_a_throughput():
+    from reproductions.run import estimate
+
+    assert 100 < estimate.throughput_here(steps=10) < 1e6

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from reproductions.report import tables as report
 from reproductions.recipes import RECIPES, derive, get_recipe, parse_override
+from reproductions.run import estimate
 from reproductions.run.train import train_run
 from tracking import TrackingError
 from tracking.claims import ClaimHeld
@@ -57,6 +58,23 @@ def _hms(seconds):
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+def _print_plan(todo, recipes) -> None:
+    """Before any training: each recipe's seeds to train, the time they took on the reference
+    machine and the estimate for this one (reproductions/run/estimate.py)."""
+    if not todo:
+        return
+    rows = [r for family in sorted({r.family for r in recipes})
+            for r in report.committed_rows(family)]
+    if not rows:
+        return
+    try:
+        speed = estimate.throughput_here()
+    except Exception as err:  # noqa: BLE001 (the plan must not stop the work it plans)
+        print(f"(no estimate: the calibration failed: {err})", flush=True)
+        speed = None
+    print("\n".join(estimate.plan(todo, rows, speed)), flush=True)
+
+
 def run(args) -> int:
     """The `reproduce` verb (arguments: reproductions/__main__.py)."""
     try:
@@ -83,6 +101,7 @@ def run(args) -> int:
         print(f"{len(todo)} run(s) to train, "
               f"{sum(len(seeds or r.seeds) for r in recipes) - len(todo)} already finished",
               flush=True)
+        _print_plan(todo, recipes)
         for recipe in recipes:
             extra = sorted(set(seeds) - set(recipe.seeds))
             if extra and recipe.name in RECIPES:
