@@ -218,3 +218,26 @@ def test_bad_input_gets_a_message(server, browser, tmp_path):
         urllib.request.urlopen(request, timeout=30)
     assert err.value.code == 400
     assert json.loads(err.value.read())["error"].startswith("malformed JSON")
+
+
+def test_the_page_draws_and_explains_without_any_data_set(tmp_path, monkeypatch, browser):
+    """Issue 25: with no data set here (ZOO_DATA_DIR an empty folder), the page opens without an
+    error, only the MNIST pickers are off (each saying why), and a drawing is explained."""
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    monkeypatch.setenv("ZOO_DATA_DIR", str(empty))
+    with explain_server(tmp_path) as url:
+        browser.get(url)
+        WebDriverWait(browser, 60).until(
+            lambda d: d.find_element(By.ID, "mnist-missing").is_displayed())
+        for button in ("mnist-index", "mnist-show", "mnist-wrong"):
+            element = browser.find_element(By.ID, button)
+            assert not element.is_enabled()
+            assert "No MNIST here" in element.get_attribute("title")
+        assert "drawing and uploading a picture work" in \
+            browser.find_element(By.ID, "mnist-missing").text
+        assert message(browser) == ""  # no red error
+        state, status = answered(browser, lambda: stroke(browser, [(0, -60), (0, 60)]))
+        assert status == 200 and state != "error"
+        assert prediction(browser) in "0123456789"
+        shot(browser, "no-data")

@@ -39,12 +39,32 @@ def decode_picture(value) -> np.ndarray:
     return to_mnist(load_image(io.BytesIO(raw), "the picture"), "the picture")
 
 
+def mnist_status() -> dict:
+    """{"available": bool, "why": str}: whether MNIST test images can be shown here, before any
+    is asked for (drawing and uploading need no data set)."""
+    from zoo.data import DataError
+    from zoo.data.mnist import source_of
+
+    try:
+        source = source_of("mnist")
+    except DataError as err:
+        return {"available": False, "why": str(err)}
+    if source == "tensorflow-datasets":
+        return {"available": True, "why": "no local copy: the first MNIST image asked for "
+                "downloads MNIST through tensorflow-datasets"}
+    return {"available": True, "why": f"MNIST from {source}"}
+
+
 def fsdd_recordings() -> list[str]:
     """The FSDD test recordings (official split: index 0-4) under ZOO_DATA_DIR/fsdd, by digit,
-    speaker and index; [] when there is no local copy."""
+    speaker and index; [] when there is no local copy (the page says so beside its picker)."""
+    from zoo.data import DataError
     from zoo.data.fsdd import _folder, _known, _order
 
-    folder = _folder(None)
+    try:
+        folder = _folder(None)
+    except DataError:  # ZOO_DATA_DIR without FSDD: the page works on, without recordings
+        return []
     if folder is None:
         return []
     return sorted((n for n in _known() if _order(n)[2] < 5 and (folder / n).is_file()),

@@ -20,7 +20,8 @@ from flask import Flask, jsonify, request, send_file, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from zoo.data.idx import DataError
-from zoo.explain_ui.inputs import InputError, UnknownWeight, fsdd_file, fsdd_recordings
+from zoo.explain_ui.inputs import (InputError, UnknownWeight, fsdd_file, fsdd_recordings,
+                                   mnist_status)
 from zoo.explain_ui.lab import Lab
 from zoo.images import ImageError
 
@@ -40,7 +41,8 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
     def examples():
         # no MNIST here: loading it (a download, without local files) waits for the first
         # question about it, so that the page and its model list come up at once
-        return jsonify(xo=["X", "O", "generated"], fsdd=fsdd_recordings())
+        return jsonify(xo=["X", "O", "generated"], fsdd=fsdd_recordings(),
+                       mnist=mnist_status())
 
     @app.get("/api/fsdd/<name>")
     def recording(name):

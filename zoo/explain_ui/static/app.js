@@ -19,7 +19,8 @@ for (const [name, stops] of Object.entries(COLOURMAPS)) {
   LUTS[name] = lut;
 }
 
-const state = { models: [], model: null, source: null, asked: 0, answers: 0, inked: false };
+const state = { models: [], model: null, source: null, asked: 0, answers: 0, inked: false,
+                mnist: { available: true, why: "" } };
 
 function bytesOf(grid) {  // base64 -> Uint8Array, once per grid
   if (!grid.bytes) {
@@ -227,9 +228,13 @@ function useModel(name) {
   if (kind === "mnist" && source && (source.kind === "picture" || source.kind === "mnist")) {
     ask(source.kind === "mnist" && source.value === "misclassified"
       ? { kind: "mnist", value: Number($("mnist-index").value) } : source);
-  } else if (kind === "mnist") {
+  } else if (kind === "mnist" && (state.inked || state.mnist.available)) {
     ask(state.inked ? { kind: "picture", value: pad.toDataURL("image/png") }
                     : { kind: "mnist", value: Number($("mnist-index").value) });
+  } else if (kind === "mnist") {
+    // no data set here: drawing and uploading need none, so wait for the first stroke
+    message("");
+    document.body.dataset.state = "idle";
   } else if (kind === "xo") {
     ask(source && source.kind === "xo" ? source : { kind: "xo", value: "X" });
   } else if ($("fsdd").value) {
@@ -249,6 +254,17 @@ async function start() {
     $("model").append(option);
   }
   for (const name of examples.fsdd) $("fsdd").append(new Option(name.replace(".wav", ""), name));
+  state.mnist = examples.mnist || { available: true, why: "" };
+  if (!state.mnist.available) {
+    // only the pickers that need MNIST are off, each saying why; the pad and upload still work
+    for (const id of ["mnist-index", "mnist-show", "mnist-wrong"]) {
+      $(id).disabled = true;
+      $(id).title = `No MNIST here: ${state.mnist.why}`;
+    }
+    $("mnist-missing").textContent = `No MNIST test images here (${state.mnist.why}); drawing ` +
+      "and uploading a picture work without them.";
+    $("mnist-missing").hidden = false;
+  }
   const wanted = new URLSearchParams(location.search).get("model") || models.default;
   $("model").value = wanted;  // an unknown name selects nothing; the server says why
   $("model").onchange = () => useModel($("model").value);
