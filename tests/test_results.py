@@ -37,8 +37,8 @@ def test_every_row_is_over_its_declared_seeds_only():
         recipe = RECIPES[row["recipe"]]
         used = [int(s) for s in row["seeds"].split()]
         assert set(used) <= set(recipe.seeds), row["recipe"]
-        declared = [int(r["seed"]) for r in seeds
-                    if r["recipe"] == row["recipe"] and r["declared"] == "yes"]
+        declared = [int(r["seed"]) for r in seeds if r["recipe"] == row["recipe"]
+                    and r["recipe_hash"] == recipe.hash() and r["declared"] == "yes"]
         assert sorted(declared) == used
     for r in seeds:  # every undeclared run is marked so
         assert (r["declared"] == "yes") == (int(r["seed"]) in RECIPES[r["recipe"]].seeds)

@@ -166,6 +166,8 @@ class RecipeSummary:
     @property
     def judged(self) -> Verdict:
         """The two-sided verdict on counts of correct answers (n_test: the runs' test set)."""
+        if self.target_acc is None:
+            return Verdict("no bar", None, None)
         if self.n_test is None:
             raise ValueError(f"{self.recipe}: its runs do not say how many test examples they "
                              "read (test_examples); retrain them to judge on counts")
@@ -262,7 +264,9 @@ def summarize_rows(recipe, rows: list[dict]) -> RecipeSummary | None:
         raise MixedData(f"recipe {recipe.name}: its seeds were trained on different data "
                         f"({', '.join(sorted(map(str, digests)))}); remove the runs of the other "
                         "data from the store, or use a store of their own")
-    n_test = {r.get("test_examples") for r in rows}
+    # ints from the store, strings from the per-seed file: one number either way
+    n_test = {None if r.get("test_examples") in (None, "") else int(r["test_examples"])
+              for r in rows}
     return RecipeSummary(
         recipe=recipe.name, recipe_hash=recipe.hash(), model=recipe.model,
         seeds=tuple(int(r["seed"]) for r in rows), run_ids=tuple(r["run_id"] for r in rows),

@@ -105,10 +105,11 @@ def store_rows(dataset: str, recipes=None) -> list[dict]:
     return out
 
 
-def committed_rows(dataset: str, folder: Path = RESULTS) -> list[dict]:
+def committed_rows(dataset: str, folder: Path | None = None) -> list[dict]:
     """The rows of the committed per-seed file, <folder>/<dataset>_seeds.csv ([] if none).
     Files written before the file carried a machine and a test-set size per row get them from
     the committed table's machine column and from this data set's test split."""
+    folder = RESULTS if folder is None else folder  # read when called (tests move RESULTS)
     path = folder / f"{dataset}_seeds.csv"
     if not path.is_file():
         return []
@@ -162,6 +163,15 @@ def _number(key: str, value):
     return value
 
 
+def _seed_fmt(key: str, value):
+    """A per-seed cell: accuracies to 6 significant digits, so that each names its count of
+    correct answers exactly (298 of 300 FSDD recordings is 0.993333; MNIST's 4 decimals stay 4)."""
+    if isinstance(value, float) and key in ("final_test_acc", "max_test_acc_during_training",
+                                            "final_val_acc"):
+        return f"{value:.6g}"
+    return _fmt(key, value)
+
+
 def _fmt(key: str, value):
     if value is None:
         return ""
@@ -203,9 +213,10 @@ class NothingToRender(ValueError):
     """No run of the data set, in the store or in the committed per-seed file."""
 
 
-def write(dataset: str, folder: Path = RESULTS, recipes=None) -> list[Path]:
+def write(dataset: str, folder: Path | None = None, recipes=None) -> list[Path]:
     """The store's per-seed rows (merged into the committed ones when `folder` is the reference
     folder), then the tables rendered from them."""
+    folder = RESULTS if folder is None else folder
     fresh = store_rows(dataset, recipes)
     every = merge(committed_rows(dataset, folder), fresh) if folder == RESULTS else fresh
     if not every:
@@ -232,7 +243,7 @@ def render(dataset: str, every: list[dict], folder: Path, recipes=None) -> list[
         writer.writeheader()
         for r in every:
             is_extra = (r["recipe"], str(r["seed"])) in extra_keys
-            writer.writerow({k: _fmt(k, _number(k, r.get(k))) for k in SEED_COLUMNS}
+            writer.writerow({k: _seed_fmt(k, _number(k, r.get(k))) for k in SEED_COLUMNS}
                             | {"declared": "no" if is_extra else "yes"})
     machines = sorted({m for r in rows for m in r["machine"].split(" | ")})
     lines = [
@@ -303,9 +314,9 @@ def _interval(r: dict) -> str:
     return f"{100 * r['ci95_low_test_acc']:.2f}-{100 * r['ci95_high_test_acc']:.2f}%"
 
 
-def reference_rows(dataset: str, folder: Path = RESULTS) -> dict[str, dict]:
+def reference_rows(dataset: str, folder: Path | None = None) -> dict[str, dict]:
     """{recipe: row} of the committed reference table (reproductions/results/<dataset>.csv)."""
-    path = folder / f"{dataset}.csv"
+    path = (RESULTS if folder is None else folder) / f"{dataset}.csv"
     if not path.is_file():
         return {}
     with open(path, newline="") as f:
@@ -360,7 +371,7 @@ def run(args) -> int:
     folder = RESULTS if args.reference else results_folder()
     try:
         paths = write(args.dataset, folder)
-    except (MixedData, NothingToRender) as err:
+    except (MixedData, NothingToRender, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for path in paths:

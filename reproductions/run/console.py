@@ -32,37 +32,39 @@ def quiet(verb: str, folder: Path = LOGS):
     path = folder / f"{verb}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}.log"
     sys.stdout.flush()
     sys.stderr.flush()
-    console_fd = os.dup(2)
     old_stderr = sys.stderr
-    log = open(path, "ab", buffering=0)
-    os.dup2(log.fileno(), 2)
-    sys.stderr = os.fdopen(os.dup(console_fd), "w", buffering=1)  # our messages: the console
-    # MLflow's handler writes to whatever sys.stderr is at the time: point it at the log
-    text_log = os.fdopen(os.dup(log.fileno()), "w", buffering=1)
-    handlers = [h for h in logging.getLogger("mlflow").handlers
-                if isinstance(h, logging.StreamHandler)]
-    streams = [h.setStream(text_log) for h in handlers]
-    current_log = path
-    try:
+    with contextlib.ExitStack() as undo:
+        log = undo.enter_context(open(path, "ab", buffering=0))
+        console_fd = os.dup(2)
+        undo.callback(os.close, console_fd)
+        os.dup2(log.fileno(), 2)
+        undo.callback(os.dup2, console_fd, 2)  # fd 2 back to the console on the way out
+        # our messages to the console; left open on the way out (handlers made meanwhile, such
+        # as TensorFlow's, may still hold it), errors never raised by an odd character
+        sys.stderr = os.fdopen(os.dup(console_fd), "w", buffering=1, errors="backslashreplace")
+        undo.callback(setattr, sys, "stderr", old_stderr)
+        # MLflow's handler writes to whatever sys.stderr is at the time: point it at the log
+        text_log = os.fdopen(os.dup(log.fileno()), "w", buffering=1)
+        undo.callback(text_log.close)
+        for handler in [h for h in logging.getLogger("mlflow").handlers
+                        if isinstance(h, logging.StreamHandler)]:
+            undo.callback(handler.setStream, handler.setStream(text_log))
+        undo.callback(_flush_quietly, sys.stderr)
+        current_log = path
+        undo.callback(globals().__setitem__, "current_log", None)
         yield path
-    finally:
-        current_log = None
-        for handler, stream in zip(handlers, streams):
-            handler.setStream(stream)
-        text_log.close()
-        sys.stderr.flush()
-        sys.stderr.close()
-        sys.stderr = old_stderr
-        os.dup2(console_fd, 2)
-        os.close(console_fd)
-        log.close()
-        if "keras" in sys.modules:
-            sys.modules["keras"].config.enable_interactive_logging()
+
+
+def _flush_quietly(stream) -> None:
+    """Flush on the way out; a console gone (a closed pipe) must not stop the restoring."""
+    with contextlib.suppress(OSError, ValueError):
+        stream.flush()
 
 
 def keras_to_the_log() -> None:
     """Import Keras (and TensorFlow: its start-up lines land in the log) with its progress bars
-    off: its messages go through logging, so no escape codes reach a file or a pipe."""
+    off: its messages go through logging, so no escape codes reach a file or a pipe. For the
+    rest of the process: a quiet verb is the process's one verb."""
     import keras
 
     keras.config.disable_interactive_logging()

@@ -104,6 +104,7 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
     kept = [c for c in zoo.weights.cards(MANIFEST).values()
             if c.dataset != dataset or c.name.arch.endswith(ENSEMBLE_SUFFIX)
             or c.recipe not in in_store]
+    kept = [c for c in kept if str(c.name) not in names]  # re-made here (xo_lecture's card)
     merged = sorted(kept + entries, key=lambda c: str(c.name))
     MANIFEST.write_text(json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
     zoo.weights.cards.cache_clear()
