@@ -89,7 +89,7 @@ def bench_weight(name: str, out_dir: Path) -> list[dict]:
 
 
 def run(args) -> int:
-    """The `bench-export` verb (arguments: reproductions/__main__.py)."""
+    """The `bench-export` verb (arguments: its room's verbs.py)."""
     import zoo
     from tracking.tags import machine
 

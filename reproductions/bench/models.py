@@ -229,7 +229,7 @@ def run_latency(quick: bool, out: Path) -> int:
 
 
 def run(args) -> int:
-    """The `bench` verb (arguments: reproductions/__main__.py)."""
+    """The `bench` verb (arguments: its room's verbs.py)."""
     out = Path(args.out) if args.out else RESULTS_CSV
     latency_out = out.parent / LATENCY_CSV.name if args.out else LATENCY_CSV
     if args.one:

@@ -97,7 +97,7 @@ def markdown(summary: list[dict], context: dict, rounds: int) -> str:
 
 
 def run(args) -> int:
-    """The `bench-peers` verb (arguments: reproductions/__main__.py)."""
+    """The `bench-peers` verb (arguments: its room's verbs.py)."""
     from tracking.tags import machine
 
     by_name = {v.name: v for v in VARIANTS}

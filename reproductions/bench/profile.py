@@ -227,7 +227,7 @@ def write(result: dict, out_dir: Path, command: str) -> tuple[Path, Path]:
 
 
 def run(args) -> int:
-    """The `profile` verb (arguments: reproductions/__main__.py)."""
+    """The `profile` verb (arguments: its room's verbs.py)."""
     try:
         recipe = variant(args.recipe, tuple(args.set))
     except ValueError as err:

@@ -126,7 +126,7 @@ def resolve_recipe(name: str):
 
 
 def run(args) -> int:
-    """The `time-alternating` verb (arguments: reproductions/__main__.py)."""
+    """The `time-alternating` verb (arguments: its room's verbs.py)."""
     try:
         a, b = resolve_recipe(args.a), resolve_recipe(args.b)
     except ValueError as err:

@@ -297,7 +297,7 @@ def _version(python: str, module: str) -> str:
 
 
 def run(args) -> int:
-    """The `bench-training` verb (arguments: reproductions/__main__.py)."""
+    """The `bench-training` verb (arguments: its room's verbs.py)."""
     out = Path(args.out) if args.out else RESULTS_CSV
     by_name = {v.name: v for v in VARIANTS}
     if args.one:

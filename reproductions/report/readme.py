@@ -5,7 +5,7 @@
 Between the markers below, README.md holds the headline table (one row per MNIST recipe of
 reproductions/results/mnist.csv: its declared seeds, the final test accuracy's mean ± std and
 95% interval, the published figure and the two-sided verdict with its distance) and the wall time
-of the reference reproduction (reproduce_mnist_timing.csv). tests/test_results.py renders it
+of the reference reproduction (reproduce_mnist_timing.csv). tests/test_docs.py renders it
 again from those files and compares, so a number there cannot drift from its source.
 """
 

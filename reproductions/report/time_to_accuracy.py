@@ -112,8 +112,10 @@ def run(args) -> int:
     check_store()
     found = points(committed_rows("mnist") if args.reference else store_rows("mnist"))
     if not found:
-        print("error: no FINISHED MNIST runs in the MLflow store (MLFLOW_TRACKING_URI); train "
-              "recipes first (make reproduce-mnist)", file=sys.stderr)
+        where = ("the committed reproductions/results/mnist_seeds.csv" if args.reference else
+                 "the MLflow store (MLFLOW_TRACKING_URI)")
+        print(f"error: no FINISHED MNIST runs in {where}; train recipes first "
+              "(make reproduce-mnist)", file=sys.stderr)
         return 2
     from tracking.store import results_folder
 

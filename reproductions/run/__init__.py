@@ -5,7 +5,9 @@
 - schedule.py: the recipes' schedule records as Keras learning-rate schedules;
 - train.py: `train_run`, resumable (checkpoint.py) and blind on request;
 - artifacts.py: what a finished run logs besides metrics (plots, .keras, recipe.json, model);
-- reproduce.py: the `reproduce` verb (claims, progress, timing file, tables).
+- reproduce.py: the `reproduce` verb (claims, plan, progress, timing file, tables);
+- estimate.py: the plan's time estimate for this machine, from a few seconds of calibration;
+- console.py: the quiet console (MLflow's, TensorFlow's and Keras' lines in a log file).
 
 Uses the recipes and report rooms; benchmarks, searches and shipping use it, never the reverse.
 """

@@ -76,7 +76,7 @@ def _print_plan(todo, recipes) -> None:
 
 
 def run(args) -> int:
-    """The `reproduce` verb (arguments: reproductions/__main__.py)."""
+    """The `reproduce` verb (arguments: its room's verbs.py)."""
     try:
         # names, data set and seeds were checked as the command line was parsed
         names = args.recipes or [n for n, r in RECIPES.items() if r.family == args.dataset]

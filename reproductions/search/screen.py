@@ -110,7 +110,7 @@ def _each_and_mean(values, spec=".2f"):
 
 
 def run(args) -> int:
-    """The `screen` verb (arguments: reproductions/__main__.py)."""
+    """The `screen` verb (arguments: its room's verbs.py)."""
     try:
         screening = load_screening(args.name)
     except ValueError as err:

@@ -287,7 +287,7 @@ def command_line(args) -> str:
 
 
 def run(args) -> int:
-    """The `tune` verb (arguments: reproductions/__main__.py)."""
+    """The `tune` verb (arguments: its room's verbs.py)."""
     try:
         summary = search(get_recipe(args.recipe), args.tuner, args.max_trials, args.max_epochs,
                          args.train_subset, Path(args.dir) if args.dir else TUNING_DIR,

@@ -1,6 +1,6 @@
 """The ensemble of a recipe's trained members, shipped as one Keras model, and its honest spread.
 
-    python -m reproductions ensemble conv7_bn --seeds 1,2,3,4      # make zoo-ensemble
+    python -m reproductions ensemble conv7_bn_cosine --seeds 1,2,3,4   # make zoo-ensemble
 
 Members are the FINISHED runs of the recipe (one per seed) in the MLflow store: their `.keras`
 artifacts are loaded, averaged into one model by zoo.models.ensemble.ensemble (named

@@ -41,7 +41,8 @@ def ensemble(sub):
     p = sub.add_parser("ensemble", help="ship a recipe's trained members as one averaged "
                        "model (<net>_ensemble.mnist) and write the spread of its sub-ensembles")
     p.add_argument("recipe", type=one_name_among("recipe", recipe_names),
-                   help="the members' recipe, e.g. conv7_bn")
+                   help="the members' recipe, e.g. conv7_bn_cosine (its declared members: "
+                   "ENSEMBLES)")
     p.add_argument("--seeds", default="1,2,3,4", type=seed_list,
                    help="the member seeds (FINISHED runs)")
     p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
