@@ -79,12 +79,22 @@ class ZooHyperModel(kt.HyperModel):
                          for p in hp.space)
 
 
-def recipe_from(recipe: Recipe, hp, name: str) -> Recipe:
-    """The recipe with the search's best hyperparameters, ready for `make reproduce-mnist`."""
+def recipe_from(recipe: Recipe, hp, name: str, passes: int | None = None,
+                train_examples: int | None = None) -> Recipe:
+    """The recipe with the search's best hyperparameters, ready for `make reproduce-mnist`.
+    With `passes` and `train_examples`: the recipe trains as the winning trial did, `passes`
+    passes at its batch size (steps = passes x steps a pass), evaluating validation after each
+    pass; without them it keeps the base recipe's steps (then the recipe is not the trial)."""
     model = ZooHyperModel(recipe)
     training = model._training(hp)
     options = model._model_options(hp)
+    budget = {}
+    if passes and train_examples:
+        per_pass = -(-train_examples // training["batch_size"])
+        budget = {"steps": passes * per_pass, "eval_every": per_pass}
     return dataclasses.replace(
         recipe, name=name, schedule=training["schedule"], batch_size=training["batch_size"],
-        model_options=tuple(options.items()) or None,
-        notes=f"found by a KerasTuner search around recipe {recipe.name}")
+        model_options=tuple(options.items()) or None, **budget,
+        notes=f"found by a KerasTuner search around recipe {recipe.name}"
+              + (f"; trains as its winning trial did: {passes} passes of {train_examples:,} "
+                 "images" if budget else ""))

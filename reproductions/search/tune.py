@@ -180,6 +180,7 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
               "objective": objective, "hyperband_iterations": hyperband_iterations}
     parent = _parent_run(name, create=not is_worker(), params=params,
                          wait_s=60 if is_worker() else 0)
+    commit = git_commit()  # now: the export below writes tracked files (tuned/*.json)
     keras.utils.set_random_seed(0)
     data = load_data(searched(recipe), data_dir, with_test=False)  # no test set, by design
     (x, y), val = data.train, data.val
@@ -191,7 +192,7 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
     tuner.search(x, y, validation_data=val, epochs=max_epochs, verbose=0)
     if is_worker():
         return {"worker": tuner.tuner_id}
-    data_facts = {"command": command, "train_examples": int(len(x)), "validation_examples": int(len(val[0])),
+    data_facts = {"command": command, "git_commit": commit, "train_examples": int(len(x)), "validation_examples": int(len(val[0])),
                   "data_digest": data.digest}
     return _finish(tuner, recipe, name, parent, export_dir, {**params, **data_facts})
 
@@ -237,7 +238,7 @@ def write_record(path: Path, tuner, recipe: Recipe, tuned: Recipe, name: str, fa
     rows = trial_records(tuner, name, facts["train_examples"], facts["max_epochs"])
     record = {
         "search": name, "command": facts.get("command"),
-        "git_commit": git_commit(), "machine": machine(),
+        "git_commit": facts["git_commit"], "machine": machine(),
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "recipe": recipe.name, "recipe_hash": recipe.hash(), "settings": facts,
         "test_set": "never loaded: the data are read with with_test=False",
@@ -252,7 +253,10 @@ def write_record(path: Path, tuner, recipe: Recipe, tuned: Recipe, name: str, fa
 
 def _finish(tuner, recipe, name, parent, export_dir, facts) -> dict:
     best_hp = tuner.get_best_hyperparameters(1)[0]
-    tuned = recipe_from(searched(recipe), best_hp, name=f"{recipe.name}_tuned")
+    # the winner as it was trained: its passes (hyperband: the epochs of its last round)
+    passes = best_hp.values.get("tuner/epochs", facts["max_epochs"])
+    tuned = recipe_from(searched(recipe), best_hp, name=f"{recipe.name}_tuned", passes=passes,
+                        train_examples=facts["train_examples"])
     client = MlflowClient()
     best = tuner.oracle.get_best_trials(1)[0]
     if best.score is not None:
