@@ -21,7 +21,7 @@ TUNED = HERE / "tuned"  # recipes exported by searches (reproductions/search/tun
 GORNER = "Görner, tensorflow-without-a-phd"
 _gorner = dict(pixel_scale=1 / 256, validation_size=0)  # published: all 60,000 images train
 # Seeds: 5 where a run takes under 3 minutes on the reference machine (wall_s_per_run in
-# reproductions/results/mnist.csv), 3 above (conv3_bn, ~13 minutes a run). Seeds are not hashed.
+# reproductions/results/mnist_seeds.csv), 3 above (conv3_bn and longer). Seeds are not hashed.
 FIVE, THREE = (1, 2, 3, 4, 5), (1, 2, 3)
 # LeCun et al. 1998, III-C: "0.0005 for the first two passes, 0.0002 for the next three, 0.0001
 # for the next three, 0.00005 for the next 4, and 0.00001 thereafter" (of 20 passes)
@@ -59,7 +59,9 @@ BUILT_IN: tuple[Recipe, ...] = (
            "2 CPU cores (the zoo's time-to-accuracy goal)",
            schedule=CosineWarmup(lr_max=0.02, lr_start=0.001, warmup_steps=300), steps=2400,
            eval_every=2400, augment_shift=1, **(_gorner | {"validation_size": 5000}),
-           # never a screening seed (4, 5: reproductions/recipes/screening/conv3_bn_fast.json)
+           # never a screening seed (8, 9: reproductions/recipes/screening/conv3_bn_fast.json;
+           # this recipe is n_e, chosen earlier on seeds 1, 4, 5: the blind re-screening picks
+           # s_c9, see the file's recipe_status)
            seeds=(1, 2, 3, 6, 7),
            notes="time to accuracy: conv3_bn_small (two thirds of conv3_bn's filters, fused "
                  "BatchNorm) for 240,000 images (~4.4 passes), warm-up then cosine decay, each "

@@ -28,6 +28,7 @@ class Screening:
     recipe: str | None = None  # the recipe the chosen variant became
     overlap_note: str = ""  # why some variants share a reported seed (history, not a rule)
     rule: dict | None = None  # how the choice is made: {"objective", "max_wall_s", "why"}
+    status: str = ""  # where the recipe stands against the choice, when they differ
 
 
 def load_screening(name: str, folder: Path = SCREENING) -> Screening:
@@ -60,4 +61,4 @@ def load_screening(name: str, folder: Path = SCREENING) -> Screening:
                                  f"{sorted(shared - allowed)}, reported seeds of {recipe!r}; "
                                  "screen on seeds the recipe never reports")
     return Screening(name, data["base"], data["chosen"], variants, recipe,
-                     overlap.get("why", ""), data.get("rule"))
+                     overlap.get("why", ""), data.get("rule"), data.get("recipe_status", ""))

@@ -79,6 +79,8 @@ def table(screening: Screening, rows: list[dict] | None = None) -> str:
                   + ("" if chosen == screening.chosen else
                      f" (the file still names {screening.chosen}: update its \"chosen\")")
                   + ".", ""]
+    if screening.status:
+        lines += [f"Where the recipe stands: {screening.status}", ""]
     if screening.recipe:
         reported = ", ".join(map(str, get_recipe(screening.recipe).seeds))
         lines += [f"Reported seeds of {screening.recipe}: {reported}; screening seeds are never "
