@@ -60,6 +60,8 @@ KNOWN_SHORT = {
                   "this seed below it",
     "conv3.mnist": "Görner's 0.989 is a max over training; our recipe is within noise of it, "
                    "this seed below it",
+    "conv3.tuned": "the blind search's winner is no better than conv3 on the test set (within "
+                   "noise of 0.989, this seed below it; docs/searches.md)",
     "conv3_dropout.mnist": "the range 0.9928-0.9935 is of maxima over training; our final "
                            "accuracy is lower (mnist.md: short)",
     "conv3_bn.mnist": "Görner's 0.995 is 'stable around' of a run's curve; our recipe is within "

@@ -55,7 +55,8 @@ def render(results: Path = RESULTS) -> str:
               f"From [mnist.md](reproductions/results/mnist.md) (every source quoted verbatim, "
               f"each run in [mnist_seeds.csv](reproductions/results/mnist_seeds.csv)), measured "
               f"on {'; '.join(machines)}. Training them took {runs} runs and {total:,.0f} s "
-              f"({total / 3600:.1f} hours) on that machine, in {len(timing)} sittings "
+              f"({total / 3600:.1f} hours) on {'that machine' if len(machines) == 1 else 'those machines'}, "
+              f"in {len(timing)} sittings "
               "([reproduce_mnist_timing.csv](reproductions/results/reproduce_mnist_timing.csv)).",
               "", END]
     return "\n".join(lines)

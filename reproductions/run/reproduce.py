@@ -151,7 +151,9 @@ def run(args) -> int:
               "`python -m reproductions report` adds them to these tables")
     # the timing row goes beside the tables it belongs to (the user's store's, not the reference)
     # pairs held by other processes, or finished by them meanwhile, count as skipped
-    path = record_timing(args.dataset, started, time.perf_counter() - t0, trained=trained,
+    families = sorted({r.family for r in recipes})  # named recipes: their family, not --dataset
+    path = record_timing(families[0] if len(families) == 1 else args.dataset, started,
+                         time.perf_counter() - t0, trained=trained,
                          skipped=sum(len(seeds or r.seeds) for r in recipes) - trained,
                          recipes=",".join(args.recipes and names or ["all"]),
                          seeds=",".join(map(str, seeds or [])) or "each recipe's",
