@@ -344,9 +344,6 @@ def test_recipe_hash_ignores_names_and_seeds_but_not_training():
     assert replace(QUICK, schedule=ExponentialFloored(lr_max=0.001)).hash() != QUICK.hash()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 24: re-run blind on seeds 8 and 9, the screening's "
-                   "rule picks s_c9; conv3_bn_fast is still n_e until s_c9 is trained on its "
-                   "reported seeds and shipped (the screening file's recipe_status)")
 def test_conv3_bn_fast_is_the_screened_choice():
     """The recipe trains what screening chose: same net (conv3_bn with the small net's options
     there, conv3_bn_small here), same training fields."""
