@@ -2,7 +2,10 @@
 CI), that folder is used when the variable is unset. Nothing here is ever skipped for want of data:
 without local files, zoo.data falls back to tensorflow-datasets, which downloads."""
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import mlflow
@@ -12,6 +15,12 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if "ZOO_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
     os.environ["ZOO_DATA_DIR"] = str(SHARED_DATA)
+
+# `zoo predict`'s cached ONNX exports (zoo/runtime.py) go to a folder of this test session,
+# never to the user's ~/.cache: each session builds them once, as a first-time user would
+if "ZOO_CACHE_DIR" not in os.environ:
+    os.environ["ZOO_CACHE_DIR"] = tempfile.mkdtemp(prefix="zoo-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["ZOO_CACHE_DIR"], ignore_errors=True)
 
 import zoo.data  # noqa: E402  (after ZOO_DATA_DIR is settled)
 

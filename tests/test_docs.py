@@ -52,6 +52,7 @@ def test_the_readme_results_are_generated_from_the_committed_files():
 
     text = (REPO / "README.md").read_text()
     assert readme.render() in text
+    assert readme.render_default() in text  # "Start here": what the default trains, its time
 
 
 def test_no_number_in_the_readme_results_lies_outside_the_generated_block():

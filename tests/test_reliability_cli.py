@@ -86,8 +86,10 @@ def test_the_answer_comes_without_tensorflow_chatter(files):
     assert done.returncode == 0
     assert done.stdout.startswith(f"{files / 'digit.png'}: 7 (")
     assert not [c for c in CHATTER if c in done.stderr], done.stderr
-    # whoever sets TF_CPP_MIN_LOG_LEVEL asks for TensorFlow's log, and gets it
-    done = subprocess.run([sys.executable, "-m", "zoo.cli", "predict", str(files / "digit.png")],
+    # whoever sets TF_CPP_MIN_LOG_LEVEL asks for TensorFlow's log, and gets it (--keras: a
+    # picture otherwise goes through ONNX Runtime, and TensorFlow is never imported)
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", "predict", str(files / "digit.png"),
+                           "--keras"],
                           cwd=REPO, env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"},
                           capture_output=True, text=True, timeout=300)
     assert "oneDNN custom operations" in done.stderr or "cuInit" in done.stderr
@@ -103,3 +105,52 @@ def test_static_answers_import_neither_tensorflow_nor_keras(argv):
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("LOADED []")
+
+
+# ---- issue 25, item 7: `zoo predict` checks its inputs first and answers without TensorFlow ----
+
+def _imports_after(argv, env=None):
+    """(exit code, stdout, stderr, which of keras/tensorflow the call imported), in a fresh
+    interpreter as a user's shell would run it."""
+    code = ("import sys\nfrom zoo.cli import main\nrc = main(%r)\n"
+            "print('LOADED', sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))\n"
+            "sys.exit(rc)" % argv)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, env=env)
+    *out, loaded = done.stdout.strip().splitlines()
+    return done.returncode, "\n".join(out), done.stderr, loaded
+
+
+def test_a_bad_picture_is_refused_before_tensorflow_is_imported(tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    code, _, err, loaded = _imports_after(["predict", str(bad)])
+    assert code == 2 and f"{bad}: not a readable image" in err
+    assert loaded == "LOADED []"
+
+
+def test_pictures_are_answered_from_a_cached_onnx_export_as_keras_answers(files, tmp_path):
+    env = {**os.environ, "ZOO_CACHE_DIR": str(tmp_path / "cache")}
+    argv = ["predict", str(files / "digit.png"), "--model", "conv3_bn.mnist", "--top", "10"]
+    code, first, err, _ = _imports_after(argv, env)
+    assert code == 0 and "note: conv3_bn.mnist has no usable ONNX export" in err
+    code, warm, err, loaded = _imports_after(argv, env)
+    assert code == 0 and loaded == "LOADED []" and "no usable" not in err  # the cache answered
+    code, by_keras, _, loaded = _imports_after(argv + ["--keras"], env)
+    assert code == 0 and loaded == "LOADED ['keras', 'tensorflow']"
+    assert warm == first == by_keras  # every class's probability, to 3 decimals
+    assert warm.startswith(f"{files / 'digit.png'}: 7 (")
+
+
+def test_a_damaged_cached_export_is_built_again(files, tmp_path):
+    env = {**os.environ, "ZOO_CACHE_DIR": str(tmp_path / "cache")}
+    argv = ["predict", str(files / "digit.png"), "--model", "conv3.mnist"]
+    assert _imports_after(argv, env)[0] == 0
+    [cached] = (tmp_path / "cache" / "onnx").glob("conv3.mnist-*.onnx")
+    raw = bytearray(cached.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # one flipped byte in the weights
+    cached.write_bytes(bytes(raw))
+    code, out, err, _ = _imports_after(argv, env)
+    assert code == 0 and "note: conv3.mnist has no usable ONNX export" in err  # rebuilt, not trusted
+    assert out.startswith(f"{files / 'digit.png'}: 7 (")
+    assert _imports_after(argv, env)[3] == "LOADED []"

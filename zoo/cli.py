@@ -8,6 +8,9 @@
     zoo explain --serve [conv3_bn.mnist] [--port 8050]   (the live explainer, zoo/explain_ui)
     zoo export conv3_bn.mnist --format saved_model|onnx|litert [--out folder]
 
+`zoo predict` reads its files before anything else and answers pictures through ONNX Runtime
+from an export cached on first use (zoo/runtime.py): about a second a call, no TensorFlow.
+
 Training-suite work (reproductions, searches, exports, tracking the explainer in MLflow) is the
 suite's command: `python -m reproductions --help`. `zoo list`, `zoo info` and `zoo --help` read
 plain data and answer without importing Keras or TensorFlow.
@@ -90,10 +93,13 @@ def _kind_of_file(path: str) -> str:
 # the verbs that use them, so that `zoo list`, `zoo info` and `zoo --help` stay plain data.
 
 def _predict(args):
+    """Every input is read and checked first (pictures need no TensorFlow), then each weight
+    answers its inputs: picture weights through ONNX Runtime from a cached export (zoo.runtime),
+    recordings and --keras through Keras."""
     from zoo.images import ImageError
+    from zoo.runtime import FAST_KINDS
 
-    models = {}  # loaded on first use: pictures and recordings need different nets
-    failed = 0
+    inputs, failed = [], 0  # (path, card, array, notes) of the files that read
     for path in args.files:
         kind = _kind_of_file(path)
         card = zoo.weight_info(args.model or default_weight(kind))
@@ -106,21 +112,46 @@ def _predict(args):
                     f"{path} is {one}, but {card.name} takes {KIND_WORDS[wants][1]}; leave "
                     f"--model out ({many} go to {default_weight(kind)}) or name a weight for "
                     f"{many} (zoo list)")
-            x = card.read_input(path, notes)
+            if card.input_kind not in FAST_KINDS:
+                _quiet_keras()  # a recording's spectrogram is TensorFlow's
+            inputs.append((path, card, card.read_input(path, notes), notes))
         except (ImageError, DataError) as err:
             print(f"error: {err}", file=sys.stderr)
             failed += 1
-            continue
+    predictors = {}  # one per weight, built on first use
+    for path, card, x, notes in inputs:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         name = str(card.name)
-        if name not in models:
-            models[name] = zoo.load(name)
-        probs = models[name].predict(x[None], verbose=0)[0]
+        if name not in predictors:
+            predictors[name] = _predictor(card, args.keras)
+        probs = predictors[name](x[None])[0]
         top = np.argsort(probs)[::-1][:args.top]
         print(f"{path}: " + ", ".join(f"{card.classes[i]} ({probs[i]:.3f})" for i in top),
               flush=True)
     return 2 if failed else 0  # a bad input, as argparse's own refusals
+
+
+def _quiet_keras():
+    from zoo.quiet import import_keras_quietly
+
+    import_keras_quietly()
+
+
+def _predictor(card, keras: bool):
+    """x -> probabilities for one weight: ONNX Runtime for pictures (unless --keras), Keras
+    otherwise."""
+    from zoo.runtime import FAST_KINDS, cache_dir, onnx_predictor
+
+    if not keras and card.input_kind in FAST_KINDS:
+        def building(card):
+            print(f"note: {card.name} has no usable ONNX export in {cache_dir()} yet (first use, "
+                  "or the file changed): exporting it once, about 20 s; later calls answer in "
+                  "about a second", file=sys.stderr)
+        return onnx_predictor(card, on_build=building)
+    _quiet_keras()
+    model = zoo.load(str(card.name))
+    return lambda x: model.predict(x, verbose=0)
 
 
 def _evaluate(args):
@@ -234,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "conv7_bn_ensemble.mnist (until it ships: conv3_bn.mnist) for pictures, "
                    "audio_conv.fsdd for WAV recordings")
     p.add_argument("--top", type=_top, default=3, help="how many classes to show (from 1)")
+    p.add_argument("--keras", action="store_true", help="run pictures through Keras instead of "
+                   "ONNX Runtime (each call then imports TensorFlow: ~7 s); recordings always are")
     p.set_defaults(run=_predict)
     p = sub.add_parser("evaluate", help="test accuracy, per class, and a confusion matrix PNG")
     p.add_argument("name", help="shipped weight, e.g. conv3_bn.mnist")
@@ -265,7 +298,7 @@ def main(argv=None):
     from zoo.export import ExportError
 
     args = build_parser().parse_args(argv)
-    if args.run in (_predict, _evaluate, _explain, _export):
+    if args.run in (_evaluate, _explain, _export):  # predict imports Keras only if it needs it
         from zoo.quiet import import_keras_quietly
 
         import_keras_quietly()

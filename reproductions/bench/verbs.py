@@ -100,3 +100,13 @@ def bench_export(sub):
     p.add_argument("--out", default=None,
                    help="CSV (default: reproductions/results/export_bench.csv)")
     return p, "reproductions.bench.export:run"
+
+
+def bench_cli(sub):
+    p = sub.add_parser("bench-cli", help="the zoo command's wall time: list, info, --help, and "
+                       "predict from the cached ONNX export, on first use and with --keras "
+                       "(results/bench_cli.csv, .md; ~3 min)")
+    p.add_argument("--rounds", type=positive_int, default=5, help="each call once a round, the "
+                   "order reversed every other round")
+    p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    return p, "reproductions.bench.cli:run"

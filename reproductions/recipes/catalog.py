@@ -52,6 +52,7 @@ BUILT_IN: tuple[Recipe, ...] = (
            f"{GORNER}, 4.2: max 0.9953-0.9958, stable around 0.9950",
            schedule=ExponentialFloored(0.02, 0.0001, 1600), seeds=THREE,
            precision="mixed_bfloat16", **_gorner,
+           study="bfloat16's speed and what it costs in accuracy, issue 18; ships no weight",
            notes="conv3_bn with Keras' mixed_bfloat16 policy (bfloat16 convolutions and "
                  "matmuls through oneDNN, float32 weights and optimizer): speed, not a new net"),
     # screening/conv3_bn_fast.json's s_c9, chosen by its rule on validation loss of seeds 8 and

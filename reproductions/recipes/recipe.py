@@ -80,6 +80,10 @@ class Recipe:
     # flat form had them, that shape no training (screening's s_d was run with the cosine
     # schedule and lr_decay_steps=1600). Keeps those runs' hash; new recipes leave it empty.
     hash_only: tuple = ()
+    # why the recipe is a study, "" when it is not: a study backs no figure of the lecture or a
+    # paper and ships no weight, so `reproduce` trains it only when it is named (issue 25).
+    # Not in the hash: it says what the recipe is for, not how it trains.
+    study: str = ""
 
     def __post_init__(self):
         problems = []
@@ -176,7 +180,8 @@ class Recipe:
         """What decides the trained weights: everything but names, seeds and the target, in the
         flat form recipes had before the schedule was a record (so that hashes stay the same).
         Fields left at None are left out, so a new optional field keeps old runs valid."""
-        skip = {"name", "seeds", "target_acc", "target_source", "notes", "schedule", "hash_only"}
+        skip = {"name", "seeds", "target_acc", "target_source", "notes", "schedule", "hash_only",
+                "study"}
         config = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                   if f.name not in skip and getattr(self, f.name) is not None}
         return json.loads(json.dumps(config)) | self.schedule.legacy() | dict(self.hash_only)

@@ -376,18 +376,18 @@ def run(args) -> int:
         return 2
     for path in paths:
         print(f"wrote {path}")
-    committed = REPO_ROOT / "reproductions" / "results"
-    if args.reference and args.dataset == "mnist" and folder.resolve() == committed.resolve():
-        from reproductions.report import readme  # the README's results, from the same files
-
-        if readme.update(REPO_ROOT / "README.md", folder):
-            print(f"wrote {REPO_ROOT / 'README.md'} (its generated results section)")
     if args.reference:  # the store's timing of its reproductions goes with its tables
         timing = results_folder() / f"reproduce_{args.dataset}_timing.csv"
         if timing.is_file():
             merge_timing(timing, RESULTS / timing.name)
             print(f"wrote {RESULTS / timing.name} (the wall times `reproduce` recorded for this "
                   "store)")
+    committed = REPO_ROOT / "reproductions" / "results"
+    if args.reference and args.dataset == "mnist" and folder.resolve() == committed.resolve():
+        from reproductions.report import readme  # the README's results, from the same files
+
+        if readme.update(REPO_ROOT / "README.md", folder):
+            print(f"wrote {REPO_ROOT / 'README.md'} (its generated sections)")
     print_comparison(args.dataset, folder)
     print(f"updated {refresh_parents(args.dataset)} parent run(s) in MLflow "
           f"(experiment zoo-{args.dataset})")

@@ -79,8 +79,12 @@ def run(args) -> int:
     """The `reproduce` verb (arguments: its room's verbs.py)."""
     try:
         # names, data set and seeds were checked as the command line was parsed
-        names = args.recipes or [n for n, r in RECIPES.items() if r.family == args.dataset]
+        # the default: every recipe of the family but the studies, which train only by name
+        names = args.recipes or [n for n, r in RECIPES.items()
+                                 if r.family == args.dataset and not r.study]
         recipes = [get_recipe(n) for n in names]
+        studies = [] if args.recipes else [r for r in RECIPES.values()
+                                           if r.family == args.dataset and r.study]
         overrides = dict(parse_override(text) for text in args.set)
         if overrides:
             # an exploratory variant declares the seeds it is asked for (its hash is the same)
@@ -101,6 +105,9 @@ def run(args) -> int:
         print(f"{len(todo)} run(s) to train, "
               f"{sum(len(seeds or r.seeds) for r in recipes) - len(todo)} already finished",
               flush=True)
+        for study in studies:
+            print(f"  not in the default: {study.name}, a study ({study.study}); train it by "
+                  f"name: --recipes {study.name}", flush=True)
         _print_plan(todo, recipes)
         for recipe in recipes:
             extra = sorted(set(seeds) - set(recipe.seeds))

@@ -14,8 +14,9 @@ from reproductions.arguments import (data_families, names_among, one_name_among,
 def reproduce(sub):
     p = sub.add_parser("reproduce", help="train recipes over their seeds, then write the tables")
     p.add_argument("--recipes", default=[], type=names_among("recipe", recipe_names),
-                   help="comma-separated recipe names (default: all recipes of --dataset); a "
-                   "model's canonical recipe has its name")
+                   help="comma-separated recipe names (default: the recipes of --dataset but its "
+                   "studies, such as conv3_bn_bf16, which train only by name); a model's "
+                   "canonical recipe has its name")
     p.add_argument("--seeds", default=[], type=seed_list,
                    help="comma-separated seeds (default: the recipe's)")
     p.add_argument("--dataset", default="mnist", type=one_name_among(
