@@ -146,8 +146,8 @@ def _predictor(card, keras: bool):
     if not keras and card.input_kind in FAST_KINDS:
         def building(card):
             print(f"note: {card.name} has no usable ONNX export in {cache_dir()} yet (first use, "
-                  "or the file changed): exporting it once, about 20 s; later calls answer in "
-                  "about a second", file=sys.stderr)
+                  "or the file changed): exporting it once, a few seconds; later calls answer "
+                  "in a fraction of one", file=sys.stderr)
         return onnx_predictor(card, on_build=building)
     _quiet_keras()
     model = zoo.load(str(card.name))

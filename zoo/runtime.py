@@ -1,11 +1,12 @@
 """A shipped picture weight answered by ONNX Runtime, from an export cached per user: what makes
-`zoo predict digit.png` answer in about a second instead of the 7-8 s of importing TensorFlow.
+`zoo predict digit.png` answer in a fraction of a second instead of the seconds TensorFlow
+takes to import (reproductions/results/bench_cli.md).
 
     predict = onnx_predictor(zoo.weight_info("conv3_bn.mnist"))   # builds the export once
     probabilities = predict(pixels[None])                           # uint8 (n, 28, 28)
 
 The first use of a weight exports it with Keras (`zoo.export`, ONNX through tf2onnx: TensorFlow
-is imported that once, ~10-20 s) into the cache folder: $ZOO_CACHE_DIR, else
+is imported that once: a few seconds, `make bench-cli`) into the cache folder: $ZOO_CACHE_DIR, else
 $XDG_CACHE_HOME/convnet-zoo, else ~/.cache/convnet-zoo. Later calls import only numpy, Pillow
 and onnxruntime. A cached file is named after the SHA256 of the .keras file it came from (a new
 weight never meets an old export), is written whole or not at all (a temporary file, then an

@@ -72,8 +72,7 @@ def run(args) -> int:
                 folder = warm if cache == "warm" else tmp / f"empty-{round_}"
                 seconds = _call(argv, folder)
                 rows.append({"case": name, "round": round_, "seconds": seconds})
-                print(f"round {round_}: zoo {' '.join(argv).replace(str(png), 'digit.png')}: "
-                      f"{seconds:.2f} s", flush=True)
+                print(f"round {round_}: {name}: {seconds:.2f} s", flush=True)
     where = machine()
     for row in rows:
         row["machine"] = where
