@@ -239,7 +239,7 @@ def test_the_mlflow_ui_shows_datasets_parents_with_summaries_and_step_curves(sto
     child = store.runs[(TINY.name, 1)]["run_id"]
     base = f"#/experiments/{store.experiment}"
     ml = "workflowType=machine_learning"  # MLflow 3's "Model training" view of the experiment
-    with mlflow_server(store.uri, str(artifacts)) as url, chromium(1500, 900) as driver:
+    with mlflow_server(store.uri, str(artifacts)) as url, chromium(2600, 900) as driver:
         wait = WebDriverWait(driver, 60)
 
         def shot(name):
@@ -254,12 +254,22 @@ def test_the_mlflow_ui_shows_datasets_parents_with_summaries_and_step_curves(sto
         from tracking.ui import zoo_addresses
 
         printed = zoo_addresses(url, store.uri)
-        assert f"zoo-mnist: {url}/{base}/runs?{ml}" in printed
+        assert f"zoo-mnist: {url}/{base}/runs?{ml}&viewStateShareKey=zoo-summary" in printed
         driver.get(printed[0].split(": ", 1)[1])
         text_present(f"{TINY.name} (all seeds)")
         for close in driver.find_elements(By.CSS_SELECTOR, 'button[aria-label="Close"]'):
             if close.is_displayed():  # the "MLflow Assistant" side panel: room for the runs
                 close.click()
+        # the zoo's shared view: each parent's verdict, mean, spread and interval as columns,
+        # chosen by the experiment (tracking/ui.py), not by this browser (ag-grid draws only
+        # the columns in sight: their ids are read from the grid's header, all of it)
+        shot("experiment-runs-view")
+        wanted = ("verdict", "test_accuracy_mean", "test_accuracy_std", "test_accuracy_ci95_low",
+                  "test_accuracy_ci95_high", "target_acc")
+        shown = wait.until(lambda d: {c.get_attribute("col-id") for c in d.find_elements(
+            By.CSS_SELECTOR, ".ag-header-cell[col-id]")} or None)
+        assert {"tags.`verdict`"} | {f"metrics.`{m}`" for m in wanted[1:]} <= shown, shown
+        assert "short" in driver.find_element(By.TAG_NAME, "body").text  # TINY's verdict
         for button in driver.find_elements(By.CSS_SELECTOR,
                                            'button[data-component-id$="runnamecellrenderer.tsx_46"]'):
             button.click()  # the "+" beside a parent: show its nested runs

@@ -363,3 +363,24 @@ def test_zoo_list_shows_no_spread_where_there_is_none(capsys):
     assert "no recipe: built, not trained" in lines["xo_lecture.lecture"]
     assert "±" not in lines["conv7_bn_ensemble.mnist"] + lines["xo_lecture.lecture"]
     assert "over 5 seeds" in lines["conv3.mnist"]
+
+
+def test_every_single_net_card_carries_its_recipes_committed_figure():
+    """A card's recipe figure (mean, spread, seed count) is the committed table's, over the
+    recipe's declared seeds, for every card of the recipe's current version: a card shipped
+    before its recipe's seeds were declared must not keep a figure the tables no longer show."""
+    import csv
+
+    from reproductions.recipes import RECIPES
+
+    for family in ("mnist", "fsdd", "xo"):
+        path = Path(__file__).resolve().parents[1] / "reproductions" / "results" / f"{family}.csv"
+        table = {r["recipe"]: r for r in csv.DictReader(open(path, newline=""))}
+        for card in zoo.weights.cards().values():
+            if card.dataset != family or card.name.arch.endswith("_ensemble") or \
+                    card.recipe not in table or card.recipe_hash != RECIPES[card.recipe].hash():
+                continue
+            row = table[card.recipe]
+            assert card.recipe_seeds == int(row["n_seeds"]), card.name
+            assert f"{card.recipe_mean:.4f}" == f"{float(row['mean_test_acc']):.4f}", card.name
+            assert f"{card.recipe_std:.4f}" == f"{float(row['std_test_acc']):.4f}", card.name

@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from tracking.claims import pid_alive
 from tracking.store import check_store, experiment_id
+from tracking.ui import save_view
 
 
 def experiment_name(family: str) -> str:
@@ -49,6 +50,7 @@ def describe_experiment(experiment: str, note: str) -> None:
     for key, value in ({"mlflow.note.content": note} | EXPERIMENT_KIND).items():
         if tags.get(key) != value:
             client.set_experiment_tag(experiment, key, value)
+    save_view(client, experiment)  # the runs table's columns: verdict, mean, interval
 
 
 def _run_filter(recipe, seed: int | None = None) -> str:

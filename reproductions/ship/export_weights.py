@@ -13,6 +13,7 @@ canonical recipe, or the only recipe of a model that has none of its name, ships
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -105,6 +106,7 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
             if c.dataset != dataset or c.name.arch.endswith(ENSEMBLE_SUFFIX)
             or c.recipe not in in_store]
     kept = [c for c in kept if str(c.name) not in names]  # re-made here (xo_lecture's card)
+    kept = _refreshed(kept, dataset)
     merged = sorted(kept + entries, key=lambda c: str(c.name))
     MANIFEST.write_text(json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
     zoo.weights.cards.cache_clear()
@@ -113,6 +115,27 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
             stale.unlink()
     write_models_md(merged)
     return merged
+
+
+def _refreshed(cards: list[WeightCard], dataset: str) -> list[WeightCard]:
+    """Kept single-net cards of `dataset` with their recipe's figure as the committed per-seed
+    file gives it now (its declared seeds of the card's recipe version): the weight file stays,
+    its card's mean, spread and seed count follow the reference tables (a seed dropped from the
+    declared ones leaves the card's figure too). Cards of another version of their recipe keep
+    the figure they were shipped with: it is that version's."""
+    table, _ = report.summaries(dataset, report.committed_rows(dataset))
+    figures = {row["recipe"]: row for row in table}
+    out = []
+    for card in cards:
+        row = figures.get(card.recipe)
+        if (card.dataset == dataset and row is not None
+                and not card.name.arch.endswith(ENSEMBLE_SUFFIX)
+                and card.recipe_hash == RECIPES[card.recipe].hash()):
+            card = dataclasses.replace(card, recipe_mean=row["mean_test_acc"],
+                                       recipe_std=row["std_test_acc"],
+                                       recipe_seeds=row["n_seeds"])
+        out.append(card)
+    return out
 
 
 def _xo_lecture_card(x_test, y_test, provenance) -> WeightCard:
