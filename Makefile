@@ -40,7 +40,7 @@ VERBOSE = $(if $(V),--verbose)
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv venv-backends test test-backends export bench-export bench-cli profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv venv-backends test test-backends export bench-export bench-cli bench-serving profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
@@ -75,6 +75,7 @@ help:
 	@echo "                      FORMAT=saved_model|onnx|litert OUT=exports)"
 	@echo "make bench-export     size, load time and latency of every export per runtime"
 	@echo "make bench-cli        the zoo command's wall time (predict: cached ONNX, first call, --keras)"
+	@echo "make bench-serving BEFORE=<checkout>  the model server and the explainer under load"
 	@echo "make serve            MLflow's model server for a shipped weight, registered if needed,"
 	@echo "                      on http://$(HOST):$(SERVE_PORT)/invocations (MODEL=, PORT=)"
 	@echo "make test-backends    every shipped weight on Keras' JAX and PyTorch backends"
@@ -181,6 +182,10 @@ bench-export: $(READY)
 
 bench-cli: $(READY)
 	$(SUITE) bench-cli
+
+BEFORE ?=
+bench-serving: $(READY)
+	$(SUITE) bench-serving $(if $(BEFORE),--before $(BEFORE))
 
 # the peers (torch, Keras on JAX) run in .venv-backends: keras + jax + torch, no TensorFlow
 ROUNDS ?= 5

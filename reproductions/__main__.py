@@ -20,6 +20,7 @@
     python -m reproductions serve conv3_bn.mnist --port 5001               # make serve
     python -m reproductions bench-export [--weights 'conv3*']              # make bench-export
     python -m reproductions bench-cli --rounds 5                           # make bench-cli
+    python -m reproductions bench-serving --before /tmp/before             # make bench-serving
 
 This file only dispatches. Each verb is declared in its room's verbs.py, next to the code it runs
 (its arguments, and the "module:function" that does the work, imported only when that verb runs,
@@ -57,6 +58,7 @@ VERBS = (  # each "module:function" declares one verb and returns (its parser, i
     "reproductions.ship.verbs:serve",                            # serve
     "reproductions.bench.verbs:bench_export",                    # bench-export
     "reproductions.bench.verbs:bench_cli",                       # bench-cli
+    "reproductions.bench.verbs:bench_serving",                   # bench-serving
 )
 
 

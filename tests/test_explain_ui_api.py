@@ -165,7 +165,14 @@ def test_a_decompression_bomb_is_refused(client):
         "model": "conv3.mnist", "input": {"kind": "picture", "value": bomb}})
     assert response.status_code == 400
     assert "the picture: not a readable image" in response.get_json()["error"]
-    assert "decompression bomb" in response.get_json()["error"]
+    assert "decompression bomb" in response.get_json()["error"]  # Pillow's refusal, at open
+
+
+def test_json_nested_too_deep_is_a_400_not_a_500(client):
+    """100,000 levels: Python's parser raises RecursionError, which was answered 500 (issue 30)."""
+    response = client.post("/api/explain", data=b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("the JSON is nested too deeply")
 
 
 def test_serve_refuses_an_unknown_model_and_a_busy_port(capsys):
@@ -174,7 +181,12 @@ def test_serve_refuses_an_unknown_model_and_a_busy_port(capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        assert zoo_cli(["explain", "--serve", "--port", str(busy.getsockname()[1])]) == 2
-    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+        port = busy.getsockname()[1]
+        assert zoo_cli(["explain", "--serve", "--port", str(port)]) == 2
+    assert f"port {port} on 127.0.0.1 is in use" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # was: listening on 4464 (70000 mod 65536)
+        zoo_cli(["explain", "--serve", "--port", "70000"])
+    assert exit_.value.code == 2
+    assert "a port is a whole number from 1 to 65535" in capsys.readouterr().err
     assert zoo_cli(["explain"]) == 2
     assert "needs a model and an input (or --serve)" in capsys.readouterr().err

@@ -149,11 +149,14 @@ def test_register_and_load_through_the_registry(mlflow_store, mnist_batch):
     assert register([name]) == [uri]  # the same file is not registered twice
     versions = mlflow.MlflowClient().search_model_versions("name = 'softmax'")
     assert len(versions) == 1 and versions[0].tags["sha256"] == zoo.weight_info(name).sha256
-    # a signature (raw uint8 pixels in, 10 probabilities out) and real test digits as example
+    # a signature (pixels in, as requests send them: float32 holding whole numbers 0-255 unless
+    # params.pixel_range says otherwise; 10 probabilities out) and real test digits as example
     local = mlflow.artifacts.download_artifacts(uri)
     logged = mlflow.models.Model.load(local)
     [spec] = logged.signature.inputs.inputs
-    assert (spec.type, spec.shape) == (np.dtype("uint8"), (-1, 28, 28))
+    assert (spec.type, spec.shape) == (np.dtype("float32"), (-1, 28, 28))
+    assert [(p.name, p.default) for p in logged.signature.params.params] == \
+        [("pixel_range", "uint8")]
     assert logged.signature.outputs.inputs[0].shape == (-1, 10)
     np.testing.assert_array_equal(logged.load_input_example(local), x[:2])
     # served (pyfunc), the model checks its input against the signature
@@ -203,7 +206,7 @@ def test_every_weight_has_its_own_signature(name):
     arch = zoo.weight_info(name).arch
     model = zoo.load(name)
     [spec] = signature(arch, model).inputs.inputs
-    expected = {"mnist": ("uint8", (-1, 28, 28)), "xo": ("float32", (-1, 9, 9)),
+    expected = {"mnist": ("float32", (-1, 28, 28)), "xo": ("float32", (-1, 9, 9)),
                 "fsdd": ("float32", (-1, 64, 61))}[zoo.weight_info(name).dataset]
     assert (str(spec.type), spec.shape) == expected
     classes = zoo.model_info(arch)["classes"]

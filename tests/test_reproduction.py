@@ -89,11 +89,12 @@ def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
             "model/conv3_dropout.keras"} <= artifacts
     model = mlflow.keras.load_model(f"runs:/{run.info.run_id}/mlflow_model")
     assert model.count_params() == 244_076
-    # the logged model has a signature and an input example: raw uint8 test digits
+    # the logged model has a signature and an input example: the raw test digits, as a request
+    # sends them (float32 whole numbers 0-255: tracking/signatures.py)
     local = mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/mlflow_model")
     logged = mlflow.models.Model.load(local)
     [spec] = logged.signature.inputs.inputs
-    assert (spec.type, spec.shape) == (np.dtype("uint8"), (-1, 28, 28))
+    assert (spec.type, spec.shape) == (np.dtype("float32"), (-1, 28, 28))
     assert logged.signature.outputs.inputs[0].shape == (-1, 10)
     (_, _), (x_test, _) = zoo.data.load_mnist()
     np.testing.assert_array_equal(logged.load_input_example(local), x_test[:2])

@@ -8,8 +8,9 @@ Each weight "<arch>.<tag>" becomes a version of registered model "<arch>", with 
 
 The registry needs a database store: the embedded sqlite one, or a server (MLFLOW_TRACKING_URI).
 Re-running registers a new version only for weights whose SHA256 is not registered yet, or is
-registered without a signature (tracking/signatures.py: each version has one, and an input
-example, so that `make serve` checks requests).
+registered without the current signature (tracking/signatures.py: each version has one, and an
+input example, so that `make serve` checks requests) or without the metadata naming its weight
+(tracking/pyfunc.py answers those from the weight's ONNX export).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from mlflow.tracking import MlflowClient
 
 import zoo
 import zoo.data
-from tracking.signatures import log_keras_model
+from tracking.pyfunc import SHA_KEY, WEIGHT_KEY
+from tracking.signatures import log_keras_model, signature
 from tracking.store import check_store, experiment_id
 
 EXPERIMENT = "zoo-registry"
@@ -37,12 +39,15 @@ def _registered_versions(client, arch):
 
 
 def _has_signature(arch, version) -> bool:
-    """Whether that registered version was logged with a signature (versions registered before
-    the zoo logged one are registered again, so that every served model checks its inputs)."""
+    """Whether that registered version was logged with the zoo's current signature (versions
+    registered without one, or with an older one such as the uint8 pixels that let floats be cut
+    to zeros, are registered again, so that every served model checks its inputs as documented)."""
     try:
-        return mlflow.models.get_model_info(f"models:/{arch}/{version}").signature is not None
+        info = mlflow.models.get_model_info(f"models:/{arch}/{version}")
     except Exception:  # an artifact that cannot be read is as good as none: register anew
         return False
+    return (info.signature is not None and info.signature.to_dict() == signature(arch).to_dict()
+            and WEIGHT_KEY in (info.metadata or {}))
 
 
 def register(names=None) -> list[str]:
@@ -66,6 +71,9 @@ def register(names=None) -> list[str]:
                 mlflow.log_dict(entry, "model_card.json")
                 info = log_keras_model(
                     model, arch, arch, x_test, registered_model_name=arch,
+                    # the loader answers from the weight's ONNX export when the shipped file
+                    # is still this one (tracking/pyfunc.py)
+                    metadata={WEIGHT_KEY: str(card.name), SHA_KEY: card.sha256},
                     pip_requirements=[f"tensorflow=={card.tensorflow_version}",
                                       f"keras=={card.keras_version}"])
             version = info.registered_model_version

@@ -2,9 +2,12 @@
 a registered shipped weight), so that the MLflow UI shows what a model takes and answers, and
 `mlflow models serve` checks each request against it (a wrong shape is a 400, not a crash).
 
-The input is what the zoo's model takes: MNIST nets uint8 pixels (-1, 28, 28), the audio net
-float32 log-mel spectrograms (-1, 64, 61), the X/O nets float32 (-1, 9, 9) in {-1, +1}; the
-output the class probabilities (-1, classes) in the order of the model's `classes`.
+The input is what the zoo's model takes, as a served request may send it: MNIST nets pixels
+(-1, 28, 28) as float32 in the signature, so that the server hands the loader what was sent
+(whole numbers 0-255, or floats with params {"pixel_range": "0-1" | "0-255"}; tracking/pyfunc.py
+checks them and refuses anything else: a uint8 signature let MLflow cut floats in 0-1 to zeros),
+the audio net float32 log-mel spectrograms (-1, 64, 61), the X/O nets float32 (-1, 9, 9) in
+[-1, 1]; the output the class probabilities (-1, classes) in the order of the model's `classes`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import mlflow
 import numpy as np
 from mlflow.models import Model, ModelSignature
 from mlflow.models.model import MLMODEL_FILE_NAME
-from mlflow.types import Schema, TensorSpec
+from mlflow.types import ParamSchema, ParamSpec, Schema, TensorSpec
 
 import zoo
 import zoo.export
@@ -25,18 +28,23 @@ import zoo.export
 EXAMPLE_SIZE = 2
 
 
-def input_dtype(arch: str) -> np.dtype:
-    return np.dtype(zoo.export.input_dtype(zoo.model_info(arch)["input_kind"]))
+SERVED_DTYPE = np.dtype("float32")  # every input kind, as requests send it (see above)
 
 
-def signature(arch: str, model) -> ModelSignature:
-    """The explicit tensor signature of zoo model `arch` (a keras.Model built by the zoo)."""
-    classes = zoo.model_info(arch)["classes"]
+def signature(arch: str, model=None) -> ModelSignature:
+    """The explicit tensor signature of zoo model `arch` (its input shape from `model`, a
+    keras.Model built by the zoo, or from the registry)."""
+    from tracking.pyfunc import PARAM
+
+    info = zoo.model_info(arch)
+    shape = tuple(model.input_shape[1:]) if model is not None else tuple(info["input_shape"])
     # unnamed: the model has one input, and MLflow then hands it the array itself (named, it
     # passes a dict that Keras warns about on every request)
-    inputs = Schema([TensorSpec(input_dtype(arch), (-1,) + tuple(model.input_shape[1:]))])
-    outputs = Schema([TensorSpec(np.dtype("float32"), (-1, len(classes)))])
-    return ModelSignature(inputs=inputs, outputs=outputs)
+    inputs = Schema([TensorSpec(SERVED_DTYPE, (-1,) + shape)])
+    outputs = Schema([TensorSpec(np.dtype("float32"), (-1, len(info["classes"])))])
+    params = (ParamSchema([ParamSpec(PARAM, "string", "uint8")])
+              if info["input_kind"] == "mnist" else None)
+    return ModelSignature(inputs=inputs, outputs=outputs, params=params)
 
 
 def input_example(arch: str, x) -> np.ndarray:
@@ -44,7 +52,7 @@ def input_example(arch: str, x) -> np.ndarray:
     x = np.asarray(x)[:EXAMPLE_SIZE]
     if len(x) == 0:
         raise ValueError("an input example needs at least one input")
-    return x.astype(input_dtype(arch), copy=False)
+    return x.astype(SERVED_DTYPE, copy=False)
 
 
 def _save_keras_model(path, mlflow_model, **kwargs):

@@ -26,6 +26,7 @@ import numpy as np
 
 import zoo
 from zoo.data import DataError
+from zoo.ports import port_number
 from zoo.weights import WeightName, WeightsError
 
 # The weight a file goes to when --model is not given, by what the file holds (a WAV header),
@@ -282,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serve", action="store_true", help="the live explainer: a local web page "
                    "to draw digits on and watch every layer answer")
     p.add_argument("--host", default="127.0.0.1", help="with --serve: address to bind")
-    p.add_argument("--port", type=int, default=8050, help="with --serve: port")
+    p.add_argument("--port", type=port_number, default=8050, help="with --serve: port")
     p.add_argument("--out", default="runs/explain", help="folder for the pages")
     p.set_defaults(run=_explain)
     p = sub.add_parser("export", help="a shipped weight as a TensorFlow SavedModel, ONNX or "

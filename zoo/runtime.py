@@ -14,8 +14,9 @@ atomic rename: two processes building at once each leave a complete file), and i
 its own SHA256 matches the one recorded beside it when it was built and the card inside it names
 the same weight file; otherwise it is built again from the verified .keras file.
 
-Recordings keep the Keras path: their spectrogram is TensorFlow's (zoo.audio), so a WAV needs
-TensorFlow whatever runs the net.
+`zoo predict` keeps recordings on the Keras path: their spectrogram is TensorFlow's (zoo.audio),
+so a WAV needs TensorFlow whatever runs the net. The model server (tracking/pyfunc.py) runs every
+shipped weight from its export, spectrograms included: there the input arrives as an array.
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _session(path: Path, card):
+def _session(path: Path, card, threads: int | None = None):
     """An InferenceSession on `path` if the file is whole and exported from `card`'s weight;
-    else None (the caller rebuilds it)."""
+    else None (the caller rebuilds it). `threads`: ONNX Runtime's intra-op threads (None: its
+    default, one per core)."""
     import onnxruntime
 
     from zoo.export import CARD_KEY
@@ -60,7 +62,11 @@ def _session(path: Path, card):
     if stamp.read_text().strip() != _sha256(path):
         return None  # damaged or changed since it was built
     try:
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        options = onnxruntime.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = options.inter_op_num_threads = threads
+        session = onnxruntime.InferenceSession(str(path), options,
+                                               providers=["CPUExecutionProvider"])
         meta = json.loads(session.get_modelmeta().custom_metadata_map[CARD_KEY])
     except Exception:  # noqa: BLE001 - any unreadable file is rebuilt, never trusted
         return None
@@ -89,19 +95,17 @@ def build(card) -> Path:
     return target
 
 
-def onnx_predictor(card, on_build=None):
-    """predict(x) -> class probabilities for weight `card` (a zoo.weights.WeightCard of a picture
-    weight), run by ONNX Runtime from the cached export; `on_build(card)` is called before an
-    export has to be built (the caller says why this call is slow)."""
-    if card.input_kind not in FAST_KINDS:
-        raise ValueError(f"{card.name} takes {card.input}; only picture weights run from an "
-                         "ONNX export here (recordings need TensorFlow's spectrogram)")
+def onnx_predictor(card, on_build=None, threads: int | None = None):
+    """predict(x) -> class probabilities for weight `card` (a zoo.weights.WeightCard), its input
+    as the export takes it (zoo.export), run by ONNX Runtime from the cached export;
+    `on_build(card)` is called before an export has to be built (the caller says why this call is
+    slow); `threads`: ONNX Runtime's threads (the model server runs one per worker)."""
     path = cached_path(card)
-    session = _session(path, card)
+    session = _session(path, card, threads)
     if session is None:
         if on_build is not None:
             on_build(card)
-        session = _session(build(card), card)
+        session = _session(build(card), card, threads)
         if session is None:  # built just now, and still not readable: say so, do not loop
             from zoo.export import ExportError
 

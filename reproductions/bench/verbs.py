@@ -110,3 +110,18 @@ def bench_cli(sub):
                    "order reversed every other round")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
     return p, "reproductions.bench.cli:run"
+
+
+def bench_serving(sub):
+    p = sub.add_parser("bench-serving", help="the model server and the live explainer under "
+                       "load on loopback, this checkout against --before's, taking turns "
+                       "(results/serving_load.csv, .md)")
+    p.add_argument("--before", default=None, help="a checkout of the code to compare against "
+                   "(git worktree add <folder> <commit>); default: this checkout only")
+    p.add_argument("--seconds", type=float, default=10.0, help="each case's load, a round")
+    p.add_argument("--rounds", type=positive_int, default=2, help="each side once a round, "
+                   "the order reversed every other round")
+    p.add_argument("--max-requests", type=positive_int, default=50_000,
+                   help="each case's bound on requests, a round")
+    p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    return p, "reproductions.bench.serving:run"

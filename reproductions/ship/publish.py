@@ -48,7 +48,7 @@ def explain_run(args) -> int:
 def serve_run(args) -> int:
     """The `serve` verb: registers the weight if needed, then becomes MLflow's model server."""
     try:
-        return serve(args.model, args.host, args.port)
+        return serve(args.model, args.host, args.port, args.workers)
     except (TrackingError, ValueError) as err:  # a store that is down, an unknown weight
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -8,8 +8,9 @@ reproductions/__main__.py lists them in the order of `--help`.
 
 from __future__ import annotations
 
-from reproductions.arguments import (names_among, one_name_among, recipe_names, seed_list,
-                                     weight_names)
+from reproductions.arguments import (names_among, one_name_among, positive_int, recipe_names,
+                                     seed_list, weight_names)
+from zoo.ports import port_number
 
 
 def shipped_datasets():
@@ -70,10 +71,12 @@ def explain(sub):
 
 
 def serve(sub):
-    p = sub.add_parser("serve", help="MLflow's model server for a shipped weight, registered "
-                       "first if needed (models:/<arch>@<tag>, --env-manager local)")
+    p = sub.add_parser("serve", help="MLflow's scoring protocol for a shipped weight, registered "
+                       "first if needed (models:/<arch>@<tag>), one worker per core")
     p.add_argument("model", help="a shipped weight, e.g. conv3_bn.mnist (zoo list)")
-    p.add_argument("--host", default="127.0.0.1", help="MLflow's scoring server has no "
-                   "authentication: bind elsewhere only on a network you trust")
-    p.add_argument("--port", type=int, default=5001)
+    p.add_argument("--host", default="127.0.0.1", help="the server has no authentication: bind "
+                   "elsewhere only on a network you trust")
+    p.add_argument("--port", type=port_number, default=5001)
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="server processes (default: one per core)")
     return p, "reproductions.ship.publish:serve_run"

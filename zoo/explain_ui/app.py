@@ -2,11 +2,12 @@
 
 A Flask app (Flask comes with MLflow; pinned in requirements.txt) serving plain files from
 static/ and one JSON API (zoo.explain_ui.routes), answered by one Lab (zoo.explain_ui.lab) per
-app, kept in app.extensions["zoo_lab"].
+app, kept in app.extensions["zoo_lab"]; served by gunicorn (pinned too).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -33,9 +34,18 @@ def create_app(default_model: str = DEFAULT_MODEL) -> Flask:
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, model: str | None = None) -> int:
-    """Run the live explainer until Ctrl-C; returns the exit code."""
-    from werkzeug.serving import make_server
+def serve(host: str = "127.0.0.1", port: int = 8050, model: str | None = None,
+          workers: int | None = None) -> int:
+    """Run the live explainer until Ctrl-C; returns the exit code.
+
+    Served by gunicorn, a production WSGI server: one worker process per core (each with its own
+    Lab: the nets answer in parallel, where one process's Lab answers one request at a time) and
+    a few threads each, so that a slow client or an upload does not hold a worker. Flask's own
+    server answered 41 requests/s at 8 concurrent clients (issue 30); `make bench-serving`
+    measures both (reproductions/results/serving_load.md)."""
+    from gunicorn.app.base import BaseApplication
+
+    from zoo.ports import PortError, check_free
 
     model = model or DEFAULT_MODEL
     if model in zoo.list_models():  # "lenet5": its shipped default, as zoo.load does
@@ -45,15 +55,26 @@ def serve(host: str = "127.0.0.1", port: int = 8050, model: str | None = None) -
               file=sys.stderr)
         return 2
     try:
-        # Werkzeug's threaded server: one user on one machine; the Lab serialises the nets
-        server = make_server(host, port, create_app(model), threaded=True)
-    except (OSError, SystemExit) as err:  # on a busy port Werkzeug prints why, then exits
-        why = err.strerror if isinstance(err, OSError) else "the reason is above"
-        print(f"error: cannot listen on {host}:{port} ({why})", file=sys.stderr)
+        check_free(host, port)
+    except PortError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"the live explainer: http://{host}:{server.port}/  (Ctrl-C stops it)", flush=True)
+    options = {"bind": f"{host}:{port}", "workers": workers or os.cpu_count() or 1,
+               "worker_class": "gthread", "threads": 4, "accesslog": None,
+               "loglevel": "warning", "timeout": 120, "graceful_timeout": 5}
+
+    class Explainer(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app(model)
+
+    print(f"the live explainer: http://{host}:{port}/  ({options['workers']} worker(s); "
+          "Ctrl-C stops it)", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        Explainer().run()
+    except SystemExit as stop:  # gunicorn's arbiter leaves by sys.exit, on Ctrl-C too
+        return stop.code if isinstance(stop.code, int) else 0
     return 0

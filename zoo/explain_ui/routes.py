@@ -55,6 +55,9 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
             body = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise InputError(f"malformed JSON ({err})") from err
+        except RecursionError:  # Python's parser gives up past ~1,000 levels: a 400, not a 500
+            raise InputError("the JSON is nested too deeply; a request is "
+                             "{\"model\": ..., \"input\": {\"kind\": ..., \"value\": ...}}") from None
         if not isinstance(body, dict):
             raise InputError("the request must be a JSON object {\"model\": ..., \"input\": ...}")
         return jsonify(lab.explain(body.get("model"), body.get("input")))
