@@ -42,15 +42,12 @@ MAX_ERROR = 600  # characters of an error message sent back: enough for the sent
 MODEL_ENV = "ZOO_SERVE_MODEL_URI"
 
 
-def _send_json(send, status: int, payload: dict):
+async def _send_json(send, status: int, payload: dict):
     body = json.dumps(payload).encode()
-
-    async def respond():
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-    return respond()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _clean(body: bytes) -> bytes:
