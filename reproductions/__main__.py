@@ -36,6 +36,7 @@ import argparse
 import sys
 
 from zoo.dotted import resolve
+from zoo.files import WriteError
 
 VERBS = (  # each "module:function" declares one verb and returns (its parser, its runner)
     "reproductions.run.verbs:reproduce",                         # reproduce
@@ -86,10 +87,20 @@ def main(argv=None) -> int:
             if not _store_ok(args):
                 return 2
             console.keras_to_the_log()  # before the verb's module imports TensorFlow
-            return resolve(args.run)(args)
+            return _run(args)
     if not _store_ok(args):
         return 2
-    return resolve(args.run)(args)
+    return _run(args)
+
+
+def _run(args) -> int:
+    """The verb; a file it could not write whole (a full disk, a read-only folder: zoo.files,
+    which leaves the previous file in place) is a message and exit code 2, not a traceback."""
+    try:
+        return resolve(args.run)(args)
+    except WriteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 def _store_ok(args) -> bool:

@@ -16,7 +16,8 @@ MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_t
            "import-linter": "importlinter", "grimp": "grimp",
            "Flask": "flask", "selenium": "selenium",
            "tf2onnx": "tf2onnx", "onnx": "onnx", "onnxruntime": "onnxruntime",
-           "ai-edge-litert": "ai_edge_litert", "scipy": "scipy", "psutil": "psutil"}
+           "ai-edge-litert": "ai_edge_litert", "scipy": "scipy", "psutil": "psutil",
+           "gunicorn": "gunicorn", "uvicorn": "uvicorn", "aiohttp": "aiohttp"}
 BACKENDS = REQUIREMENTS.with_name("requirements-backends.txt")
 
 

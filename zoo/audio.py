@@ -13,6 +13,12 @@ done (the caller prints the notes), or refused with a message saying what to do:
   it holds more than one digit).
 - Silence (peak below SILENT_DBFS) and clips shorter than MIN_SECONDS are refused, as a blank
   picture is: a net would give them a confident, meaningless answer.
+- A header saying 0 channels, or a sample rate outside MIN_RATE-MAX_RATE (1 Hz, say), is
+  refused: the file is damaged, or cannot hold speech as the nets heard it.
+- A sound that is not speech-like (a pure tone, white noise: `spectral_flatness` outside
+  SPEECH_FLATNESS, the range of every FSDD recording with a margin) is still answered, with a
+  note that the answer is unreliable: the nets were never shown anything but spoken digits, and
+  answer anything with confidence.
 
 What the nets hear is then a log-mel spectrogram (`spectrograms`, the one computation of it, for
 a user's file as for the FSDD data set, zoo.data.fsdd): 1 s of audio (padded or cut), 32 ms
@@ -43,12 +49,38 @@ SAMPLES = RATE  # one second
 MIN_SECONDS = 0.1
 SILENT_DBFS = -50.0
 MAX_SECONDS = 60.0
+# Sample rates a spoken digit can come in. 8 kHz, FSDD's own and the telephone's, is the lowest
+# rate speech is stored at: the nets hear mel bands up to 4 kHz, and a file at a lower rate holds
+# nothing above half its rate, which no resampling brings back (part of every picture would be
+# blank, as no FSDD recording ever was). 384 kHz is the highest rate audio interfaces record
+# at; above it, or at 1 Hz, the header is damaged or the file is not a recording of speech.
+MIN_RATE, MAX_RATE = RATE, 384_000
+# The spectral flatness (spectral_flatness) of a speech-like sound. FSDD's 2,700 training
+# recordings, as read_recording gives them, measure 0.0012 (4_jackson_19) to 0.39 (6_theo_33),
+# median 0.06; its 300 test recordings 0.0058 to 0.23. The bounds keep them all with a margin of
+# about 10x below and 1.8x above, and stay far from what is not speech: pure tones at 8 kHz
+# measure about 1e-9 (50 Hz to 3.9 kHz), white noise 0.97 to 0.99.
+SPEECH_FLATNESS = (1e-4, 0.7)
 FRAME, STEP, MELS = 256, 128, 64
 SHAPE = (MELS, 1 + (SAMPLES - FRAME) // STEP)  # (64, 61)
 
 
 class AudioError(DataError):
     """A recording the audio nets cannot hear: unreadable, silent, too short or too long."""
+
+
+def _channels_in_header(raw: bytes) -> int | None:
+    """The channel count of the WAV's fmt chunk, or None when there is no readable one (then
+    scipy's reader says what is wrong). Read here because scipy divides by it: a header saying 0
+    channels raised ZeroDivisionError from inside scipy."""
+    at = 12
+    while at + 8 <= len(raw):
+        chunk, size = raw[at:at + 4], int.from_bytes(raw[at + 4:at + 8], "little")
+        if chunk == b"fmt ":
+            return int.from_bytes(raw[at + 10:at + 12], "little") if at + 12 <= len(raw) \
+                else None
+        at += 8 + size + size % 2  # chunks are padded to an even length
+    return None
 
 
 def _to_float(samples: np.ndarray, name: str) -> np.ndarray:
@@ -76,6 +108,10 @@ def read_recording(raw: bytes, name: str = "recording", notes: list[str] | None 
     if raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
         raise AudioError(f"{name}: not a WAV file (no RIFF/WAVE header); the audio nets hear "
                          "spoken digits recorded as WAV")
+    if _channels_in_header(raw) == 0:
+        raise AudioError(f"{name}: the WAV header says 0 channels, so it holds no sound a "
+                         "reader can find; the file is damaged: record or export it again "
+                         f"(mono, {RATE} Hz, 16-bit PCM)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unknown chunks (LIST, cue...) are skipped: harmless
@@ -90,6 +126,15 @@ def read_recording(raw: bytes, name: str = "recording", notes: list[str] | None 
         raise AudioError(f"{name}: corrupt or truncated WAV ({text})") from err
     except (EOFError, OSError, struct.error) as err:
         raise AudioError(f"{name}: corrupt or truncated WAV ({err})") from err
+    except ZeroDivisionError as err:  # a block size of 0 in the header: scipy divides by it
+        raise AudioError(f"{name}: corrupt WAV header (a size of 0 where scipy divides by it); "
+                         "record or export the file again") from err
+    if not MIN_RATE <= rate <= MAX_RATE:
+        why = (f"below {MIN_RATE} Hz a file holds nothing above half its rate, and the nets "
+               "hear up to 4 kHz" if rate < MIN_RATE else "a damaged header, or not speech")
+        raise AudioError(f"{name}: sampled at {rate} Hz, outside {MIN_RATE}-{MAX_RATE} Hz "
+                         f"({why}); record or export it again at a rate in that range "
+                         f"(FSDD's: {RATE} Hz)")
     samples = _to_float(samples, name)
     if samples.ndim == 2:
         if samples.shape[1] > 1:
@@ -124,10 +169,56 @@ def read_recording(raw: bytes, name: str = "recording", notes: list[str] | None 
         said.append(f"{name}: {seconds:.2f} s long; the net hears one second, the loudest: "
                     f"{start / RATE:.2f}-{start / RATE + 1:.2f} s")
         samples = samples[start:start + SAMPLES]
+    unlike_speech = speech_note(samples, name)
+    if unlike_speech:
+        said.append(unlike_speech)
     if notes is None:
         for note in said:
             warnings.warn(note, stacklevel=2)
     return samples
+
+
+def spectral_flatness(samples: np.ndarray) -> float:
+    """How noise-like the recording's long-term spectrum is, from 0 (all energy at one
+    frequency: a pure tone) to 1 (the same energy at every frequency: white noise).
+
+    Why this measure: a net trained only on spoken digits answers any sound with confidence (a
+    pure tone recorded at 8 kHz was "7" at 0.923), so the zoo needs a cheap, explainable sign
+    that a sound is unlike its training data. Speech sits between the two extremes: voiced
+    sounds put their energy in a few harmonics and formants, mostly below 1 kHz, with
+    consonants' noise above, so its average spectrum is neither one line nor flat. Spectral
+    flatness (the geometric over the arithmetic mean of the power spectrum, also called Wiener
+    entropy; MPEG-7's AudioSpectrumFlatness) says exactly that in one number: SPEECH_FLATNESS is
+    the range of every FSDD recording with a margin, tones fall below it and noise above
+    (tests/test_reliability_inputs.py measures all three).
+
+    Computed on what the net hears (8 kHz, at most one second), with the spectrogram's frames
+    (FRAME samples every STEP, Hann window), their power averaged over time so that loud frames
+    count most and silences little; the DC bin is left out (a microphone's offset is no sound).
+    numpy only: no TensorFlow to read a file."""
+    x = np.asarray(samples, dtype="float64")
+    if len(x) < FRAME:
+        x = np.pad(x, (0, FRAME - len(x)))
+    starts = np.arange(0, len(x) - FRAME + 1, STEP)
+    frames = x[starts[:, None] + np.arange(FRAME)] * np.hanning(FRAME)
+    power = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(axis=0)[1:]
+    mean = power.mean()
+    if mean <= 0:
+        return 0.0
+    # a floor 200 dB under the mean: a digital tone's empty bins give a small number, not log(0)
+    power = np.maximum(power, mean * 1e-20)
+    return float(np.exp(np.log(power).mean()) / mean)
+
+
+def speech_note(samples: np.ndarray, name: str) -> str | None:
+    """The note for a sound that is not speech-like (see spectral_flatness), or None."""
+    flatness = spectral_flatness(samples)
+    low, high = SPEECH_FLATNESS
+    if low <= flatness <= high:
+        return None
+    kind = "tone-like" if flatness < low else "noise-like"
+    return (f"{name}: not speech-like by spectral flatness ({flatness:.2g}, {kind}; FSDD's "
+            f"spoken digits, with a margin: {low:g}-{high:g}): the answer below is unreliable")
 
 
 def is_wav(path: str | Path) -> bool:

@@ -26,6 +26,7 @@ import numpy as np
 
 import zoo
 from zoo.data import DataError
+from zoo.files import WriteError, make_folder
 from zoo.ports import port_number
 from zoo.weights import WeightName, WeightsError
 
@@ -162,8 +163,11 @@ def _evaluate(args):
     card = zoo.weight_info(args.name)
     if args.robustness:
         return _robustness(card)
-    model = zoo.load(str(card.name))
+    out = make_folder(args.out)  # an --out that is a file: refused before anything loads
+    # the data first: a bad ZOO_DATA_DIR is refused (a DataError, main's message) before the
+    # model is loaded for nothing
     (_, _), (x_test, y_test) = zoo.data.load(card.dataset)
+    model = zoo.load(str(card.name))
     pred = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
     acc = float(np.mean(pred == y_test))
     print(f"{card.name}: test accuracy {100 * acc:.2f}% on {len(y_test)} images "
@@ -171,12 +175,8 @@ def _evaluate(args):
     for c, label in enumerate(card.classes):
         mask = y_test == c
         print(f"  class {label}: {100 * np.mean(pred[mask] == c):.2f}% of {mask.sum()}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     fig = plots.confusion_matrix(y_test, pred, card.classes, f"{card.name} on the test set")
-    path = out / f"{card.name}-confusion.png"
-    fig.savefig(path, dpi=90)
-    plots.plt.close(fig)
+    path = plots.save(fig, out / f"{card.name}-confusion.png", dpi=90)
     print(f"wrote {path}")
     return 0
 
@@ -305,8 +305,12 @@ def main(argv=None):
         import_keras_quietly()
     try:
         return args.run(args)
-    except (WeightsError, ExportError, zoo.UnknownModelError) as err:
+    except (WeightsError, ExportError, zoo.UnknownModelError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except WriteError as err:  # a full disk, a read-only folder: what was there is still there
+        where = " (--out)" if hasattr(args, "out") else ""  # the verbs that write under --out
+        print(f"error: {err}{where}", file=sys.stderr)
         return 2
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 import zoo
 import zoo.data
-from zoo import plots
+from zoo import files, plots
 from zoo.layers import PartialConv2D, ScaledTanh
 from zoo.models.xo import CLASSES, O_IMAGE, X_IMAGE
 from zoo.weights import WeightName
@@ -221,16 +221,15 @@ class Explainer:
 
 def explain(model, image, out_dir, label_name: str, true_label=None, caption: str = "", *,
             classes) -> Path:
-    """Render the page for one input; returns the HTML path. Every figure is one PNG."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Render the page for one input; returns the HTML path. Every figure is one PNG, each file
+    written whole or not at all (zoo.files: WriteError if it cannot be)."""
+    out = files.make_folder(out_dir)  # before the work: a folder in the way is refused first
     seen = Explainer(model, classes)(image)
     classes = seen.classes
     sections = []
 
     def figure(name, fig, title, text):
-        fig.savefig(out / name, dpi=80)
-        plots.plt.close(fig)
+        plots.save(fig, out / name, dpi=80)
         sections.append((name, title, text))
 
     figure("input.png", plots.feature_maps(image[None, :, :, None] if image.ndim == 2 else
@@ -255,7 +254,7 @@ def explain(model, image, out_dir, label_name: str, true_label=None, caption: st
            "Class probabilities",
            f"the net says {classes[winner]} ({seen.probabilities[winner]:.1%})")
     page = out / "index.html"
-    page.write_text(_html(label_name, caption, sections))
+    files.write_text(page, _html(label_name, caption, sections))
     return page
 
 

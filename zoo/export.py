@@ -18,6 +18,10 @@ input, SHA256 of the .keras file it came from, test accuracy, license) travels w
 - LiteRT: a metadata entry `zoo_card` of the flatbuffer (the slot TFLite files keep for such
   data; `read_metadata` reads it back); the signature is `serving_default`.
 
+The export is written whole or not at all (zoo.files): to a temporary file or folder beside
+its target, the card added there, then renamed onto the target; a full disk or a folder that
+refuses writes leaves the previous export as it was and is a WriteError naming the path.
+
 `runtime(path)` opens an export with its own runtime (tf.saved_model.load, onnxruntime, the
 LiteRT interpreter of ai-edge-litert) and returns a function from inputs to probabilities: the
 parity test and `python -m reproductions bench-export` use it.
@@ -25,10 +29,12 @@ parity test and `python -m reproductions bench-export` use it.
 
 from __future__ import annotations
 
+import errno
 import json
-import shutil
 import warnings
 from pathlib import Path
+
+from zoo import files
 
 FORMATS = ("saved_model", "onnx", "litert")
 SUFFIX = {"saved_model": ".saved_model", "onnx": ".onnx", "litert": ".tflite"}
@@ -79,7 +85,8 @@ def metadata(card, spec) -> dict:
 
 def export(name: str, fmt: str, out_dir: str | Path) -> Path:
     """Export shipped weight `name` ("conv3_bn.mnist") in format `fmt` into `out_dir`;
-    returns the path written (a folder for saved_model, a file otherwise), replacing any."""
+    returns the path written (a folder for saved_model, a file otherwise), replacing an earlier
+    export only once the new one is complete; WriteError (zoo.files) if it cannot be written."""
     import keras
 
     import zoo
@@ -90,28 +97,29 @@ def export(name: str, fmt: str, out_dir: str | Path) -> Path:
         raise ExportError(f"export runs on Keras' TensorFlow backend (KERAS_BACKEND is "
                           f"{keras.backend.backend()!r}): Keras exports LiteRT and ONNX through "
                           "TensorFlow; run it in the zoo's main venv (requirements.txt)")
+    files.make_folder(path.parent)  # an --out that is a file: refused before the model loads
     model = zoo.load(str(card.name))
     spec = input_spec(model, card.input_kind)
     meta = metadata(card, spec)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_dir():
-        shutil.rmtree(path)
     text = json.dumps(meta)
-    if fmt == "saved_model":
-        _saved_model(model, spec, text, path)
-    elif fmt == "onnx":
-        with warnings.catch_warnings():
-            # Keras' numpy-2 patch of tf2onnx probes np.object, which numpy warns about
-            warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
-            model.export(str(path), format="onnx", input_signature=[spec], verbose=False)
-        _onnx_metadata(path, meta, text)
-    else:
-        model.export(str(path), format="litert", input_signature=[spec], verbose=False)
-        _litert_metadata(path, text)
+    # the whole export, the card included, on the temporary path: the target changes only once
+    # it is complete
+    with files.atomic_path(path, folder=fmt == "saved_model") as temp:
+        if fmt == "saved_model":
+            _saved_model(model, spec, text, temp, path)
+        elif fmt == "onnx":
+            with warnings.catch_warnings():
+                # Keras' numpy-2 patch of tf2onnx probes np.object, which numpy warns about
+                warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
+                model.export(str(temp), format="onnx", input_signature=[spec], verbose=False)
+            _onnx_metadata(temp, meta, text)
+        else:
+            model.export(str(temp), format="litert", input_signature=[spec], verbose=False)
+            _litert_metadata(temp, text)
     return path
 
 
-def _saved_model(model, spec, text, path):
+def _saved_model(model, spec, text, folder, target):
     import keras
     import tensorflow as tf
 
@@ -119,7 +127,13 @@ def _saved_model(model, spec, text, path):
     # "serve" first: the first endpoint is also the SavedModel's serving_default signature
     archive.track_and_add_endpoint("serve", model, [spec])
     archive.add_endpoint("metadata", lambda: tf.constant(text), input_signature=[])
-    archive.write_out(str(path), verbose=False)
+    try:
+        archive.write_out(str(folder), verbose=False)
+    except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as err:
+        # TensorFlow writes through its own file layer, which turns ENOSPC and EACCES into
+        # these instead of an OSError
+        cause = errno.ENOSPC if isinstance(err, tf.errors.ResourceExhaustedError) else errno.EACCES
+        raise files.WriteError(target, OSError(cause, err.message)) from err
 
 
 def _onnx_metadata(path, meta, text):

@@ -8,6 +8,7 @@ shift the centre of mass to the middle. Pillow reads and resizes; numpy does the
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,9 @@ def load_image(path, name: str | None = None) -> Image.Image:
     """A path or a binary file object (the live explainer's uploads), as greyscale: mode "L"
     (8 bits) or "F" (floats in 0-255, from 16-bit and wider)."""
     try:
-        image = Image.open(path)  # reads the header only
+        with warnings.catch_warnings():  # Pillow's own size warning: the check below says more
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)  # reads the header only
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise ImageError(f"{name or path}: not a readable image: too large to read safely "

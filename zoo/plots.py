@@ -1,15 +1,31 @@
 """Every plot of the zoo, in one place: training curves, confusion matrix, misclassified digits.
 
-Each function returns a matplotlib Figure; callers save it (fig.savefig) and close it.
+Each function returns a matplotlib Figure; callers write it with `save` (whole or not at all,
+zoo.files), which also closes it.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only; no display is needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from zoo.files import atomic_path  # noqa: E402
+
+
+def save(fig, path, dpi: int) -> Path:
+    """`fig` as the PNG `path` (the format follows the name), then closed: a full disk leaves
+    the previous picture, not half of one."""
+    try:
+        with atomic_path(path) as temp:
+            fig.savefig(temp, dpi=dpi)
+    finally:
+        plt.close(fig)
+    return Path(path)
 
 
 def training_curves(history: dict[str, list[float]], title: str = "", every: int | None = None):

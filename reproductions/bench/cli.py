@@ -22,6 +22,7 @@ from pathlib import Path
 
 from reproductions import RESULTS
 from reproductions.bench.common import version, write_csv
+from zoo.files import write_text
 
 WEIGHT = "conv3_bn.mnist"
 CASES = (  # name, zoo arguments ("{png}": the digit), the cache it starts from
@@ -77,7 +78,7 @@ def run(args) -> int:
     for row in rows:
         row["machine"] = where
     write_csv(out_dir / "bench_cli.csv", ["case", "round", "seconds", "machine"], rows)
-    (out_dir / "bench_cli.md").write_text(_table(rows, args.rounds, where))
+    write_text(out_dir / "bench_cli.md", _table(rows, args.rounds, where))
     print(f"wrote {out_dir / 'bench_cli.csv'} and bench_cli.md")
     return 0
 

@@ -1,4 +1,5 @@
-"""What every bench shares: a results CSV written one way, a timed call, a package's version.
+"""What every bench shares: a results CSV written one way (whole or not at all, zoo.files), a
+timed call, a package's version.
 
 Kept apart from the benches themselves so that each imports it and none imports another (the
 model bench and the export bench used to borrow these from each other, a circle).
@@ -11,11 +12,12 @@ import importlib.metadata
 import time
 from pathlib import Path
 
+from zoo.files import open_for_writing
+
 
 def write_csv(path: Path, columns, rows) -> None:
     """A results table: floats to 4 significant digits, the folder made if needed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
+    with open_for_writing(path, newline="") as f:
         writer = csv.DictWriter(f, columns)
         writer.writeheader()
         for row in rows:

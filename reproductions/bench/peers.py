@@ -30,6 +30,7 @@ from pathlib import Path
 
 from reproductions import RESULTS
 from reproductions.bench.training import VARIANTS, child, python_for
+from zoo.files import open_for_writing, write_text
 
 ZOO = "recipe"  # the zoo's own training, the reference of every ratio
 PEERS = (ZOO, "torch_threads_2", "torch_best", "keras_jax")
@@ -67,8 +68,7 @@ def summarise(rows: list[dict], names: list[str]) -> list[dict]:
 
 
 def _write(path: Path, columns, rows, context):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
+    with open_for_writing(path, newline="") as f:
         writer = csv.DictWriter(f, columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
@@ -134,7 +134,7 @@ def run(args) -> int:
     _write(out_dir / "bench_peers.csv", ROUND_COLUMNS, rows, context)
     _write(out_dir / "bench_peers_summary.csv", SUMMARY_COLUMNS, summary, context)
     md = out_dir / "bench_peers.md"
-    md.write_text(markdown(summary, context, args.rounds))
+    write_text(md, markdown(summary, context, args.rounds))
     print(md.read_text())
     print(f"wrote {out_dir / 'bench_peers.csv'}, bench_peers_summary.csv and {md}")
     return 1 if any(r["status"] != "ok" for r in rows) else 0

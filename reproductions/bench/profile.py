@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reproductions import RESULTS
+from zoo.files import open_for_writing, write_text
 
 WARMUP_STEPS = 20  # traces the step function and fills the pipeline before anything is timed
 
@@ -183,7 +184,7 @@ def write(result: dict, out_dir: Path, command: str) -> tuple[Path, Path]:
     total_us = sum(r.self_us for r in table)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / f"profile_{recipe.name}.csv"
-    with open(csv_path, "w", newline="") as f:
+    with open_for_writing(csv_path, newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
         for r in table:
@@ -222,7 +223,7 @@ def write(result: dict, out_dir: Path, command: str) -> tuple[Path, Path]:
         lines.append(f"| {r.op_type} | {r.where} | {r.self_us / 1e3 / steps:.3f} | "
                      f"{100 * r.self_us / total_us:.1f}% | {r.count / steps:.3g} |")
     md_path = out_dir / f"profile_{recipe.name}.md"
-    md_path.write_text("\n".join(lines) + "\n")
+    write_text(md_path, "\n".join(lines) + "\n")
     return csv_path, md_path
 
 

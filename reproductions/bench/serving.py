@@ -33,6 +33,7 @@ from pathlib import Path
 
 from reproductions import RESULTS
 from reproductions.bench.common import version, write_csv
+from zoo.files import write_text
 
 WEIGHT = "conv3_bn_small.mnist"  # the time-to-accuracy net: what a served digit answer runs
 EXPLAINED = "conv3_bn.mnist"  # the explainer's default weight
@@ -199,8 +200,8 @@ def run(args) -> int:
     columns = ["round", "side", "case", "requests", "errors", "seconds", "requests_per_s",
                "p50_ms", "p99_ms", "machine"]
     write_csv(out_dir / "serving_load.csv", columns, rows)
-    (out_dir / "serving_load.md").write_text(
-        _table(rows, args, where, {label: _commit(checkout) for label, checkout in sides}))
+    write_text(out_dir / "serving_load.md",
+               _table(rows, args, where, {label: _commit(checkout) for label, checkout in sides}))
     print(f"wrote {out_dir / 'serving_load.csv'} and serving_load.md")
     return 0
 

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from reproductions import RESULTS
+from zoo.files import open_for_writing, write_text
 
 COLUMNS = ("order", "seed", "recipe", "recipe_hash", "first_of_pair", "wall_s", "total_s",
            "images_per_second", "final_val_accuracy", "load_1m", "machine")
@@ -81,7 +82,7 @@ def write(rows: list[dict], a: str, b: str, out_dir: Path, seeds: list[int],
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / f"{a}_vs_{b}_timing.csv"
     where = machine()
-    with open(csv_path, "w", newline="") as f:
+    with open_for_writing(csv_path, newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
         for r in rows:
@@ -103,7 +104,7 @@ def write(rows: list[dict], a: str, b: str, out_dir: Path, seeds: list[int],
     loads = [r["load_1m"] for r in rows]
     lines += ["", f"1-minute load average before each run: {min(loads):.2f} to {max(loads):.2f}."]
     md_path = csv_path.with_suffix(".md")
-    md_path.write_text("\n".join(lines) + "\n")
+    write_text(md_path, "\n".join(lines) + "\n")
     return csv_path, md_path
 
 

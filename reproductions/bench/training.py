@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from reproductions import RESULTS
+from zoo.files import open_for_writing
 
 RESULTS_CSV = RESULTS / "bench_training.csv"
 SEGMENT_IMAGES = 10_000
@@ -335,8 +336,7 @@ def run(args) -> int:
                "steps_per_execution", "pipeline", "determinism", "jit_compile", "threads", "precision",
                "env", "framework", "model", "model_options", "channels_last", "torch_compile",
                "mode", "machine", "tensorflow", "keras", "torch", "jax")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as f:
+    with open_for_writing(out, newline="") as f:
         writer = csv.DictWriter(f, columns)
         writer.writeheader()
         for row in rows:

@@ -26,7 +26,6 @@ recipe's parent run in MLflow carries (tracking/parents.py): the table and the U
 from __future__ import annotations
 
 import csv
-import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -39,6 +38,7 @@ from tracking.store import results_folder
 from tracking.runs import existing_experiment, finished_runs
 from tracking.summary import MixedData, declared, seed_row, summarize, summarize_rows
 from zoo.data import get_dataset, load_dataset
+from zoo.files import copy_file, open_for_writing, write_text
 
 COLUMNS = ("model", "recipe", "protocol", "n_seeds", "seeds", "mean_test_acc", "std_test_acc",
            "ci95_low_test_acc", "ci95_high_test_acc", "binomial_se", "min_test_acc",
@@ -233,12 +233,12 @@ def render(dataset: str, every: list[dict], folder: Path, recipes=None) -> list[
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = folder / f"{dataset}.csv", folder / f"{dataset}.md"
     seeds_path = folder / f"{dataset}_seeds.csv"
-    with open(csv_path, "w", newline="") as f:
+    with open_for_writing(csv_path, newline="") as f:
         writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for r in rows:
             writer.writerow({k: _fmt(k, r[k]) for k in COLUMNS})
-    with open(seeds_path, "w", newline="") as f:
+    with open_for_writing(seeds_path, newline="") as f:
         writer = csv.DictWriter(f, SEED_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for r in every:
@@ -299,7 +299,7 @@ def render(dataset: str, every: list[dict], folder: Path, recipes=None) -> list[
                   "never heard in training): mean over folds "
                   f"{100 * statistics.fmean(acc):.2f}% ± {100 * spread:.2f} (sample std over "
                   f"folds), from {100 * min(acc):.2f}% to {100 * max(acc):.2f}%."]
-    md_path.write_text("\n".join(lines) + "\n")
+    write_text(md_path, "\n".join(lines) + "\n")
     return [csv_path, md_path, seeds_path]
 
 
@@ -356,14 +356,14 @@ def merge_timing(store_file: Path, committed: Path) -> None:
     """The store's timing rows appended to the committed ones (a row already there is kept
     once): the reference timing file keeps every sitting behind the reference tables."""
     if not committed.is_file():
-        shutil.copyfile(store_file, committed)
+        copy_file(store_file, committed)
         return
     with open(committed, newline="") as f:
         reader = csv.DictReader(f)
         columns, rows = reader.fieldnames, list(reader)
     with open(store_file, newline="") as f:
         new = [r for r in csv.DictReader(f) if r not in rows]
-    with open(committed, "w", newline="") as f:
+    with open_for_writing(committed, newline="") as f:
         writer = csv.DictWriter(f, columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows + new)

@@ -24,6 +24,7 @@ from reproductions import RESULTS
 from reproductions.recipes import RECIPES
 from reproductions.report.tables import committed_rows, store_rows
 from tracking.summary import declared
+from zoo.files import open_for_writing
 
 LINES = ((0.995, "99.5%: the lecture's net (Görner 4.2)"), (0.997, "99.7%: the lecture's record"))
 COLUMNS = ("recipe", "model", "seeds", "mean_test_acc", "min_test_acc", "max_test_acc",
@@ -94,14 +95,14 @@ def figure(found: list[dict]):
 
 
 def write(found: list[dict], out: Path = RESULTS / "time_to_accuracy") -> tuple[Path, Path]:
+    from zoo import plots
+
     png, table = out.with_suffix(".png"), out.with_suffix(".csv")
-    with open(table, "w", newline="") as f:
+    with open_for_writing(table, newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
         writer.writerows(found)
-    fig = figure(found)
-    fig.savefig(png, dpi=100)
-    fig.clf()
+    plots.save(figure(found), png, dpi=100)
     return png, table
 
 

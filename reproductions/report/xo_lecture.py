@@ -23,6 +23,7 @@ from reproductions.recipes import RECIPES
 from tracking import run_tags
 from tracking.runs import experiment_for, finished_runs
 from zoo import plots
+from zoo.files import write_text
 from zoo.models.xo import CLASSES, FEATURES, O_IMAGE, X_IMAGE, lecture_kernel
 
 RESULTS = report.RESULTS
@@ -93,8 +94,7 @@ def run(args=None) -> int:
             fig = plots.kernels({"lecture": lecture_kernel()[:, :, 0, :],
                                  "learned": learned[:, :, 0, :]},
                                 "the lecture's three features and those xo learned")
-            fig.savefig(RESULTS / "xo_filters.png", dpi=90)
-            plots.plt.close(fig)
+            plots.save(fig, RESULTS / "xo_filters.png", dpi=90)
             mlflow.log_artifact(str(RESULTS / "xo_filters.png"))
 
     lines = [
@@ -117,6 +117,6 @@ def run(args=None) -> int:
             f"(min {100 * xo_row['min_test_acc']:.2f}%), against the 99% bar: "
             f"{xo_row['verdict_text']}.")
         lines += ["", "![the lecture's features and the learned ones](xo_filters.png)"]
-    (RESULTS / "xo_lecture.md").write_text("\n".join(lines) + "\n")
+    write_text(RESULTS / "xo_lecture.md", "\n".join(lines) + "\n")
     print(f"wrote {RESULTS / 'xo_lecture.md'}")
     return 0

@@ -36,8 +36,7 @@ def log_artifacts(recipe, seed, model, state, held_out, which, log_mlflow_model)
     clean.set_weights(model.get_weights())
     with tempfile.TemporaryDirectory() as tmp:
         for name, fig in figures.items():
-            fig.savefig(Path(tmp) / name, dpi=90)
-            plots.plt.close(fig)
+            plots.save(fig, Path(tmp) / name, dpi=90)
             mlflow.log_artifact(str(Path(tmp) / name), "plots")
         path = Path(tmp) / f"{recipe.model}.keras"
         clean.save(path)

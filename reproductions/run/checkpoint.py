@@ -4,18 +4,20 @@ A checkpoint folder holds, for the last completed epoch k, `epoch-k.keras` (the 
 weights and optimizer state) and `epoch-k.json` (history, wall time so far, and the dropout
 layers' random-generator states, which Keras 3.15 saves but does not restore on load; without
 them a resumed run would draw other dropout masks than an uninterrupted one).
-The file LATEST names k and is replaced atomically after both are written, so a kill at any
+Each file is written whole or not at all (zoo.files: a temporary name, then a rename), and
+LATEST, which names k, is replaced only after both are written, so a kill or a full disk at any
 moment leaves either the previous checkpoint or the new one, never half of one.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import keras
+
+from zoo.files import atomic_path, write_text
 
 
 class Checkpoints:
@@ -38,13 +40,11 @@ class Checkpoints:
         return epoch, model, state
 
     def save(self, epoch: int, model, state: dict):
-        self.folder.mkdir(parents=True, exist_ok=True)
-        model.save(self.folder / f"epoch-{epoch}.keras")
+        with atomic_path(self.folder / f"epoch-{epoch}.keras") as temp:
+            model.save(temp)
         rng = [var.numpy().tolist() for var in _rng_states(model)]
-        (self.folder / f"epoch-{epoch}.json").write_text(json.dumps({**state, "rng_states": rng}))
-        tmp = self.folder / "LATEST.tmp"
-        tmp.write_text(str(epoch))
-        os.replace(tmp, self.folder / "LATEST")
+        write_text(self.folder / f"epoch-{epoch}.json", json.dumps({**state, "rng_states": rng}))
+        write_text(self.folder / "LATEST", str(epoch))
         for old in self.folder.glob("epoch-*"):
             if old.stem != f"epoch-{epoch}":
                 old.unlink(missing_ok=True)

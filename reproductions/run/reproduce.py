@@ -26,6 +26,8 @@ from tracking import TrackingError
 from tracking.claims import ClaimHeld
 from tracking.store import results_folder
 from tracking.runs import experiment_for, finished_run
+import zoo.data
+from zoo.data import DataError
 
 
 class Progress:
@@ -75,6 +77,16 @@ def _print_plan(todo, recipes) -> None:
     print("\n".join(estimate.plan(todo, rows, speed)), flush=True)
 
 
+def _check_data(todo, data_dir) -> None:
+    """Find (and, for local files, verify) the data of every pair left to train: a bad
+    ZOO_DATA_DIR or --data-dir (no such folder, no data in it, a truncated or corrupt file) is a
+    DataError now, before the plan's calibration trains anything and before any MLflow run
+    starts, not minutes later from inside the first run. zoo.data.source_of checks each local
+    file's SHA256; the arrays themselves are read by each run."""
+    for dataset in sorted({recipe.dataset for recipe, _ in todo}):
+        zoo.data.source_of(dataset, data_dir)
+
+
 def run(args) -> int:
     """The `reproduce` verb (arguments: its room's verbs.py)."""
     try:
@@ -102,6 +114,7 @@ def run(args) -> int:
             for seed in seeds or recipe.seeds:
                 if finished_run(recipe, seed, exp) is None:
                     todo.append((recipe, seed))
+        _check_data(todo, args.data_dir)  # before the plan's calibration and any run
         print(f"{len(todo)} run(s) to train, "
               f"{sum(len(seeds or r.seeds) for r in recipes) - len(todo)} already finished",
               flush=True)
@@ -131,7 +144,7 @@ def run(args) -> int:
             print(f"[{recipe.name} seed {seed}] final test accuracy {result['test_accuracy']:.4f}"
                   + (f" (max over training {peak:.4f}, optimistic)" if peak is not None else "")
                   + f", {result['wall_s']:.0f} s", flush=True)
-    except TrackingError as err:
+    except (TrackingError, DataError) as err:  # a bad store, bad data: a message, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -182,17 +195,23 @@ def record_timing(dataset, started, wall_s, *, trained, skipped, recipes, seeds,
                + ("" if recipes == "all" else f" --recipes {recipes}")
                + ("" if seeds == "each recipe's" else f" --seeds {seeds}"))
     import csv
+    import shutil
 
     from tracking.tags import git_commit, machine
+    from zoo.files import atomic_path
 
     path = (folder or report.RESULTS) / f"reproduce_{dataset}_timing.csv"
     new = not path.exists()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, TIMING_COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerow({"started_utc": started, "wall_s": f"{wall_s:.1f}",
-                         "runs_trained": trained, "runs_skipped": skipped, "recipes": recipes,
-                         "seeds": seeds, "git_commit": git_commit(), "machine": machine(),
-                         "command": command})
+    # appended to a copy that then replaces the file: a full disk cannot leave half a row
+    with atomic_path(path) as temp:
+        if not new:
+            shutil.copyfile(path, temp)
+        with open(temp, "a", newline="") as f:
+            writer = csv.DictWriter(f, TIMING_COLUMNS)
+            if new:
+                writer.writeheader()
+            writer.writerow({"started_utc": started, "wall_s": f"{wall_s:.1f}",
+                             "runs_trained": trained, "runs_skipped": skipped,
+                             "recipes": recipes, "seeds": seeds, "git_commit": git_commit(),
+                             "machine": machine(), "command": command})
     return path

@@ -28,6 +28,7 @@ from reproductions import RESULTS
 from reproductions.recipes import Screening, get_recipe, load_screening
 from reproductions.run.train import train_run
 from tracking.runs import experiment_for, finished_runs, last_value
+from zoo.files import open_for_writing, write_text
 
 COLUMNS = ("variant", "recipe_hash", "seed", "run_id", "final_val_loss", "final_val_accuracy",
            "wall_s")
@@ -123,8 +124,8 @@ def run(args) -> int:
                 train_run(recipe, seed, log_mlflow_model=False, blind=True)
     rows = run_rows(screening)
     out = RESULTS / f"{screening.name}_screening.md"
-    out.write_text(table(screening, rows))
-    with open(out.with_suffix(".csv"), "w", newline="") as f:
+    write_text(out, table(screening, rows))
+    with open_for_writing(out.with_suffix(".csv"), newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)

@@ -41,6 +41,7 @@ from reproductions.search.spaces import ZooHyperModel, recipe_from
 from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
 from tracking.tags import git_commit, machine
 from tracking.runs import MlflowEpochMetrics
+from zoo.files import write_text
 
 EXPERIMENT = "zoo-tuning"
 TUNING_DIR = REPO_ROOT / "runs" / "tuning"
@@ -247,8 +248,7 @@ def write_record(path: Path, tuner, recipe: Recipe, tuned: Recipe, name: str, fa
         "trials_total": len(rows),
         "wall_s_total": round(sum(r["wall_s"] or 0 for r in rows), 1),
         "trials": rows}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, default=str) + "\n")
+    write_text(path, json.dumps(record, indent=1, default=str) + "\n")
 
 
 def _finish(tuner, recipe, name, parent, export_dir, facts) -> dict:
@@ -267,8 +267,7 @@ def _finish(tuner, recipe, name, parent, export_dir, facts) -> dict:
     client.set_tag(parent, "best_trial_id", trials[0].trial_id)
     client.set_terminated(parent, "FINISHED")
     if export_dir is not None:
-        export_dir.mkdir(exist_ok=True)
-        (export_dir / f"{tuned.name}.json").write_text(tuned.to_json() + "\n")
+        write_text(export_dir / f"{tuned.name}.json", tuned.to_json() + "\n")
         # searches/ is not read as recipes (load_tuned reads tuned/*.json only)
         write_record(export_dir / "searches" / f"{name}.json", tuner, recipe, tuned, name,
                      facts)

@@ -103,6 +103,7 @@ def ship(members: dict, recipe, x_test, y_test, facts: dict):
     git_commit, as the member runs were tagged (the caller checks they agree)."""
     import zoo
     from zoo.data.idx import sha256_of
+    from zoo.files import atomic_path
     from zoo.models.ensemble import ensemble
     from zoo.weights import WEIGHTS_DIR, WeightCard, accuracy, load_file
 
@@ -110,7 +111,8 @@ def ship(members: dict, recipe, x_test, y_test, facts: dict):
     zoo.registry.get_spec(name.arch)  # "<net>_ensemble" must be a registered model
     seeds = sorted(members)
     target = WEIGHTS_DIR / f"{name}.keras"
-    ensemble([members[s] for s in seeds], name=name.arch).save(target)
+    with atomic_path(target) as temp:
+        ensemble([members[s] for s in seeds], name=name.arch).save(temp)
     model = load_file(target)  # what users load: hash-free here, the card records it next
     acc = accuracy(model, x_test, y_test)
     spec = zoo.data.get_dataset(recipe.dataset)
@@ -141,6 +143,7 @@ def run(args) -> int:
     from reproductions.recipes import ENSEMBLES, RECIPES
     from tracking import check_store
     from tracking.runs import existing_experiment, finished_runs
+    from zoo.files import open_for_writing, write_text
     from zoo.weights import MANIFEST, load_file
 
     if args.recipe not in RECIPES:
@@ -179,14 +182,14 @@ def run(args) -> int:
         args.verb_parser.error("the members were trained on different data (data_sha256)")
     out = RESULTS / f"{recipe.name}_ensemble.csv"
     rows = spread_rows(probs, y_test, {s: runs[s].data.metrics["wall_s"] for s in seeds})
-    with open(out, "w", newline="") as f:
+    with open_for_writing(out, newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     card = ship(members, recipe, x_test, y_test, tags[0])
     merged = sorted([c for c in zoo.weights.cards().values() if c.name != card.name] + [card],
                     key=lambda c: str(c.name))
-    MANIFEST.write_text(json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
+    write_text(MANIFEST, json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
     zoo.weights.cards.cache_clear()
     write_models_md(merged)
     print(f"{card.name}: test accuracy {100 * card.test_accuracy:.2f}%; wrote {out}, "

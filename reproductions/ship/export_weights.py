@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 
 import keras
 import mlflow
@@ -30,6 +29,7 @@ from reproductions.ship.models_md import MODELS_MD, write_models_md
 from reproductions.ship.naming import DEFAULT_TAGS, ENSEMBLE_SUFFIX, shipped_seed, weight_name
 from tracking import check_store
 from zoo.data.idx import sha256_of
+from zoo.files import atomic_path, copy_file, write_text
 from zoo.weights import MANIFEST, WEIGHTS_DIR, WeightCard, WeightName, accuracy, load_file
 
 
@@ -71,7 +71,7 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
         artifact = mlflow.artifacts.download_artifacts(
             run_id=run.info.run_id, artifact_path=f"model/{recipe.model}.keras")
         target = WEIGHTS_DIR / f"{name}.keras"
-        shutil.copyfile(artifact, target)
+        copy_file(artifact, target)
         model = load_file(target)
         entries.append(WeightCard(
             name=name, dataset=dataset, file=target.name, sha256=sha256_of(target),
@@ -108,7 +108,7 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
     kept = [c for c in kept if str(c.name) not in names]  # re-made here (xo_lecture's card)
     kept = _refreshed(kept, dataset)
     merged = sorted(kept + entries, key=lambda c: str(c.name))
-    MANIFEST.write_text(json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
+    write_text(MANIFEST, json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
     zoo.weights.cards.cache_clear()
     for stale in WEIGHTS_DIR.glob("*.keras"):
         if stale.name not in {c.file for c in merged}:
@@ -142,7 +142,8 @@ def _xo_lecture_card(x_test, y_test, provenance) -> WeightCard:
     """xo_lecture is not trained: its features are the lecture's and its vote is derived."""
     name = WeightName("xo_lecture", "lecture")
     target = WEIGHTS_DIR / f"{name}.keras"
-    zoo.create_model(name.arch).save(target)
+    with atomic_path(target) as temp:
+        zoo.create_model(name.arch).save(temp)
     acc = accuracy(load_file(target), x_test, y_test)
     spec = zoo.data.get_dataset("xo")
     return WeightCard(

@@ -15,6 +15,7 @@ from reproductions.ship.naming import ENSEMBLE_SUFFIX
 from tracking import REPO_ROOT
 from tracking.summary import summarize_rows
 from zoo import robustness
+from zoo.files import open_for_writing, write_text
 from zoo.weights import WeightCard
 
 MODELS_MD = REPO_ROOT / "zoo" / "MODELS.md"
@@ -70,11 +71,11 @@ def write_models_md(cards: list[WeightCard]) -> None:
             f"| {spread} | {verdict} "
             f"| {c.target_source} | {c.size / 1e6:.2f} MB | `{c.sha256[:12]}` |")
     lines += markdown(read_csv())  # the robustness section, from its generated CSV
-    MODELS_MD.write_text("\n".join(lines) + "\n")
+    write_text(MODELS_MD, "\n".join(lines) + "\n")
 
 
 def write_csv(rows, path=CSV) -> None:
-    with open(path, "w", newline="") as f:
+    with open_for_writing(path, newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)

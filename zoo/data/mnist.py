@@ -101,7 +101,8 @@ def _verify(name: str, folder: Path) -> bool:
                for other in SHA256 if other != name for h in (actual, payload)):
             return False
         raise DataError(f"{path}: SHA256 mismatch, expected {SHA256[name][f]}, got {actual}; "
-                        f"this is not the original {name} file (corrupt or altered), fetch it again")
+                        f"this is not the original {name} file (truncated, corrupt or altered): "
+                        "fetch it again")
     return True
 
 

@@ -23,5 +23,9 @@ def data_root(data_dir=None) -> Path | None:
     root = Path(root)
     if not root.is_dir():
         origin = "data_dir" if data_dir is not None else ENV_VAR
-        raise DataError(f"{origin}={root} is not a folder")
+        what = "it is a file" if root.is_file() else "nothing is there" if not root.exists() \
+            else "not a plain folder"
+        raise DataError(f"{origin}={root} is not a folder ({what}): point it at the folder "
+                        "holding the data sets (mnist/, fsdd/recordings/; e.g. ../shared/data), "
+                        "or leave it unset to download through tensorflow-datasets")
     return root

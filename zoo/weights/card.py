@@ -2,13 +2,16 @@
 
 The card is one manifest entry as a frozen record, checked when it is read: known keys only,
 a file name that stays inside the weights folder, a size and a SHA256 that are what they claim
-to be (so that zoo.weights.loading can check them before anything is deserialized). Plain data:
-nothing here imports Keras.
+to be (so that zoo.weights.loading can check them before anything is deserialized), and figures
+that are numbers in their range (accuracies fractions from 0 to 1). Plain data: nothing here
+imports Keras.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +127,7 @@ class WeightCard(OfDataset):
             raise WeightsError(f"manifest entry {entry.get('name')!r} lacks "
                                f"{', '.join(sorted(missing))}; the manifest is damaged")
         _check_file_fields(entry)
+        _check_figures(entry)
         card = cls(**{**entry, "name": WeightName.parse(entry["name"])})
         get_dataset(card.dataset)  # an unknown data set fails here, not when the card is used
         return card
@@ -153,3 +157,39 @@ def _check_file_fields(entry: dict) -> None:
     digest = entry.get("sha256")
     if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
         raise WeightsError(f"manifest entry {name!r}: sha256 {digest!r} is not a SHA256 digest")
+
+
+# The figures a card shows as percentages or counts. Fractions are of test examples: a value that
+# is not a finite number in [0, 1] is a damaged manifest (1.7 would print "170.00%"), refused
+# when the manifest is read, naming the entry and the field, rather than shown or crashed on by
+# `zoo list`. None is allowed where the card allows it: no published bar, no recipe behind it.
+_FRACTIONS = {"test_accuracy": False, "recipe_mean": True, "recipe_std": True,
+              "target_acc": True}  # field: whether None is allowed
+_COUNTS = {"params": False, "recipe_seeds": False, "seed": True}
+
+
+def _is_number(value, kind=numbers.Real) -> bool:
+    """numpy's numbers count (a card built in Python may hold them), booleans do not."""
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _check_figures(entry: dict) -> None:
+    """Accuracies are finite fractions in [0, 1]; parameter and seed counts whole numbers from
+    0 (JSON's true is not a number here, though Python counts it as 1)."""
+    name = entry.get("name")
+    for field, may_be_none in _FRACTIONS.items():
+        value = entry.get(field)
+        if value is None and may_be_none:
+            continue
+        if not _is_number(value) or not math.isfinite(value) or not 0 <= value <= 1:
+            raise WeightsError(f"manifest entry {name!r}: {field} {value!r} is not a fraction "
+                               "from 0 to 1 (an accuracy of 99.5% is 0.995); the manifest is "
+                               "damaged: reinstall the package or re-export the weights")
+    for field, may_be_none in _COUNTS.items():
+        value = entry.get(field)
+        if value is None and may_be_none:
+            continue
+        if not _is_number(value, numbers.Integral) or value < 0:
+            raise WeightsError(f"manifest entry {name!r}: {field} {value!r} is not a whole "
+                               "number from 0; the manifest is damaged: reinstall the package "
+                               "or re-export the weights")
