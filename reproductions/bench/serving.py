@@ -199,9 +199,10 @@ def run(args) -> int:
         row["machine"] = where
     columns = ["round", "side", "case", "requests", "errors", "seconds", "requests_per_s",
                "p50_ms", "p99_ms", "machine"]
+    # the commits before this bench's own results change the tree (they would read "-dirty")
+    commits = {label: _commit(checkout) for label, checkout in sides}
     write_csv(out_dir / "serving_load.csv", columns, rows)
-    write_text(out_dir / "serving_load.md",
-               _table(rows, args, where, {label: _commit(checkout) for label, checkout in sides}))
+    write_text(out_dir / "serving_load.md", _table(rows, args, where, commits))
     print(f"wrote {out_dir / 'serving_load.csv'} and serving_load.md")
     return 0
 
