@@ -227,3 +227,13 @@ def test_a_manifest_count_that_is_not_a_whole_number_is_refused(manifest_with, c
     assert zoo_cli(["list"]) == 2
     err = capsys.readouterr().err
     assert f"manifest entry {name!r}: {field} {value!r} is not a whole number from 0" in err
+
+
+def test_zoo_explain_gives_a_recordings_note_as_a_note_line(tmp_path, capsys):
+    """`zoo explain` reads recordings without a notes list: their notes were Python warnings,
+    with a file:line prefix and the word UserWarning, on the user's console."""
+    tone = _wav(tmp_path / "tone.wav", 8000, _tone(440))
+    assert zoo_cli(["explain", "audio_conv.fsdd", str(tone), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {tone}: not speech-like by spectral flatness" in err
+    assert "UserWarning" not in err and "RecordingNote" not in err

@@ -65,6 +65,11 @@ FRAME, STEP, MELS = 256, 128, 64
 SHAPE = (MELS, 1 + (SAMPLES - FRAME) // STEP)  # (64, 61)
 
 
+class RecordingNote(UserWarning):
+    """What was done to a recording on the way, or what to doubt in its answer, warned when the
+    caller passes no notes list (the `zoo` command prints these as `note:` lines)."""
+
+
 class AudioError(DataError):
     """A recording the audio nets cannot hear: unreadable, silent, too short or too long."""
 
@@ -174,7 +179,7 @@ def read_recording(raw: bytes, name: str = "recording", notes: list[str] | None 
         said.append(unlike_speech)
     if notes is None:
         for note in said:
-            warnings.warn(note, stacklevel=2)
+            warnings.warn(note, RecordingNote, stacklevel=2)
     return samples
 
 

@@ -222,11 +222,22 @@ def _explain(args):
     if args.model is None or args.input is None:
         print("error: zoo explain needs a model and an input (or --serve)", file=sys.stderr)
         return 2
+    import warnings
+
+    from zoo.audio import RecordingNote
+
     try:
-        page, _, label, described = explain_to(args.model, args.input, args.out)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RecordingNote)
+            page, _, label, described = explain_to(args.model, args.input, args.out)
     except (ValueError, DataError) as err:  # a bad input, an unknown weight
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for said in caught:  # a recording's notes as `zoo predict` prints them; others as they were
+        if issubclass(said.category, RecordingNote):
+            print(f"note: {said.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(said.message, said.category, said.filename, said.lineno)
     print(f"{label} on {described}: wrote {page}")
     return 0
 
