@@ -19,14 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.servers import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 STARTUP_S = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _post(url, body: bytes):
@@ -40,7 +36,7 @@ def _post(url, body: bytes):
 
 @pytest.fixture()
 def server(tmp_path, mnist):
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}",
                PYTHONPATH=str(REPO))
     log = open(tmp_path / "serve.log", "w")
@@ -138,7 +134,7 @@ def test_the_real_model_server_answers_a_digit_and_refuses_bad_requests(server, 
 def test_serve_refuses_an_unknown_weight_with_exit_2(capsys):
     from reproductions.__main__ import main
 
-    assert main(["serve", "conv3_bn.mnst", "--port", str(_free_port())]) == 2
+    assert main(["serve", "conv3_bn.mnst", "--port", str(free_port())]) == 2
     assert "no shipped weights named 'conv3_bn.mnst'" in capsys.readouterr().err
 
 

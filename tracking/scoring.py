@@ -119,7 +119,8 @@ class Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             return await self._too_large(send)
         chunks, size = [], 0
@@ -135,8 +136,7 @@ class Guard:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        if (dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip()
-                == b"application/json"):
+        if headers.get(b"content-type", b"").split(b";")[0].strip() == b"application/json":
             try:
                 payload = json.loads(body)
             except RecursionError:

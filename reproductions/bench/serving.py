@@ -49,7 +49,8 @@ TARGETS = {"model server, 1 digit, 1 client": "p50 <= 5 ms",
            "explainer, a drawn digit, 8 clients": ">= 100 requests/s"}
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (tests/servers.py starts its servers on these too)."""
     import socket
 
     with socket.socket() as s:
@@ -57,12 +58,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(url: str, process, timeout_s: float = 300):
+def wait_for(url: str, timeout_s: float, process=None):
+    """Until `url` answers; RuntimeError if `process` (the server) exits first, TimeoutError
+    after `timeout_s` (tests/servers.py waits for its servers with it too)."""
     import urllib.request
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise RuntimeError(f"the server for {url} exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
@@ -82,7 +85,7 @@ class Side:
     def __enter__(self):
         env = {**os.environ, "PYTHONPATH": str(self.checkout),
                "MLFLOW_TRACKING_URI": f"sqlite:///{self.folder / f'{self.label}.db'}"}
-        model_port, explainer_port = _free_port(), _free_port()
+        model_port, explainer_port = free_port(), free_port()
         commands = {
             "model": ([sys.executable, "-m", "reproductions", "serve", WEIGHT, "--port",
                        str(model_port)], f"http://127.0.0.1:{model_port}", "ping"),
@@ -94,7 +97,7 @@ class Side:
             process = subprocess.Popen(command, cwd=self.checkout, env=env, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True)
             self.processes.append((process, log))
-            _wait(f"{url}/{health}", process)
+            wait_for(f"{url}/{health}", 300, process)
             self.urls[name] = url
         return self
 
