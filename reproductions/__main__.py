@@ -21,6 +21,8 @@
     python -m reproductions bench-export [--weights 'conv3*']              # make bench-export
     python -m reproductions bench-cli --rounds 5                           # make bench-cli
     python -m reproductions bench-serving --before /tmp/before             # make bench-serving
+    python -m reproductions molecules [--models smiles_cnn --datasets freesolv/random]
+                                                                   # make reproduce-molecules
 
 This file only dispatches. Each verb is declared in its room's verbs.py, next to the code it runs
 (its arguments, and the "module:function" that does the work, imported only when that verb runs,
@@ -60,6 +62,7 @@ VERBS = (  # each "module:function" declares one verb and returns (its parser, i
     "reproductions.bench.verbs:bench_export",                    # bench-export
     "reproductions.bench.verbs:bench_cli",                       # bench-cli
     "reproductions.bench.verbs:bench_serving",                   # bench-serving
+    "reproductions.molecules.verbs:molecules",                   # molecules
 )
 
 

