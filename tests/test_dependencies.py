@@ -17,7 +17,8 @@ MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_t
            "Flask": "flask", "selenium": "selenium",
            "tf2onnx": "tf2onnx", "onnx": "onnx", "onnxruntime": "onnxruntime",
            "ai-edge-litert": "ai_edge_litert", "scipy": "scipy", "psutil": "psutil",
-           "gunicorn": "gunicorn", "uvicorn": "uvicorn", "aiohttp": "aiohttp"}
+           "gunicorn": "gunicorn", "uvicorn": "uvicorn", "aiohttp": "aiohttp",
+           "datamol": "datamol", "rdkit": "rdkit", "scikit-learn": "sklearn"}
 BACKENDS = REQUIREMENTS.with_name("requirements-backends.txt")
 
 

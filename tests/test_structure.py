@@ -194,7 +194,7 @@ def test_the_command_line_reads_as_before_the_move(monkeypatch):
     (issue 25); ensemble's example recipe, conv7_bn_cosine, the one that declares its members
     (issue 24); the new verb bench-cli, the zoo command's wall time, and reproduce's default, which
     leaves the studies out (issue 25); serve's --workers and checked --port, and the new verb
-    bench-serving (issue 30)."""
+    bench-serving (issue 30); the new verb molecules, the molecule reproductions (issue 29)."""
     monkeypatch.setenv("COLUMNS", "80")  # argparse wraps to the terminal's width
     before = json.loads((REPO / "tests" / "data" / "cli_help" / "before.json").read_text())
     after = _help_texts()
@@ -213,7 +213,7 @@ def test_every_verb_is_declared_in_a_room_and_main_only_dispatches():
 
     main = (REPO / "reproductions" / "__main__.py").read_text()
     assert "add_argument" not in main
-    rooms = {"recipes", "run", "report", "search", "ship", "bench"}
+    rooms = {"recipes", "run", "report", "search", "ship", "bench", "molecules"}
     for declare in VERBS:
         module, _, function = declare.partition(":")
         assert module.split(".")[1] in rooms and module.endswith(".verbs"), declare

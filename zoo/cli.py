@@ -3,6 +3,7 @@
     zoo list
     zoo info conv3_bn | conv3_bn.mnist
     zoo predict digit.png other.jpg recording.wav [--model conv3_bn.mnist] [--top 3]
+    zoo predict "CCO" "c1ccccc1O" --model smiles_cnn.freesolv   (molecules, as SMILES)
     zoo evaluate conv3_bn.mnist [--out folder] [--robustness]
     zoo explain conv3_bn.mnist 7 [--out folder]
     zoo explain --serve [conv3_bn.mnist] [--port 8050]   (the live explainer, zoo/explain_ui)
@@ -27,6 +28,7 @@ import numpy as np
 import zoo
 from zoo.data import DataError
 from zoo.files import WriteError, make_folder
+from zoo.molecules import weights as molecule_weights
 from zoo.ports import port_number
 from zoo.weights import WeightName, WeightsError
 
@@ -63,11 +65,20 @@ def _list(args):
     for name in zoo.list_weights():
         card = zoo.weight_info(name)
         print(f"{name:22} test accuracy {100 * card.test_accuracy:.2f}%  ({_spread(card)})")
+    names = molecule_weights.list_weights()
+    if names:
+        print("\nmolecules (zoo predict SMILES --model NAME):")
+    for name in names:
+        card = molecule_weights.weight_info(name)
+        print(f"{name:26} {card.target or 'solubility class'}: {card.figure()} ({card.dataset})")
     return 0
 
 
 def _info(args):
-    if WeightName.is_weight_name(args.name):
+    if molecule_weights.is_molecule_weight(args.name):
+        facts = molecule_weights.weight_info(args.name).to_manifest()
+        facts["classes"] = ", ".join(facts["classes"]) or "none (a value)"
+    elif WeightName.is_weight_name(args.name):
         card = zoo.weight_info(args.name)
         facts = card.to_manifest()
         facts |= {"classes": ", ".join(card.classes), "input_kind": card.input_kind,
@@ -101,8 +112,11 @@ def _predict(args):
     from zoo.images import ImageError
     from zoo.runtime import FAST_KINDS
 
+    if args.model is not None and molecule_weights.is_molecule_weight(args.model):
+        return _predict_molecules(args)
     inputs, failed = [], 0  # (path, card, array, notes) of the files that read
     for path in args.files:
+        _refuse_a_smiles_without_its_weight(path)
         kind = _kind_of_file(path)
         card = zoo.weight_info(args.model or default_weight(kind))
         wants = "audio" if card.input_kind == "audio" else "picture"
@@ -132,6 +146,49 @@ def _predict(args):
         print(f"{path}: " + ", ".join(f"{card.classes[i]} ({probs[i]:.3f})" for i in top),
               flush=True)
     return 2 if failed else 0  # a bad input, as argparse's own refusals
+
+
+def _refuse_a_smiles_without_its_weight(text: str):
+    """A SMILES string given as an input without a molecule weight: say what to add."""
+    if Path(text).exists() or not molecule_weights.list_weights():
+        return
+    from zoo.molecules.featurize import MoleculeError, parse
+
+    try:
+        parse(text)
+    except MoleculeError:
+        return  # not a molecule either: the picture reader names the missing file
+    raise DataError(f"{text!r} is not a file but reads as a molecule (SMILES); name a molecule "
+                    f"weight: zoo predict {text!r} --model "
+                    f"{molecule_weights.list_weights()[0]} (zoo list shows them)")
+
+
+def _predict_molecules(args):
+    """SMILES strings through a molecule weight: each read and checked first (a bad one is a
+    message, the others are answered), then one model answers them all, with units."""
+    from zoo.molecules.featurize import MoleculeError
+
+    card = molecule_weights.weight_info(args.model)
+    good, failed = [], 0
+    for text in args.files:
+        try:
+            molecule_weights.inputs_of(card, [text])
+            good.append(text)
+        except MoleculeError as err:
+            print(f"error: {err}", file=sys.stderr)
+            failed += 1
+    if good:
+        _quiet_keras()
+        for answer in molecule_weights.predict(card.name, good):
+            if card.task == "classification":
+                order = np.argsort(answer.probabilities)[::-1][:args.top]
+                said = ", ".join(f"{card.classes[i]} ({answer.probabilities[i]:.3f})"
+                                 for i in order)
+                print(f"{answer.smiles}: solubility {said}", flush=True)
+            else:
+                print(f"{answer.smiles}: {card.target} {answer.value:.2f} {card.units} "
+                      f"({card.name}; {card.figure()})", flush=True)
+    return 2 if failed else 0
 
 
 def _quiet_keras():
@@ -271,11 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="a model (conv3_bn) or a shipped weight (conv3_bn.mnist)")
     p.set_defaults(run=_info)
     p = sub.add_parser("predict", help="classify pictures of digits (PNG, JPEG, ...) or "
-                       "recordings of spoken digits (WAV, 8 kHz)")
-    p.add_argument("files", nargs="+")
+                       "recordings of spoken digits (WAV, 8 kHz); with a molecule weight, "
+                       "molecules given as SMILES")
+    p.add_argument("files", nargs="+", metavar="input",
+                   help="files; or SMILES strings (quoted) with --model <molecule weight>")
     p.add_argument("--model", default=None, help="shipped weight (zoo list); default "
                    "conv7_bn_ensemble.mnist (until it ships: conv3_bn.mnist) for pictures, "
-                   "audio_conv.fsdd for WAV recordings")
+                   "audio_conv.fsdd for WAV recordings; molecules need one named, e.g. "
+                   "smiles_cnn.freesolv")
     p.add_argument("--top", type=_top, default=3, help="how many classes to show (from 1)")
     p.add_argument("--keras", action="store_true", help="run pictures through Keras instead of "
                    "ONNX Runtime (each call then imports TensorFlow: ~7 s); recordings always are")

@@ -23,7 +23,7 @@ import statistics
 from mlflow.tracking import MlflowClient
 
 from reproductions import RESULTS
-from reproductions.molecules.run import EXPERIMENT, finished_runs
+from reproductions.molecules.store import EXPERIMENT, finished_runs
 from reproductions.recipes.molecules import DATASETS, PUBLISHED, RECIPES, MoleculeRecipe
 from tracking.store import results_folder
 from tracking.summary import t_interval

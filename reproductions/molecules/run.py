@@ -17,29 +17,13 @@ from pathlib import Path
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from reproductions.molecules.store import EXPERIMENT, NOTE, finished_runs
 from reproductions.recipes.molecules import RECIPES, MoleculeRecipe, recipes_for
 from tracking.claims import ClaimHeld, try_claim
-from tracking.runs import describe_experiment, experiment_name
+from tracking.runs import describe_experiment
 from tracking.store import experiment_id
 from tracking.tags import run_tags
 from zoo.data.specs import get_dataset
-
-EXPERIMENT = experiment_name("molecules")
-NOTE = ("The molecule reproductions (issue #29): chemception, mol_conv and smiles_cnn against a "
-        "random forest on Morgan fingerprints, a linear model on RDKit descriptors, FreeSolv's "
-        "`calc` and the mean, per task and split; `python -m reproductions molecules --help`.")
-
-
-def finished_runs(client: MlflowClient, exp_id: str, recipe: MoleculeRecipe, digest: str) -> dict:
-    """{seed: newest FINISHED run} of this recipe version on this split."""
-    runs = client.search_runs(
-        [exp_id], f"tags.recipe = '{recipe.name}' and tags.recipe_hash = '{recipe.hash()}' and "
-        f"tags.data_digest = '{digest}' and attributes.status = 'FINISHED'",
-        order_by=["attributes.start_time DESC"], max_results=1000)
-    newest = {}
-    for run in runs:
-        newest.setdefault(int(run.data.tags["seed"]), run)
-    return newest
 
 
 def _describe(recipe: MoleculeRecipe, metrics: dict, seconds: float) -> str:
@@ -89,6 +73,9 @@ def train_pair(recipe: MoleculeRecipe, seed: int, exp_id: str) -> str:
 def run(args) -> int:
     from zoo.quiet import import_keras_quietly
 
+    if args.ship and not args.reference:  # the shipped weights go with the committed tables
+        args.verb_parser.error("--ship replaces the shipped molecule weights: give --reference "
+                               "too, on the reference store (deliberate)")
     import_keras_quietly()
     recipes = recipes_for(args.models, args.datasets)
     failed = 0

@@ -173,7 +173,10 @@ def train_net(recipe, split, task, seed) -> Outcome:
                         shuffle=True, verbose=0)
     seconds = time.perf_counter() - start
     inputs = {id(split.validation): x_valid, id(split.test): net_inputs(recipe.model, split.test)}
-    predict = lambda part: model.predict(inputs[id(part)], verbose=0, batch_size=256)  # noqa
+    # a plain call, not model.predict: predict traces a function per model, which TensorFlow
+    # warns about on the console once a process has built a few nets
+    predict = lambda part: keras.ops.convert_to_numpy(  # noqa: E731
+        model(inputs[id(part)], training=False))
     return Outcome(_both(task, split, predict), seconds, model, len(history.history["loss"]))
 
 

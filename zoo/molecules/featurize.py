@@ -10,7 +10,8 @@ follow-up, arXiv 1710.02238): RDKit's 2D depiction of the heavy atoms, centred, 
 of 0.5 Angstrom pixels; each bond a line of its bond order (1, 1.5, 2, 3) in channel 0, each atom
 a pixel carrying its atomic number (1), Gasteiger partial charge (2) and hybridization (3, RDKit's
 enum: SP=2, SP2=3, SP3=4, ...). An atom drawn outside the 40 Angstrom square is put on its edge
-(none of the shipped data sets' molecules is that large; tests/test_molecules.py checks it).
+(none of the shipped data sets' molecules is that large; tests/test_molecules.py checks it); at
+this resolution two atoms of a crowded bridged ring system can share a pixel (3 of the 1,924).
 
 The text is SMILES read character by character: printable ASCII, code = ord(c) - 31 (0 pads), up
 to MAX_LENGTH characters. The same molecule has many SMILES; training sees random ones of each
