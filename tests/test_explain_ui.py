@@ -241,3 +241,28 @@ def test_the_page_draws_and_explains_without_any_data_set(tmp_path, monkeypatch,
         assert status == 200 and state != "error"
         assert prediction(browser) in "0123456789"
         shot(browser, "no-data")
+
+
+def test_a_molecule_is_explained_on_the_page(server, browser):
+    """Issue 29: a SMILES typed on the page, explained by a molecule weight; a bad one is a
+    message."""
+    driver = browser
+    answered(driver, server + "/?model=conv3.mnist")
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_element(By.ID, "molecule-model").find_elements(By.TAG_NAME, "option"))
+    Select(driver.find_element(By.ID, "molecule-model")).select_by_value("smiles_cnn.freesolv")
+    box = driver.find_element(By.ID, "smiles")
+    box.clear()
+    box.send_keys("CCO")
+    driver.find_element(By.ID, "molecule-explain").click()
+    WebDriverWait(driver, 60).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-molecule") == "ready")
+    assert driver.find_element(By.ID, "molecule-said").text.startswith("CCO: hydration free")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#molecule-string span")) == 3
+    shot(driver, "molecule")
+    box.clear()
+    box.send_keys("C1CC")
+    driver.find_element(By.ID, "molecule-explain").click()
+    WebDriverWait(driver, 60).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-molecule") == "error")
+    assert "not a SMILES string" in message(driver)

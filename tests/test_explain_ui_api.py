@@ -190,3 +190,35 @@ def test_serve_refuses_an_unknown_model_and_a_busy_port(capsys):
     assert "a port is a whole number from 1 to 65535" in capsys.readouterr().err
     assert zoo_cli(["explain"]) == 2
     assert "needs a model and an input (or --serve)" in capsys.readouterr().err
+
+
+def test_a_molecule_is_explained_atom_by_atom_or_character_by_character(client):
+    """Issue 29: the live explainer shows the drawn molecule and which atoms (image nets) or
+    characters (the SMILES net) moved the answer; the shares are the answer's own changes."""
+    from zoo.molecules import weights
+
+    listed = client.get("/api/molecules").get_json()["molecules"]
+    assert [m["name"] for m in listed] == weights.list_weights()
+    text = client.post("/api/molecule", json={"model": "smiles_cnn.freesolv", "smiles": "OCC"})
+    answer = text.get_json()
+    assert text.status_code == 200 and answer["smiles"] == "CCO"
+    assert [p[0] for p in answer["parts"]] == ["C", "C", "O"] and "kcal/mol" in answer["said"]
+    assert answer["png"].startswith("data:image/png;base64,")
+    assert answer["string"].count("<span") == 3
+    drawing = client.post("/api/molecule", json={"model": "chemception.solubility_class",
+                                                 "smiles": "c1ccccc1O"}).get_json()
+    assert not drawing.get("error") and drawing["by_atom"] and len(drawing["parts"]) == 7
+    assert drawing["said"].startswith("solubility ")
+
+
+@pytest.mark.parametrize("body,status,words", [
+    ({"model": "smiles_cnn.freesolv", "smiles": "C1CC"}, 400, "not a SMILES string"),
+    ({"model": "smiles_cnn.freesolv", "smiles": 7}, 400, "a SMILES string"),
+    ({"model": "smiles_cnn.nowhere", "smiles": "CCO"}, 404, "unknown molecule weight"),
+    ("[1, 2]", 400, "JSON object"),
+])
+def test_a_bad_molecule_request_gets_a_sentence(client, body, status, words):
+    sent = client.post("/api/molecule", data=body) if isinstance(body, str) else \
+        client.post("/api/molecule", json=body)
+    assert sent.status_code == status
+    assert words in sent.get_json()["error"]

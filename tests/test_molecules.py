@@ -416,3 +416,33 @@ def test_a_tampered_molecule_weight_is_refused(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(weights, "WEIGHTS_DIR", copy)
     assert main(["predict", "CCO", "--model", "smiles_cnn.freesolv"]) == 2
     assert "SHA256 mismatch" in capsys.readouterr().err
+
+
+def test_zoo_explain_shows_which_characters_moved_the_answer(tmp_path, capsys):
+    from zoo.cli import main
+    from zoo.molecules.explain import explain_molecule
+
+    weights = _molecule_weights()
+    assert main(["explain", "smiles_cnn.freesolv", "OCC", "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "smiles_cnn.freesolv-CCO" / "index.html").read_text()
+    assert page.count("<span") == 3 and "kcal/mol" in page
+    # a character's share, by hand: the answer, and the answer with that character blanked
+    model = weights.load("smiles_cnn.freesolv")
+    x = featurize.encode(["CCO"])
+    whole = float(model.predict(x, verbose=0)[0, 0])
+    x[0, 2] = 0
+    without_o = float(model.predict(x, verbose=0)[0, 0])
+    e = explain_molecule("smiles_cnn.freesolv", "OCC", model)
+    assert [label for label, _ in e.parts] == ["C", "C", "O"]
+    assert e.parts[2][1] == pytest.approx(whole - without_o, abs=1e-4)
+
+
+def test_zoo_explain_colours_the_atoms_for_an_image_net(tmp_path):
+    from zoo.cli import main
+
+    assert main(["explain", "chemception.solubility_class", "c1ccccc1O", "--out",
+                 str(tmp_path)]) == 0
+    folder = tmp_path / "chemception.solubility_class-Oc1ccccc1"
+    assert (folder / "molecule.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (folder / "index.html").read_text().count("<tr><td>") == 7  # 7 heavy atoms
+    assert main(["explain", "chemception.solubility_class", "C1CC"]) == 2

@@ -6,6 +6,7 @@
     zoo predict "CCO" "c1ccccc1O" --model smiles_cnn.freesolv   (molecules, as SMILES)
     zoo evaluate conv3_bn.mnist [--out folder] [--robustness]
     zoo explain conv3_bn.mnist 7 [--out folder]
+    zoo explain smiles_cnn.freesolv "CCO"   (which atoms or characters moved a molecule's answer)
     zoo explain --serve [conv3_bn.mnist] [--port 8050]   (the live explainer, zoo/explain_ui)
     zoo export conv3_bn.mnist --format saved_model|onnx|litert [--out folder]
 
@@ -279,6 +280,8 @@ def _explain(args):
     if args.model is None or args.input is None:
         print("error: zoo explain needs a model and an input (or --serve)", file=sys.stderr)
         return 2
+    if molecule_weights.is_molecule_weight(args.model):
+        return _explain_molecule(args)
     import warnings
 
     from zoo.audio import RecordingNote
@@ -296,6 +299,22 @@ def _explain(args):
         else:
             warnings.showwarning(said.message, said.category, said.filename, said.lineno)
     print(f"{label} on {described}: wrote {page}")
+    return 0
+
+
+def _explain_molecule(args):
+    """A molecule weight on a SMILES string: which atoms or characters moved its answer."""
+    from zoo.molecules.explain import write_explanation
+    from zoo.molecules.featurize import MoleculeError, parse
+
+    try:
+        parse(args.input)  # a bad SMILES is refused before Keras loads
+    except MoleculeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    _quiet_keras()
+    page = write_explanation(args.model, args.input, args.out)
+    print(f"{args.model} on {args.input}: wrote {page}")
     return 0
 
 
@@ -350,7 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="what each layer sees, as PNGs and an HTML page")
     p.add_argument("model", nargs="?", help="a shipped weight (conv3_bn.mnist) or a model name; "
                    "with --serve, the weight the page opens with")
-    p.add_argument("input", nargs="?", help="an MNIST test index, X or O, or a picture of a digit")
+    p.add_argument("input", nargs="?", help="an MNIST test index, X or O, or a picture of a "
+                   "digit; a SMILES string for a molecule weight")
     p.add_argument("--serve", action="store_true", help="the live explainer: a local web page "
                    "to draw digits on and watch every layer answer")
     p.add_argument("--host", default="127.0.0.1", help="with --serve: address to bind")

@@ -40,6 +40,10 @@ def write_models_md(cards: list[WeightCard]) -> None:
         "file (reproductions/results/<data set>_seeds.csv), judged as the results tables judge "
         "them (two-sided, on counts of correct answers; tracking/summary.py).",
         "",
+        "The molecule weights (FreeSolv, solubility: a value or a class for a SMILES string) are "
+        "listed by `zoo list`, their cards in zoo/molecules/weights/manifest.json, their figures "
+        "in reproductions/results/molecules.md (`python -m reproductions molecules`).",
+        "",
         "| name | params | test acc of this file | seed (how chosen) | recipe mean ± std (seeds) "
         "| recipe's verdict | published | size | sha256 |",
         "|---|---|---|---|---|---|---|---|---|",

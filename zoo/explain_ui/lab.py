@@ -28,6 +28,7 @@ class Lab:
         self._explainers: dict[str, Explainer] = {}
         self._mnist = None
         self._wrong: dict[str, np.ndarray] = {}
+        self._molecule_nets: dict = {}
 
     @staticmethod
     def weights() -> list[dict]:
@@ -116,4 +117,30 @@ class Lab:
             answer = to_json(explainer(image), kind)
             answer.update(extra, model=name, caption=caption, truth=truth,
                           server_ms=round(1000 * (time.perf_counter() - start), 1))
+        return answer
+
+    @staticmethod
+    def molecule_weights() -> list[dict]:
+        from zoo.molecules import weights
+
+        return [{"name": c.name, "dataset": c.dataset, "task": c.task, "figure": c.figure()}
+                for c in map(weights.weight_info, weights.list_weights())]
+
+    def molecule(self, name, smiles) -> dict:
+        """Which atoms (image nets) or characters (text net) moved a molecule weight's answer."""
+        from zoo.molecules import explain, featurize, weights
+
+        if not isinstance(name, str) or not weights.is_molecule_weight(name):
+            raise UnknownWeight(f"unknown molecule weight {name!r}; shipped: "
+                                f"{', '.join(weights.list_weights())}")
+        if not isinstance(smiles, str):
+            raise InputError("a molecule is a SMILES string: {\"model\": ..., \"smiles\": \"CCO\"}")
+        featurize.parse(smiles)  # a bad SMILES: MoleculeError, a 400, before any net runs
+        with self._lock:
+            start = time.perf_counter()
+            if name not in self._molecule_nets:
+                self._molecule_nets[name] = weights.load(name)
+            e = explain.explain_molecule(name, smiles, self._molecule_nets[name])
+            answer = explain.to_json(e, name)
+            answer["server_ms"] = round(1000 * (time.perf_counter() - start), 1)
         return answer

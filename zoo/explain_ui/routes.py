@@ -5,6 +5,9 @@
     GET  /api/examples       the X/O examples and the FSDD test recordings
     GET  /api/fsdd/<name>    one FSDD test recording (audio/wav)
     POST /api/explain        {"model": ..., "input": {"kind": ..., "value": ...}} -> an answer
+    GET  /api/molecules      the shipped molecule weights
+    POST /api/molecule       {"model": ..., "smiles": "CCO"} -> which atoms or characters moved
+                             the answer (zoo.molecules.explain)
 
 A request the page can correct gets a 4xx with a sentence; anything else a 500 with a sentence,
 its trace in the server's log. The handlers ask the Lab (zoo.explain_ui.lab) for the numbers and
@@ -24,6 +27,7 @@ from zoo.explain_ui.inputs import (InputError, UnknownWeight, fsdd_file, fsdd_re
                                    mnist_status)
 from zoo.explain_ui.lab import Lab
 from zoo.images import ImageError
+from zoo.molecules.featurize import MoleculeError
 
 
 def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
@@ -62,6 +66,21 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
             raise InputError("the request must be a JSON object {\"model\": ..., \"input\": ...}")
         return jsonify(lab.explain(body.get("model"), body.get("input")))
 
+    @app.get("/api/molecules")
+    def molecules():
+        return jsonify(molecules=lab.molecule_weights())
+
+    @app.post("/api/molecule")
+    def molecule():
+        try:
+            body = json.loads(request.get_data())
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            raise InputError(f"malformed JSON ({type(err).__name__}); a request is "
+                             "{\"model\": ..., \"smiles\": \"CCO\"}") from None
+        if not isinstance(body, dict):
+            raise InputError("the request must be a JSON object {\"model\": ..., \"smiles\": ...}")
+        return jsonify(lab.molecule(body.get("model"), body.get("smiles")))
+
     @app.errorhandler(HTTPException)
     def http_error(err):
         message = err.description
@@ -76,6 +95,7 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
         return jsonify(error=str(err)), 404
 
     @app.errorhandler(InputError)
+    @app.errorhandler(MoleculeError)
     @app.errorhandler(ImageError)
     @app.errorhandler(DataError)
     def bad_input(err):

@@ -244,6 +244,44 @@ function useModel(name) {
   }
 }
 
+// Molecules: their own weights and answer, beside whatever the digit model shows
+async function askMolecule() {
+  const sent = performance.now();
+  let answer;
+  try {
+    const response = await fetch("/api/molecule", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ model: $("molecule-model").value, smiles: $("smiles").value }),
+    });
+    answer = await response.json().catch(() => ({ error: `the server answered ${response.status}` }));
+  } catch (err) {
+    answer = { error: `no answer from the server (${err.message}); is zoo explain --serve running?` };
+  }
+  if (answer.error) {
+    message(answer.error);
+    document.body.dataset.molecule = "error";
+    return;
+  }
+  message("");
+  $("molecule-said").textContent = `${answer.smiles}: ${answer.said}`;
+  $("molecule-string").innerHTML = answer.string;  // built and escaped by the server
+  $("molecule-picture").src = answer.png;
+  $("molecule-result").hidden = false;
+  $("timing").textContent = `answered in ${answer.server_ms} ms on the server, ` +
+    `${Math.round(performance.now() - sent)} ms in all`;
+  document.body.dataset.molecule = "ready";
+}
+
+async function startMolecules() {
+  const listed = await fetch("/api/molecules").then((r) => r.json());
+  for (const m of listed.molecules) {
+    $("molecule-model").append(new Option(`${m.name}  (${m.figure})`, m.name));
+  }
+  $("molecule-controls").hidden = listed.molecules.length === 0;
+  $("molecule-explain").onclick = askMolecule;
+  $("smiles").onkeydown = (e) => { if (e.key === "Enter") askMolecule(); };
+}
+
 async function start() {
   clearPad();
   const [models, examples] = await Promise.all(
@@ -271,3 +309,4 @@ async function start() {
   useModel(wanted);
 }
 start().catch((err) => message(`the page could not start: ${err.message}`));
+startMolecules().catch((err) => message(`the molecules could not start: ${err.message}`));
