@@ -5,9 +5,9 @@ interval of the mean, seconds a seed, and two two-sided comparisons).
     against the random forest   the difference of means (this row minus the forest's) with its
                                 Welch 95% interval: "better", "within noise" or "worse" (for an
                                 error, lower is better; for an accuracy, higher)
-    against a published figure  where a source gives one for the same kind of model and split
-                                (reproductions/recipes/molecules.py PUBLISHED, quoted verbatim):
-                                the row's interval against that figure, same words
+    against a published figure  where a source gives one on the same data (reproductions/recipes
+                                /molecules.py PUBLISHED, quoted verbatim below the tables): the
+                                row's interval against that figure, same words
 
 A deterministic row (linear, mean, calc) is one value: no interval of its own; its comparison
 with the forest uses the forest's interval. Written beside the store (tracking.store
@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import statistics
 
 from mlflow.tracking import MlflowClient
 
 from reproductions import RESULTS
 from reproductions.molecules.store import EXPERIMENT, finished_runs
-from reproductions.recipes.molecules import DATASETS, PUBLISHED, RECIPES, MoleculeRecipe
+from reproductions.recipes.molecules import (DATASETS, PUBLISHED, RECIPES, MoleculeRecipe,
+                                             published_for)
 from tracking.store import results_folder
 from tracking.summary import t_interval
 from zoo.data.molecules import molecule_split
@@ -119,11 +121,10 @@ def summary_rows(rows: list[dict]) -> list[dict]:
             diff, low, high, word = compare(tests, forest, lower)
             row |= {"vs_rf_difference": diff, "vs_rf_low": "" if low is None else low,
                     "vs_rf_high": "" if high is None else high, "vs_rf": word}
-        published = PUBLISHED.get((recipe.model, recipe.dataset))
+        published = published_for(recipe.model, recipe.dataset)
         row |= {"published": "", "published_source": "", "vs_published": ""}
         if published is not None:
-            row |= {"published": published.value,
-                    "published_source": f"{published.source}: \"{published.quote}\"",
+            row |= {"published": published.value, "published_source": published.label,
                     "vs_published": verdict(*ci, published.value, lower) if ci else
                     "one value: no interval"}
         out.append(row)
@@ -140,6 +141,30 @@ def _fmt_diff(value, metric: str) -> str:
     return f"{100 * value:+.1f} points" if metric == "accuracy" else f"{value:+.3f}"
 
 
+BOOTSTRAP = 10_000  # resamples of the test molecules, seeded: the same figure every time
+
+
+def test_set_noise(dataset: str) -> str:
+    """The test set's own sampling error, for scale (not in the seed intervals): the bootstrap
+    95% interval of the mean floor's RMSE over resampled test molecules (it needs no trained
+    model), or the binomial standard error of an accuracy at the table's best mean."""
+    import numpy as np
+
+    split = molecule_split(dataset)
+    n = len(split.test)
+    if metric_of(dataset) == "accuracy":
+        return (f"the test set's own sampling error, binomial: ± {100 * math.sqrt(0.25 / n):.1f} "
+                f"points at most ({n} molecules)")
+    errors = split.test.y.astype(np.float64) - float(np.mean(split.train.y))
+    picks = np.random.default_rng(0).integers(0, n, size=(BOOTSTRAP, n))
+    rmse = np.sqrt(np.mean(errors[picks] ** 2, axis=1))
+    low, high = np.percentile(rmse, [2.5, 97.5])
+    whole = math.sqrt(float(np.mean(errors ** 2)))
+    return (f"the test set's own sampling error, for scale: the mean floor's RMSE {whole:.3f} "
+            f"has a bootstrap 95% interval of {low:.3f} - {high:.3f} over resampled test "
+            f"molecules ({n} of them, {BOOTSTRAP:,} resamples)")
+
+
 def markdown(rows: list[dict]) -> str:
     out = io.StringIO()
     out.write("# Molecules: the lecture's \"données chimiques\" (issue #29)\n\n"
@@ -148,8 +173,11 @@ def markdown(rows: list[dict]) -> str:
               "molecules_seeds.csv. Test figures over the declared seeds (mean ± std, n-1), "
               "the 95% Student-t interval of the mean; seconds: training only, a seed, on the "
               "machine each run names (molecules_seeds.csv). Against the forest: this row's mean "
-              "minus the random forest's, Welch 95% interval, two-sided. Every choice (the nets' "
-              "checkpoint, the linear model's strength) was made on validation molecules.\n")
+              "minus the random forest's, Welch 95% interval, two-sided. The intervals are over seeds "
+              "(what varies from one training to the next) on one fixed test set, as in the MNIST "
+              "tables: the test set's own sampling error is not in them, and is given under each "
+              "table for scale. Every choice (the nets' checkpoint, the linear model's strength, "
+              "the seed shipped) was made on validation molecules.\n")
     for dataset in DATASETS:
         mine = [r for r in rows if r["dataset"] == dataset]
         if not mine:
@@ -175,16 +203,18 @@ def markdown(rows: list[dict]) -> str:
                 span = (f" [{_fmt_diff(r['vs_rf_low'], metric)}, "
                         f"{_fmt_diff(r['vs_rf_high'], metric)}]" if r["vs_rf_low"] != "" else "")
                 against = f"{_fmt_diff(r['vs_rf_difference'], metric)}{span}: {r['vs_rf']}"
-            published = (f"{_fmt(r['published'], metric)} ({r['published_source']})"
+            published = (f"{_fmt(r['published'], metric)} ({r['published_source']}, below)"
                          if r["published"] != "" else "")
             out.write(f"| {r['model']}: {MODEL_WORDS[r['model']]} | {figure} | {interval} | "
                       f"{r['seeds']} | {r['seconds_a_seed']:.1f} | {against} | {published} | "
                       f"{r['vs_published']} |\n")
-    notes = [p for p in PUBLISHED.values()]
-    if notes:
+        out.write(f"\nNot in the intervals: {test_set_noise(dataset)}.\n")
+    if PUBLISHED:
         out.write("\n## The published figures, and how they differ from these runs\n\n")
-        for p in notes:
-            out.write(f"- {p.source}: \"{p.quote}\" ({p.note})\n")
+        for p in PUBLISHED:
+            rows = ", ".join(p.models)
+            out.write(f"- **{p.label}** ({p.dataset}, judging {rows}): {p.source}: "
+                      f"\"{p.quote}\" ({p.note}).\n")
     return out.getvalue()
 
 

@@ -5,11 +5,14 @@
     encode(["CCO", "c1ccccc1"])        # (2, MAX_LENGTH) int32: one code per SMILES character
     enumerate_smiles(mol, 5, seed=1)   # five other SMILES of the same molecule (augmentation)
 
-The picture follows Chemception (Goh et al. 2017; the four-channel "EngD" encoding of their
-follow-up, arXiv 1710.02238): RDKit's 2D depiction of the heavy atoms, centred, on an 80x80 grid
-of 0.5 Angstrom pixels; each bond a line of its bond order (1, 1.5, 2, 3) in channel 0, each atom
-a pixel carrying its atomic number (1), Gasteiger partial charge (2) and hybridization (3, RDKit's
-enum: SP=2, SP2=3, SP3=4, ...). An atom drawn outside the 40 Angstrom square is put on its edge
+The picture follows Chemception (Goh et al. 2017): RDKit's 2D depiction of the heavy atoms,
+centred, on an 80x80 grid of 0.5 Angstrom pixels (DeepChem's defaults for Chemception images),
+with the four channels of the "EngA" encoding of their follow-up (arXiv 1710.02238, Table 2:
+atomic number, bond order, partial charge, hybridization), here in the order: each bond a line of
+its bond order (1, 1.5, 2, 3) in channel 0, each atom a pixel carrying its atomic number (1),
+Gasteiger partial charge (2) and hybridization (3, RDKit's enum: SP=2, SP2=3, SP3=4, ...). (Their
+"EngD" puts atomic number and bond order in one channel and adds the valence; the follow-up found
+EngA and EngD, both with charge and hybridization, the better ones on FreeSolv.) An atom drawn outside the 40 Angstrom square is put on its edge
 (none of the shipped data sets' molecules is that large; tests/test_molecules.py checks it); at
 this resolution two atoms of a crowded bridged ring system can share a pixel (3 of the 1,924).
 
