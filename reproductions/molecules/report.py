@@ -187,8 +187,9 @@ def markdown(rows: list[dict]) -> str:
         metric = mine[0]["metric"]
         what = (f"{spec.target} ({spec.units}), test RMSE: lower is better"
                 if metric == "rmse" else "three classes (low, medium, high), test accuracy")
-        out.write(f"\n## {dataset}: {what}\n\n{spec.splits}: {len(split.train)} train, "
-                  f"{len(split.validation)} validation, {len(split.test)} test molecules.\n\n")
+        out.write(f"\n## {dataset}: {what}\n\nSplit: {spec.splits}; here {len(split.train)} "
+                  f"train, {len(split.validation)} validation and {len(split.test)} test "
+                  "molecules.\n\n")
         out.write("| model | test | 95% interval | seeds | s a seed | against the forest | "
                   "published | verdict |\n|---|---|---|---|---|---|---|---|\n")
         for r in mine:

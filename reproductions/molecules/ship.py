@@ -10,6 +10,7 @@ recipe's figure comes from the same rows as the committed table (report.summary_
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,6 +32,7 @@ COMMAND = "python -m reproductions molecules --reference --ship"
 def ship(folder: Path | None = None) -> list[str]:
     """Write the weights and the manifest; what was shipped, one line each."""
     folder = folder or weights.WEIGHTS_DIR
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # not on the console
     client = MlflowClient()
     found = client.get_experiment_by_name(EXPERIMENT)
     rows = seed_rows(client, None if found is None else found.experiment_id)
