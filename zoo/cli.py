@@ -71,7 +71,7 @@ def _list(args):
         print("\nmolecules (zoo predict SMILES --model NAME):")
     for name in names:
         card = molecule_weights.weight_info(name)
-        print(f"{name:26} {card.target or 'solubility class'}: {card.figure()} ({card.dataset})")
+        print(f"{name:28} {card.target or 'solubility class'}: {card.figure()} ({card.dataset})")
     return 0
 
 
