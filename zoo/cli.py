@@ -117,12 +117,12 @@ def _predict(args):
         return _predict_molecules(args)
     inputs, failed = [], 0  # (path, card, array, notes) of the files that read
     for path in args.files:
-        _refuse_a_smiles_without_its_weight(path)
         kind = _kind_of_file(path)
         card = zoo.weight_info(args.model or default_weight(kind))
         wants = "audio" if card.input_kind == "audio" else "picture"
         notes = []
         try:
+            _refuse_a_smiles_without_its_weight(path)
             if card.preprocessing is not None and kind != wants:
                 one, many = KIND_WORDS[kind]
                 raise DataError(
@@ -309,11 +309,11 @@ def _explain_molecule(args):
 
     try:
         parse(args.input)  # a bad SMILES is refused before Keras loads
+        _quiet_keras()
+        page = write_explanation(args.model, args.input, args.out)
     except MoleculeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    _quiet_keras()
-    page = write_explanation(args.model, args.input, args.out)
     print(f"{args.model} on {args.input}: wrote {page}")
     return 0
 

@@ -77,22 +77,27 @@ def compare(values: list[float], others: list[float], lower_is_better: bool):
     from scipy import stats
 
     diff = statistics.fmean(values) - statistics.fmean(others)
+    if len(set(values)) == 1 and len(set(others)) == 1:  # no spread on either side (or one
+        return diff, None, None, ("one value each" if len(values) == len(others) == 1 else
+                                  "no spread: no interval")  # value each): nothing to judge by
     if len(values) > 1 and len(others) > 1:
         ci = stats.ttest_ind(values, others, equal_var=False).confidence_interval(0.95)
         low, high = float(ci.low), float(ci.high)
-    elif len(values) > 1 or len(others) > 1:
+    else:  # one side is a single (deterministic) value: the other side's interval, shifted
         spread = values if len(values) > 1 else others
         low, high = (v - statistics.fmean(spread) + diff for v in t_interval(spread))
-    else:
-        return diff, None, None, "one value each"
+    if not (math.isfinite(low) and math.isfinite(high)) or low == high:
+        return diff, None, None, "no spread: no interval"  # seeds that all gave one figure
     return diff, low, high, verdict(low, high, 0.0, lower_is_better)
 
 
-def verdict(low: float, high: float, bar: float, lower_is_better: bool) -> str:
-    """Two-sided: the whole interval on one side of the bar, or the bar inside it."""
-    if low <= bar <= high:
+def verdict(low: float, high: float, bar: float, lower_is_better: bool,
+            bar_spread: float = 0.0) -> str:
+    """Two-sided: the whole interval on one side of the bar (or of the bar's own range,
+    bar ± bar_spread, for a published mean ± std), or the two overlapping."""
+    if low <= bar + bar_spread and bar - bar_spread <= high:
         return "within noise"
-    below = high < bar
+    below = high < bar - bar_spread
     return "better" if below == lower_is_better else "worse"
 
 
@@ -124,9 +129,12 @@ def summary_rows(rows: list[dict]) -> list[dict]:
         published = published_for(recipe.model, recipe.dataset)
         row |= {"published": "", "published_source": "", "vs_published": ""}
         if published is not None:
+            # indicative: the source's figure is of other splits, so the test set's own
+            # sampling error (not in a seed interval) is not shared; its own ± widens the bar
+            judged = "one value: no interval" if not ci else \
+                verdict(*ci, published.value, lower, published.spread) + " (indicative)"
             row |= {"published": published.value, "published_source": published.label,
-                    "vs_published": verdict(*ci, published.value, lower) if ci else
-                    "one value: no interval"}
+                    "vs_published": judged}
         out.append(row)
     return out
 
@@ -147,14 +155,14 @@ BOOTSTRAP = 10_000  # resamples of the test molecules, seeded: the same figure e
 def test_set_noise(dataset: str) -> str:
     """The test set's own sampling error, for scale (not in the seed intervals): the bootstrap
     95% interval of the mean floor's RMSE over resampled test molecules (it needs no trained
-    model), or the binomial standard error of an accuracy at the table's best mean."""
+    model), or the widest binomial 95% interval of an accuracy on this many molecules."""
     import numpy as np
 
     split = molecule_split(dataset)
     n = len(split.test)
-    if metric_of(dataset) == "accuracy":
-        return (f"the test set's own sampling error, binomial: ± {100 * math.sqrt(0.25 / n):.1f} "
-                f"points at most ({n} molecules)")
+    if metric_of(dataset) == "accuracy":  # the widest binomial interval: at an accuracy of 50%
+        return (f"the test set's own sampling error: a binomial 95% interval of an accuracy is "
+                f"± {100 * 1.96 * math.sqrt(0.25 / n):.1f} points at most ({n} molecules)")
     errors = split.test.y.astype(np.float64) - float(np.mean(split.train.y))
     picks = np.random.default_rng(0).integers(0, n, size=(BOOTSTRAP, n))
     rmse = np.sqrt(np.mean(errors[picks] ** 2, axis=1))
@@ -173,7 +181,10 @@ def markdown(rows: list[dict]) -> str:
               "molecules_seeds.csv. Test figures over the declared seeds (mean ± std, n-1), "
               "the 95% Student-t interval of the mean; seconds: training only, a seed, on the "
               "machine each run names (molecules_seeds.csv). Against the forest: this row's mean "
-              "minus the random forest's, Welch 95% interval, two-sided. The intervals are over seeds "
+              "minus the random forest's, Welch 95% interval (for a deterministic row, one value: the forest's "
+              "own interval over its seeds, shifted), two-sided. Against a published figure: "
+              "this row's interval against the figure's own range (mean ± std where the source "
+              "gives one), indicative only, the source having measured other splits. The intervals are over seeds "
               "(what varies from one training to the next) on one fixed test set, as in the MNIST "
               "tables: the test set's own sampling error is not in them, and is given under each "
               "table for scale. Every choice (the nets' checkpoint, the linear model's strength, "

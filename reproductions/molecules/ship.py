@@ -70,5 +70,10 @@ def ship(folder: Path | None = None) -> list[str]:
                         f"{best['validation']:.3f}), {target}")
     with atomic_path(folder / "manifest.json") as part:
         part.write_text(json.dumps(entries, indent=1) + "\n")
+    shipped = {f"{e['name']}.keras" for e in entries}
+    for stale in folder.glob("*.keras"):  # a net no longer shipped leaves no file behind
+        if stale.name not in shipped:
+            stale.unlink()
+            said.append(f"{stale.stem}: removed (not shipped any more)")
     weights.cards.cache_clear()
     return said

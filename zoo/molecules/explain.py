@@ -101,7 +101,7 @@ def molecule_png(e: Explanation, size: int = 400) -> bytes:
 
     mol = featurize.parse(e.smiles)
     drawer = Draw.MolDraw2DCairo(size, size)
-    if e.by_atom:
+    if e.by_atom and mol.GetNumAtoms() > 1:  # RDKit's map needs two atoms to spread over
         SimilarityMaps.GetSimilarityMapFromWeights(mol, [s for _, s in e.parts], draw2d=drawer)
     else:
         drawer.DrawMolecule(mol)
@@ -136,7 +136,12 @@ def write_explanation(name: str, smiles: str, out_root) -> Path:
     from matplotlib import pyplot as plt
 
     e = explain_molecule(name, smiles)
-    folder = make_folder(Path(out_root) / f"{name}-{re.sub(r'[^A-Za-z0-9=#()+-]', '_', e.smiles)}")
+    safe = re.sub(r"[^A-Za-z0-9=#()+-]", "_", e.smiles)
+    if safe != e.smiles:  # "/" and "\\" (cis, trans) both became "_": tell the isomers apart
+        import hashlib
+
+        safe += "-" + hashlib.sha256(e.smiles.encode()).hexdigest()[:8]
+    folder = make_folder(Path(out_root) / f"{name}-{safe}")
     with atomic_path(folder / "molecule.png") as tmp:
         tmp.write_bytes(molecule_png(e))
     drawing = featurize.image(featurize.parse(e.smiles))

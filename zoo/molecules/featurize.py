@@ -12,9 +12,10 @@ atomic number, bond order, partial charge, hybridization), here in the order: ea
 its bond order (1, 1.5, 2, 3) in channel 0, each atom a pixel carrying its atomic number (1),
 Gasteiger partial charge (2) and hybridization (3, RDKit's enum: SP=2, SP2=3, SP3=4, ...). (Their
 "EngD" puts atomic number and bond order in one channel and adds the valence; the follow-up found
-EngA and EngD, both with charge and hybridization, the better ones on FreeSolv.) An atom drawn outside the 40 Angstrom square is put on its edge
-(none of the shipped data sets' molecules is that large; tests/test_molecules.py checks it); at
-this resolution two atoms of a crowded bridged ring system can share a pixel (3 of the 1,924).
+EngA and EngD, both with charge and hybridization, the better ones on FreeSolv.) A molecule drawn beyond the 40 Angstrom square is refused
+(a chain of about 35 carbons; none of the data sets' molecules is that large, as
+tests/test_molecules.py checks); at this resolution two atoms of a crowded bridged ring system can
+share a pixel (3 of the 1,924).
 
 The text is SMILES read character by character: printable ASCII, code = ord(c) - 31 (0 pads), up
 to MAX_LENGTH characters. The same molecule has many SMILES; training sees random ones of each
@@ -43,6 +44,14 @@ def parse(smiles: str):
 
     if not isinstance(smiles, str) or not smiles.strip():
         raise MoleculeError("an empty SMILES string; give a molecule, e.g. CCO for ethanol")
+    # RDKit reads up to a space (the rest is the molecule's name) and past some non-ASCII
+    # characters: "CC O" and "CCé" would quietly be answered as ethane. SMILES is printable
+    # ASCII without spaces, so anything else is refused before RDKit sees it.
+    odd = sorted({ch for ch in smiles if not ("!" <= ch <= "~")})
+    if odd:
+        shown = ", ".join(repr(ch) for ch in odd[:5])
+        raise MoleculeError(f"{smiles!r} has characters a SMILES string cannot hold ({shown}): "
+                            "printable ASCII without spaces, e.g. CCO for ethanol")
     if len(smiles) > MAX_LENGTH:
         raise MoleculeError(f"a SMILES string of {len(smiles)} characters; the molecule nets "
                             f"read at most {MAX_LENGTH}")
@@ -54,6 +63,10 @@ def parse(smiles: str):
     if mol is None or mol.GetNumAtoms() == 0:
         raise MoleculeError(f"{smiles!r} is not a SMILES string RDKit can read (check brackets, "
                             "ring-closure digits and valences), e.g. CCO for ethanol")
+    written = Chem.MolToSmiles(mol)
+    if len(written) > MAX_LENGTH:  # "O=N(=O)" becomes "[N+](=O)[O-]": the canonical form grows
+        raise MoleculeError(f"{smiles!r} is {len(written)} characters written canonically; the "
+                            f"molecule nets read at most {MAX_LENGTH}")
     return mol
 
 
@@ -73,7 +86,11 @@ def image(mol) -> np.ndarray:
     rdPartialCharges.ComputeGasteigerCharges(mol)
     xy = mol.GetConformer().GetPositions()[:, :2]
     pixels = np.rint((xy - xy.mean(axis=0)) / RESOLUTION + IMAGE_SIZE / 2).astype(int)
-    pixels = np.clip(pixels, 0, IMAGE_SIZE - 1)
+    if pixels.min() < 0 or pixels.max() >= IMAGE_SIZE:  # drawn beyond the 40 Angstrom square
+        span = np.ptp(xy, axis=0).max()
+        raise MoleculeError(f"{Chem.MolToSmiles(mol)!r} spans {span:.0f} Angstrom when drawn; "
+                            f"the drawing covers {IMAGE_SIZE * RESOLUTION:.0f} (the image nets "
+                            "see nothing bigger; the SMILES net reads it: smiles_cnn.*)")
     out = np.zeros((IMAGE_SIZE, IMAGE_SIZE, len(CHANNELS)), np.float32)
     for bond in mol.GetBonds():
         (r0, c0), (r1, c1) = pixels[bond.GetBeginAtomIdx()], pixels[bond.GetEndAtomIdx()]
@@ -89,7 +106,9 @@ def image(mol) -> np.ndarray:
 
 
 def images(smiles) -> np.ndarray:
-    """(n, 80, 80, 4) float32 for a list of SMILES strings."""
+    """(n, 80, 80, 4) float32 for a list of SMILES strings, each drawn as written (RDKit's
+    layout follows the atom order: two writings of one molecule can be drawn turned or flipped;
+    the zoo's predict and explain draw the canonical SMILES, zoo.molecules.weights.inputs_of)."""
     return np.stack([image(parse(s)) for s in smiles]) if len(smiles) else \
         np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, len(CHANNELS)), np.float32)
 

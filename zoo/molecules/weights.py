@@ -116,12 +116,14 @@ class Answer:
 
 
 def inputs_of(card: MoleculeCard, smiles: list[str]):
-    """What the net reads for these SMILES strings (MoleculeError for one it cannot read)."""
+    """What the net reads for these SMILES strings (MoleculeError for one it cannot read): the
+    canonical SMILES, as codes or drawn, so that two writings of one molecule get one answer."""
     from zoo.molecules import featurize
 
+    canonical = [featurize.canonical(s) for s in smiles]
     if card.net == "smiles_cnn":
-        return featurize.encode([featurize.canonical(s) for s in smiles])
-    return featurize.images(smiles)
+        return featurize.encode(canonical)
+    return featurize.images(canonical)
 
 
 def predict(name: str, smiles: list[str], model=None) -> list[Answer]:
