@@ -170,17 +170,17 @@ def _predict_molecules(args):
     from zoo.molecules.featurize import MoleculeError
 
     card = molecule_weights.weight_info(args.model)
-    good, failed = [], 0
+    good, inputs, failed = [], [], 0
     for text in args.files:
         try:
-            molecule_weights.inputs_of(card, [text])
+            inputs.append(molecule_weights.inputs_of(card, [text]))
             good.append(text)
         except MoleculeError as err:
             print(f"error: {err}", file=sys.stderr)
             failed += 1
     if good:
         _quiet_keras()
-        for answer in molecule_weights.predict(card.name, good):
+        for answer in molecule_weights.predict(card.name, good, inputs=np.concatenate(inputs)):
             if card.task == "classification":
                 order = np.argsort(answer.probabilities)[::-1][:args.top]
                 said = ", ".join(f"{card.classes[i]} ({answer.probabilities[i]:.3f})"

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from reproductions.arguments import seed_list
-
-
-def _among(what: str, valid):
-    def parse(text: str) -> list[str]:
-        names = [n.strip() for n in text.split(",") if n.strip()]
-        wrong = [n for n in names if n not in valid]
-        if wrong or not names:
-            import argparse
-
-            raise argparse.ArgumentTypeError(
-                f"unknown {what} {', '.join(wrong) or repr(text)}; known: {', '.join(valid)}")
-        return names
-    return parse
+from reproductions.arguments import names_among, seed_list
 
 
 def molecules(sub):
@@ -23,9 +10,10 @@ def molecules(sub):
 
     p = sub.add_parser("molecules", help="molecules: image and SMILES CNNs against the "
                        "chemists' baselines on FreeSolv and solubility, then the tables")
-    p.add_argument("--models", default=[], type=_among("model", (*NETS, *BASELINES)),
+    p.add_argument("--models", default=[],
+                   type=names_among("model", lambda: (*NETS, *BASELINES)),
                    help=f"comma-separated, default all: {', '.join((*NETS, *BASELINES))}")
-    p.add_argument("--datasets", default=[], type=_among("data set", DATASETS),
+    p.add_argument("--datasets", default=[], type=names_among("data set", lambda: DATASETS),
                    help=f"comma-separated, default all: {', '.join(DATASETS)}")
     p.add_argument("--seeds", default=[], type=seed_list,
                    help="comma-separated seeds (default: the recipes' declared 1,2,3)")

@@ -39,7 +39,8 @@ class MoleculeRecipe:
     model: str  # a net of NETS or a baseline of BASELINES
     dataset: str  # a molecule data set of zoo.data.specs
     seeds: tuple[int, ...] = SEEDS
-    epochs: int = 0  # nets: the most passes over the training molecules (early stopping ends sooner)
+    epochs: int = 0  # nets: the most passes over the training molecules (early stopping may end
+    # sooner)
     patience: int = 0  # nets: passes without a better validation loss before stopping
     batch_size: int = 32
     learning_rate: float = 1e-3  # Adam

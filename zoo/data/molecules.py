@@ -17,8 +17,8 @@ is numpy's seeded Generator, not DeepChem's own draw):
   last 10% test. One split for every model and seed, so that all rows of a table are judged on
   the same test molecules (seeds vary the training, not the split).
 - "scaffold": Bemis-Murcko scaffolds (RDKit, no chirality); scaffold sets sorted largest first
-  (ties: the set whose first molecule comes later, as DeepChem sorts), filling train up to 80% of the molecules, then
-  validation up to 90%, the rest test. No scaffold is in two parts: the test molecules have
+  (ties: the set whose first molecule comes later, as DeepChem sorts), filling train up to 80%
+  of the molecules, then validation up to 90%, the rest test. No scaffold is in two parts: the test molecules have
   frameworks the nets never saw, which is harder than a random split.
 - "given" (the solubility set): its own train and test files; validation is 10% of the training
   file drawn with seed 0. The files are kept as shipped: 4 test molecules also appear in the

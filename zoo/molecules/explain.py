@@ -56,8 +56,8 @@ def explain_molecule(name: str, smiles: str, model=None) -> Explanation:
     else:
         base = featurize.image(mol)[None]
         variants = np.repeat(base, mol.GetNumAtoms(), axis=0)
-        for i, atom_pixel in enumerate(_atom_pixels(base[0], mol)):
-            variants[i, atom_pixel[0], atom_pixel[1], 1:] = 0
+        for i, (row, column) in enumerate(featurize.atom_pixels(mol)[1]):
+            variants[i, row, column, 1:] = 0
         labels = [f"{a.GetSymbol()}{a.GetIdx()}" for a in mol.GetAtoms()]
     out = np.asarray(model.predict(np.concatenate([base, variants]), verbose=0))
     klass = int(np.argmax(out[0])) if card.task == "classification" else None
@@ -70,18 +70,6 @@ def explain_molecule(name: str, smiles: str, model=None) -> Explanation:
     return Explanation(canonical, float(scores[0]), said,
                        list(zip(labels, (float(s) for s in shares))),
                        card.net != "smiles_cnn")
-
-
-def _atom_pixels(drawing: np.ndarray, mol) -> list[tuple[int, int]]:
-    """Each atom's pixel in the drawing, found as featurize.image placed it."""
-    from rdkit import Chem
-    from rdkit.Chem import rdDepictor
-
-    copy = Chem.Mol(mol)
-    rdDepictor.Compute2DCoords(copy)
-    xy = copy.GetConformer().GetPositions()[:, :2]
-    pixels = np.rint((xy - xy.mean(axis=0)) / featurize.RESOLUTION + featurize.IMAGE_SIZE / 2)
-    return [tuple(p) for p in np.clip(pixels, 0, featurize.IMAGE_SIZE - 1).astype(int)]
 
 
 def _colour(share: float, scale: float) -> str:

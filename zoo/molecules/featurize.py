@@ -12,10 +12,10 @@ atomic number, bond order, partial charge, hybridization), here in the order: ea
 its bond order (1, 1.5, 2, 3) in channel 0, each atom a pixel carrying its atomic number (1),
 Gasteiger partial charge (2) and hybridization (3, RDKit's enum: SP=2, SP2=3, SP3=4, ...). (Their
 "EngD" puts atomic number and bond order in one channel and adds the valence; the follow-up found
-EngA and EngD, both with charge and hybridization, the better ones on FreeSolv.) A molecule drawn beyond the 40 Angstrom square is refused
-(a chain of about 35 carbons; none of the data sets' molecules is that large, as
-tests/test_molecules.py checks); at this resolution two atoms of a crowded bridged ring system can
-share a pixel (3 of the 1,924).
+EngA and EngD, both with charge and hybridization, the better ones on FreeSolv.) A molecule
+drawn beyond the 40 Angstrom square is refused (a chain of about 35 carbons; none of the data
+sets' molecules is that large, as tests/test_molecules.py checks); at this resolution two atoms of
+a crowded bridged ring system can share a pixel (3 of the 1,924).
 
 The text is SMILES read character by character: printable ASCII, code = ord(c) - 31 (0 pads), up
 to MAX_LENGTH characters. The same molecule has many SMILES; training sees random ones of each
@@ -76,21 +76,30 @@ def canonical(smiles: str) -> str:
     return Chem.MolToSmiles(parse(smiles))
 
 
-def image(mol) -> np.ndarray:
-    """Chemception's four-channel drawing of `mol` (see the module's docstring)."""
+def atom_pixels(mol):
+    """(a copy of `mol` with RDKit's 2D depiction, each atom's (row, column) in the drawing);
+    MoleculeError for a molecule drawn beyond the 40 Angstrom square."""
     from rdkit import Chem
-    from rdkit.Chem import rdDepictor, rdPartialCharges
+    from rdkit.Chem import rdDepictor
 
-    mol = Chem.Mol(mol)  # depiction and charges are written into the molecule: a copy
+    mol = Chem.Mol(mol)  # the depiction is written into the molecule: a copy
     rdDepictor.Compute2DCoords(mol)
-    rdPartialCharges.ComputeGasteigerCharges(mol)
     xy = mol.GetConformer().GetPositions()[:, :2]
     pixels = np.rint((xy - xy.mean(axis=0)) / RESOLUTION + IMAGE_SIZE / 2).astype(int)
-    if pixels.min() < 0 or pixels.max() >= IMAGE_SIZE:  # drawn beyond the 40 Angstrom square
+    if pixels.min() < 0 or pixels.max() >= IMAGE_SIZE:
         span = np.ptp(xy, axis=0).max()
         raise MoleculeError(f"{Chem.MolToSmiles(mol)!r} spans {span:.0f} Angstrom when drawn; "
                             f"the drawing covers {IMAGE_SIZE * RESOLUTION:.0f} (the image nets "
                             "see nothing bigger; the SMILES net reads it: smiles_cnn.*)")
+    return mol, pixels
+
+
+def image(mol) -> np.ndarray:
+    """Chemception's four-channel drawing of `mol` (see the module's docstring)."""
+    from rdkit.Chem import rdPartialCharges
+
+    mol, pixels = atom_pixels(mol)
+    rdPartialCharges.ComputeGasteigerCharges(mol)
     out = np.zeros((IMAGE_SIZE, IMAGE_SIZE, len(CHANNELS)), np.float32)
     for bond in mol.GetBonds():
         (r0, c0), (r1, c1) = pixels[bond.GetBeginAtomIdx()], pixels[bond.GetEndAtomIdx()]

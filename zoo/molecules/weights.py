@@ -126,9 +126,11 @@ def inputs_of(card: MoleculeCard, smiles: list[str]):
     return featurize.images(canonical)
 
 
-def predict(name: str, smiles: list[str], model=None) -> list[Answer]:
+def predict(name: str, smiles: list[str], model=None, inputs=None) -> list[Answer]:
+    """The answers of weight `name` for these SMILES strings (`inputs`: inputs_of's arrays for
+    them, when the caller has already made them)."""
     card = weight_info(name)
-    x = inputs_of(card, smiles)
+    x = inputs_of(card, smiles) if inputs is None else inputs
     model = model or load(name)
     out = model.predict(x, verbose=0)
     if card.task == "classification":
