@@ -21,9 +21,9 @@ is numpy's seeded Generator, not DeepChem's own draw):
   of the molecules, then validation up to 90%, the rest test. No scaffold is in two parts: the test molecules have
   frameworks the nets never saw, which is harder than a random split.
 - "given" (the solubility set): its own train and test files; validation is 10% of the training
-  file drawn with seed 0. The files are kept as shipped: 4 test molecules also appear in the
-  training file (by canonical SMILES; CCC(C)(O)C(C)C with another logS and class), and the
-  training file holds 4 molecules twice.
+  file drawn with seed 0. The files are kept as shipped: a few test molecules also appear in
+  the training file (by canonical SMILES; CCC(C)(O)C(C)C with another logS and class), and a few
+  training molecules appear twice.
 Validation always comes out of training molecules; nothing chosen in this project reads the test
 part (zoo.data.molecules only hands it over; reproductions/molecules chooses on validation).
 """
