@@ -25,8 +25,7 @@ from mlflow.tracking import MlflowClient
 
 from reproductions import RESULTS
 from reproductions.molecules.store import EXPERIMENT, finished_runs
-from reproductions.recipes.molecules import (DATASETS, PUBLISHED, RECIPES, MoleculeRecipe,
-                                             published_for)
+from reproductions.recipes.molecules import DATASETS, PUBLISHED, RECIPES, published_for
 from tracking.store import results_folder
 from tracking.summary import t_interval
 from zoo.data.molecules import molecule_split
@@ -250,14 +249,3 @@ def write_report(reference: bool = False, folder=None) -> list:
     with atomic_path(folder / "molecules.md") as tmp:
         tmp.write_text(markdown(summary))
     return [folder / "molecules_seeds.csv", folder / "molecules.csv", folder / "molecules.md"]
-
-
-def recipe_rows(folder=RESULTS) -> list[dict]:
-    """The committed summary rows (for the weight cards and the tests)."""
-    with open(folder / "molecules.csv", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def recipe_of(row: dict) -> MoleculeRecipe:
-    return RECIPES[f"{row['model']}@{row['dataset']}"]
-

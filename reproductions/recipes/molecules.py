@@ -63,10 +63,6 @@ class MoleculeRecipe:
     def trained_seeds(self) -> tuple[int, ...]:
         return self.seeds[:1] if self.deterministic else self.seeds
 
-    @property
-    def is_net(self) -> bool:
-        return self.model in NETS
-
     def hash(self) -> str:
         text = json.dumps(dataclasses.asdict(self), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]

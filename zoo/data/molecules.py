@@ -40,10 +40,10 @@ from functools import lru_cache
 import numpy as np
 
 from zoo.data.idx import DataError
+from zoo.data.specs import SOLUBILITY_CLASSES
 
 SPLIT_SEED = 0  # the random splits' seed, declared here once
 FRACTIONS = (0.8, 0.1, 0.1)  # train, validation, test (MoleculeNet's default)
-SOLUBILITY_CLASSES = ("low", "medium", "high")  # "(A) low", "(B) medium", "(C) high" in the files
 FILES = {"freesolv": ("freesolv.csv",),
          "solubility": ("solubility.train.sdf", "solubility.test.sdf")}
 

@@ -23,6 +23,7 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sanda
 # frame settings; tests/test_fsdd.py checks the two agree). Here so that models need no audio code.
 FSDD_SHAPE = (64, 61)
 # FSDD's six speakers (github.com/Jakobovski/free-spoken-digit-dataset, release 1.0.9)
+SOLUBILITY_CLASSES = ("low", "medium", "high")  # "(A) low", ... in the solubility set's files
 FSDD_SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
 
 # What a model of each input kind takes, and how a user's file becomes that input (a dotted
@@ -132,7 +133,7 @@ DATASETS: dict[str, DatasetSpec] = {d.name: d for d in (
                 "zoo.data.molecules:load_split", (("name", "solubility/logs"),
                 ("source", "solubility"), ("split", "given"), ("target", "SOL")),
                 target="aqueous solubility logS", units="log10(mol/L)"),
-    DatasetSpec("solubility/class", ("low", "medium", "high"), "molecule", _SOLUBILITY_LICENSE,
+    DatasetSpec("solubility/class", SOLUBILITY_CLASSES, "molecule", _SOLUBILITY_LICENSE,
                 "the set's own files: 1,025 training molecules (10% of them validation), 257 test",
                 "zoo.data.molecules:load_split", (("name", "solubility/class"),
                 ("source", "solubility"), ("split", "given"), ("target", "SOL_classification"))),

@@ -13,13 +13,13 @@ deserializes anything (zoo.weights.load_file, safe mode).
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
 from zoo.lookup import lookup
 from zoo.weights import WeightsError
+from zoo.weights.manifest import manifest_entries
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 MANIFEST = WEIGHTS_DIR / "manifest.json"
@@ -78,13 +78,8 @@ class MoleculeCard:
 
 @lru_cache(maxsize=None)
 def cards(path: Path = MANIFEST) -> dict[str, MoleculeCard]:
-    if not path.is_file():
-        return {}
-    try:
-        entries = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise WeightsError(f"{path}: not valid JSON ({err}); reinstall the package") from None
-    return {e["name"]: MoleculeCard.from_manifest(e) for e in entries}
+    """Every shipped molecule weight's card by name, read once (zoo.weights' manifest reader)."""
+    return {e["name"]: MoleculeCard.from_manifest(e) for e in manifest_entries(path)}
 
 
 def list_weights() -> list[str]:

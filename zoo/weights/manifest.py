@@ -21,11 +21,11 @@ MANIFEST = WEIGHTS_DIR / "manifest.json"
 DEFAULT_TAG = "mnist"
 
 
-@lru_cache(maxsize=None)
-def cards(path: Path = MANIFEST) -> dict[str, WeightCard]:
-    """Every shipped weight's card by name, read once from the manifest."""
+def manifest_entries(path: Path) -> list:
+    """The entries of a weights manifest (a JSON list; [] where there is no file), or
+    WeightsError saying what is damaged. The molecule weights' manifest is read with it too."""
     if not path.exists():
-        return {}
+        return []
     try:
         entries = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -34,7 +34,13 @@ def cards(path: Path = MANIFEST) -> dict[str, WeightCard]:
     if not isinstance(entries, list):
         raise WeightsError(f"{path}: expected a list of weight entries, found "
                            f"{type(entries).__name__}; the manifest is damaged")
-    return {str(c.name): c for c in map(WeightCard.from_manifest, entries)}
+    return entries
+
+
+@lru_cache(maxsize=None)
+def cards(path: Path = MANIFEST) -> dict[str, WeightCard]:
+    """Every shipped weight's card by name, read once from the manifest."""
+    return {str(c.name): c for c in map(WeightCard.from_manifest, manifest_entries(path))}
 
 
 def list_weights(pattern: str | None = None) -> list[str]:
