@@ -25,8 +25,12 @@ Beside the word: the mean's distance to the target, in points and in test images
 
 A recipe here is anything with name, model, hash(), target_acc, target_source and published
 (reproductions.recipes.Recipe): tracking does not import the training suite. Published recipes
-read the test set at every evaluation, so their runs also carry the max over training (the
-sources' own, optimistic measure); chosen recipes read it once, at the end, and have none.
+read the test set on their source's cadence, so their runs also carry the max over those tests
+(the sources' own, optimistic measure), judged by the same rule beside the final figure
+(peak_judged); where the source lists its own runs' maxima, against_source_runs compares ours
+with them as two samples (Welch's interval of the difference of means: neither side's variance
+is known to equal the other's, and Student's pooled interval would assume it). Chosen recipes
+read the test set once, at the end, and have no max.
 """
 
 from __future__ import annotations
@@ -124,7 +128,8 @@ class RecipeSummary:
     test_accuracy: tuple[float, ...]  # final, one per seed, in seed order
     peak_test_accuracy: tuple[float | None, ...]  # max over training; None: a chosen recipe
     final_val_accuracy: tuple[float | None, ...]  # None: a published recipe (no validation)
-    wall_s: tuple[float, ...]
+    wall_s: tuple[float, ...]  # training only: the source-cadence tests are test_eval_s
+    test_eval_s: tuple[float | None, ...]  # None: runs that predate the figure, chosen recipes
     images_per_second: tuple[float | None, ...]
     machines: tuple[str, ...]
     target_acc: float | None
@@ -177,6 +182,14 @@ class RecipeSummary:
     def verdict(self) -> str:
         return self.judged.word
 
+    @property
+    def peak_judged(self) -> Verdict | None:
+        """The same two-sided verdict on the max over training (the sources' own measure,
+        optimistic: picked on the test set); None for a chosen recipe, which has no such max."""
+        if self.mean_peak is None or self.target_acc is None or self.n_test is None:
+            return None
+        return judge_accuracies(list(self.peak_test_accuracy), self.n_test, self.target_acc)
+
     def verdict_text(self) -> str:
         """The verdict with the mean's distance to the target: "above (+0.16 points, +16.3
         images)"."""
@@ -202,6 +215,8 @@ class RecipeSummary:
                "wall_s_mean": statistics.fmean(self.wall_s), "n_seeds": float(self.n_seeds)}
         if self.mean_peak is not None:
             out["peak_test_accuracy_mean"] = self.mean_peak
+        if self.peak_judged is not None:
+            out["peak_target_gap_points"] = self.peak_judged.gap_points
         if self.binomial_se is not None:
             out["test_accuracy_binomial_se"] = self.binomial_se
         if self.interval:
@@ -215,10 +230,47 @@ class RecipeSummary:
 
     def tags(self) -> dict[str, str]:
         """The words as MLflow tags of the parent run (the target verbatim, as in the recipe)."""
-        return {"verdict": self.verdict, "verdict_text": self.verdict_text(),
+        peak = {} if self.peak_judged is None else {
+            "peak_verdict_optimistic": self.peak_judged.text()}
+        return peak | {"verdict": self.verdict, "verdict_text": self.verdict_text(),
                 "target_acc": str(self.target_acc),
                 "target_source": self.target_source, "seeds": " ".join(map(str, self.seeds)),
                 "protocol": self.protocol, "summary": self.line()}
+
+
+@dataclass(frozen=True)
+class TwoSamples:
+    """Our seeds' maxima over training against the maxima of the source's own runs (the same
+    measure): Welch's interval of the difference of means (unequal variances, Welch-
+    Satterthwaite degrees of freedom) and its two-sided word."""
+
+    ours: tuple[float, ...]
+    theirs: tuple[float, ...]
+    low: float
+    high: float
+
+    @property
+    def difference(self) -> float:
+        return statistics.fmean(self.ours) - statistics.fmean(self.theirs)
+
+    @property
+    def word(self) -> str:
+        return "above" if self.low > 0 else "short" if self.high < 0 else "within noise"
+
+    def text(self) -> str:
+        return (f"{self.word} ({100 * self.difference:+.2f} points, 95% Welch interval "
+                f"{100 * self.low:+.2f} to {100 * self.high:+.2f})")
+
+
+def against_source_runs(ours: list[float], theirs: list[float],
+                        confidence: float = CONFIDENCE) -> TwoSamples | None:
+    """Welch's interval of mean(ours) - mean(theirs); None under two values on either side."""
+    if len(ours) < 2 or len(theirs) < 2:
+        return None
+    from scipy.stats import ttest_ind  # scipy only where an interval is computed
+
+    interval = ttest_ind(ours, theirs, equal_var=False).confidence_interval(confidence)
+    return TwoSamples(tuple(ours), tuple(theirs), float(interval.low), float(interval.high))
 
 
 class MixedData(ValueError):
@@ -236,7 +288,9 @@ def seed_row(recipe, seed: int, run) -> dict:
             "final_val_acc": metrics.get("final_val_accuracy"), "wall_s": metrics["wall_s"],
             "images_per_second": metrics.get("images_per_second"),
             "data_digest": tags.get("data_digest"), "machine": tags.get("machine", "?"),
-            "test_examples": None if n_test is None else int(n_test)}
+            "test_examples": None if n_test is None else int(n_test),
+            "test_evaluations": _count(metrics.get("test_evaluations")),
+            "test_eval_s": metrics.get("test_eval_s")}
 
 
 def summarize(recipe, by_seed: dict) -> RecipeSummary | None:
@@ -274,11 +328,16 @@ def summarize_rows(recipe, rows: list[dict]) -> RecipeSummary | None:
         peak_test_accuracy=tuple(_number(r.get("max_test_acc_during_training")) for r in rows),
         final_val_accuracy=tuple(_number(r.get("final_val_acc")) for r in rows),
         wall_s=tuple(float(r["wall_s"]) for r in rows),
+        test_eval_s=tuple(_number(r.get("test_eval_s")) for r in rows),
         images_per_second=tuple(_number(r.get("images_per_second")) for r in rows),
         machines=tuple(sorted({r.get("machine") or "?" for r in rows})),
         target_acc=recipe.target_acc, target_source=recipe.target_source,
         published=bool(getattr(recipe, "published", False)), data_digest=digests.pop(),
         n_test=int(n_test.pop()) if len(n_test) == 1 and None not in n_test else None)
+
+
+def _count(value) -> int | None:
+    return None if value is None else int(value)
 
 
 def _number(value) -> float | None:

@@ -62,6 +62,13 @@ class Recipe:
     batch_size: int = 100
     steps: int = 10_000
     eval_every: int = 500  # steps between evaluations; each is one logged "epoch"
+    # A published recipe's test cadence, as its source's script tested (Görner's
+    # tensorflowvisu.animate): the test set after step 0 (the untrained net), every `test_every`
+    # steps and after the last one, and every `early_test_every` steps before the first
+    # `test_every` (his more_tests_at_start). None: at each evaluation (eval_every) only.
+    # test_every divides eval_every, so each evaluation is also a test.
+    test_every: int | None = None
+    early_test_every: int | None = None
     reshuffle_each_epoch: bool = False
     augment_shift: int | None = None  # move training images by up to n pixels (None: never)
     # (degrees, zoom, fraction): turn, zoom and move each training image at random
@@ -84,6 +91,11 @@ class Recipe:
     # paper and ships no weight, so `reproduce` trains it only when it is named (issue 25).
     # Not in the hash: it says what the recipe is for, not how it trains.
     study: str = ""
+    # the maxima of the source's own runs, where it lists several (Görner 3.1 lists six), quoted
+    # verbatim in source_runs_quote: our seeds are compared with them as two samples (Welch).
+    # Not in the hash: they describe the source, not the training.
+    source_runs: tuple[float, ...] = ()
+    source_runs_quote: str = ""
 
     def __post_init__(self):
         problems = []
@@ -98,6 +110,7 @@ class Recipe:
         if not problems and self.steps % self.eval_every:
             problems.append(f"steps ({self.steps}) must be a multiple of eval_every "
                             f"({self.eval_every})")
+        problems += self._cadence_problems()
         if not isinstance(self.schedule, tuple(SCHEDULES.values())):
             problems.append(f"schedule must be one of {', '.join(SCHEDULES)} (a record of "
                             f"reproductions.recipes), got {self.schedule!r}")
@@ -128,6 +141,31 @@ class Recipe:
             problems.append(str(err))
         if problems:
             raise ValueError(f"recipe {self.name!r}: " + "; ".join(problems))
+
+    def _cadence_problems(self) -> list[str]:
+        if self.test_every is None:
+            return (["early_test_every needs test_every"]
+                    if self.early_test_every is not None else [])
+        if self.validation_size != 0:
+            return ["test_every is a published recipe's (validation_size=0): a chosen recipe "
+                    "reads the test set once, after the last step"]
+        every, early = self.test_every, self.early_test_every
+        if not isinstance(every, int) or every <= 0 or self.eval_every % every:
+            return [f"test_every must divide eval_every ({self.eval_every}), got {every!r}"]
+        if early is not None and (not isinstance(early, int) or early <= 0 or early >= every
+                                  or every % early):
+            return [f"early_test_every must divide test_every ({every}) and be smaller, "
+                    f"got {early!r}"]
+        return []
+
+    def test_steps(self) -> tuple[int, ...]:
+        """The steps after which a published recipe evaluates the test set (0: before the
+        first step): its source's cadence where it names one, else each evaluation."""
+        if self.test_every is None:
+            return tuple(range(self.eval_every, self.steps + 1, self.eval_every))
+        early = range(0, self.test_every, self.early_test_every or self.test_every)
+        return tuple(sorted({*early, *range(self.test_every, self.steps + 1, self.test_every),
+                             self.steps}))
 
     @property
     def family(self) -> str:
@@ -181,7 +219,7 @@ class Recipe:
         flat form recipes had before the schedule was a record (so that hashes stay the same).
         Fields left at None are left out, so a new optional field keeps old runs valid."""
         skip = {"name", "seeds", "target_acc", "target_source", "notes", "schedule", "hash_only",
-                "study"}
+                "study", "source_runs", "source_runs_quote"}
         config = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                   if f.name not in skip and getattr(self, f.name) is not None}
         return json.loads(json.dumps(config)) | self.schedule.legacy() | dict(self.hash_only)
@@ -214,7 +252,8 @@ def derive(base: Recipe, overrides: dict, name: str | None = None, notes: str | 
            ) -> Recipe:
     """A variant of `base`: its fields replaced by `overrides` ({"steps": 1600,
     "schedule.lr_max": 0.01, "schedule": {"kind": "cosine", ...}, ...}), with its own name
-    (default: base+key=value,...) and hence its own hash."""
+    (default: base+key=value,...) and hence its own hash. A variant with a validation split is
+    a chosen recipe: it drops the published base's test cadence and source runs."""
     fields = {f.name for f in dataclasses.fields(Recipe)} - {"name", "hash_only"}
     changes, schedule_changes = {}, {}
     for key, value in overrides.items():
@@ -235,4 +274,9 @@ def derive(base: Recipe, overrides: dict, name: str | None = None, notes: str | 
                                    for k, v in overrides.items())
     if notes is not None:
         changes["notes"] = notes
+    if changes.get("validation_size", base.validation_size) != 0:
+        # a chosen variant of a published recipe reads the test set once, at the end: the
+        # source's test cadence and runs are not its own (and its hash stays what it was)
+        changes = {"test_every": None, "early_test_every": None, "source_runs": (),
+                   "source_runs_quote": ""} | changes
     return dataclasses.replace(base, name=name, **changes)

@@ -24,7 +24,9 @@ STEPS_PER_EXECUTION = 100
 
 
 def steps_per_execution(recipe: Recipe) -> int:
-    return math.gcd(recipe.eval_every, STEPS_PER_EXECUTION)  # evaluations fall between calls
+    # evaluations and test points fall between calls
+    return math.gcd(recipe.eval_every, STEPS_PER_EXECUTION, recipe.test_every or 0,
+                    recipe.early_test_every or 0)
 
 
 def learning_rate(recipe: Recipe):

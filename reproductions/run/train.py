@@ -4,9 +4,10 @@
     train_run(variant, seed=4, blind=True)   # screening, tuning: the test set is never computed
 
 What a run evaluates depends on the kind of recipe (Recipe.published): a published recipe (no
-validation split) evaluates the test set every `eval_every` steps: `test_accuracy` after the last
-step is the figure, `peak_test_accuracy` (the max over training the sources quote) is kept beside
-it, optimistic; a chosen recipe's reported seeds evaluate validation every `eval_every` steps and
+validation split) evaluates the test set after the steps its source did (Recipe.test_steps:
+Görner's cadence, else every `eval_every` steps): `test_accuracy` after the last step is the
+figure, `peak_test_accuracy` (the max over those tests, the sources' own measure) is kept beside
+it, optimistic, and the tests' time (`test_eval_s`) is kept out of `wall_s`; a chosen recipe's reported seeds evaluate validation every `eval_every` steps and
 the test set ONCE, after the last step; a blind run (screening, searches) never holds the test
 arrays and logs no test metric. Every metric is logged against the training step
 (tracking/curves.py); the run logs its data sets, nests under its recipe's parent run and says
@@ -23,6 +24,8 @@ from pathlib import Path
 import keras
 import mlflow
 import numpy as np
+from mlflow import MlflowClient
+from mlflow.entities import Metric
 import tensorflow as tf
 
 import zoo
@@ -42,27 +45,76 @@ from tracking.runs import experiment_for, finished_run
 CHECKPOINT_ROOT = REPO_ROOT / "runs" / "checkpoints"
 
 
-class _EpochEnd(keras.callbacks.Callback):
-    """At each evaluation: test accuracy (for the peak), checkpoint, progress line."""
+class _SourceTests(keras.callbacks.Callback):
+    """A published recipe's test evaluations, after the steps its source tested at
+    (Recipe.test_steps), kept in state["tests"] as [step, accuracy, loss]. Their time
+    (state["test_s"]) is kept out of the training time. The points between two evaluations are
+    logged here; the one at an evaluation goes into its logs (history, progress, StepCurves)."""
 
-    def __init__(self, recipe, seed, test_ds, checkpoints, state, progress):
+    def __init__(self, recipe, test_ds, labels, state):
         super().__init__()
-        self.recipe, self.seed = recipe, seed
-        self.test_ds = test_ds  # None unless the recipe is published: no test during training
-        self.checkpoints, self.state, self.progress = checkpoints, state, progress
-        self.t0 = time.perf_counter()
+        self.steps, self.eval_every = set(recipe.test_steps()), recipe.eval_every
+        self.test_ds, self.labels, self.state = test_ds, np.asarray(labels), state
+        state.setdefault("tests", [])
+        state.setdefault("test_s", 0.0)
+
+    def on_train_begin(self, logs=None):
+        if 0 in self.steps and not self.state["tests"]:  # the untrained net, as animate() does
+            self._test(0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.epoch * self.eval_every + batch + 1  # batch: the call's last step
+        if step in self.steps:
+            self._test(step)
+
+    def _test(self, step):
+        t0 = time.perf_counter()
+        # predict, not evaluate: evaluate resets the training metrics in the middle of an epoch
+        probabilities = self.model.predict(self.test_ds, verbose=0)
+        picked = probabilities[np.arange(len(self.labels)), self.labels]
+        accuracy = float(np.mean(np.argmax(probabilities, axis=1) == self.labels))
+        loss = float(np.mean(-np.log(np.clip(picked, 1e-7, 1.0))))  # Keras' clipping
+        self.state["tests"].append([step, accuracy, loss])
+        self.state["test_s"] += time.perf_counter() - t0
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.test_ds is not None:
-            test = self.model.evaluate(self.test_ds, verbose=0, return_dict=True)
-            logs["test_loss"], logs["test_accuracy"] = test["loss"], test["accuracy"]
+        start, end = epoch * self.eval_every, (epoch + 1) * self.eval_every
+        last = self.state["tests"][-1]
+        if last[0] != end:  # test_every divides eval_every (Recipe checks): cannot happen
+            raise RuntimeError(f"no test after step {end}, the evaluation's")
+        logs["test_accuracy"], logs["test_loss"] = last[1], last[2]
+        # step 0 and the points inside the epoch; `start` was the previous evaluation's
+        between = [t for t in self.state["tests"] if start < t[0] < end or t[0] == 0 == start]
+        if between:
+            stamp = int(time.time() * 1000)
+            MlflowClient().log_batch(
+                mlflow.active_run().info.run_id, synchronous=False,
+                metrics=[Metric(key, value, stamp, step) for step, accuracy, loss in between
+                         for key, value in (("test_accuracy", accuracy), ("test_loss", loss))])
+
+
+class _EpochEnd(keras.callbacks.Callback):
+    """At each evaluation: training time, history, checkpoint, progress line."""
+
+    def __init__(self, recipe, seed, checkpoints, state, progress):
+        super().__init__()
+        self.recipe, self.seed = recipe, seed
+        self.checkpoints, self.state, self.progress = checkpoints, state, progress
+        self.t0 = time.perf_counter()
+        self.test_s0 = state.get("test_s", 0.0)
+
+    def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()
-        self.state["wall_s"] += now - self.t0
-        self.t0 = now
+        # the source's test evaluations are not training time (state["test_s"])
+        self.state["wall_s"] += now - self.t0 - (self.state.get("test_s", 0.0) - self.test_s0)
         for key, value in logs.items():
             self.state["history"].setdefault(key, []).append(float(value))
         self.checkpoints.save(epoch + 1, self.model, self.state)
         self.t0 = time.perf_counter()  # checkpoint time is not training time
+        self.test_s0 = self.state.get("test_s", 0.0)
         if self.progress:
             self.progress.epoch_done(self.recipe, self.seed, epoch + 1, logs)
 
@@ -148,8 +200,8 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
                                                     "test": data.test})
         curves = StepCurves(recipe.steps, recipe.eval_every, steps_per_execution(recipe), state,
                             step_curves)  # also logs the points of before an interruption
-        callbacks = [_EpochEnd(recipe, seed, test_ds if recipe.published else None,
-                               checkpoints, state, progress), curves,
+        tests = [_SourceTests(recipe, test_ds, data.test[1], state)] if recipe.published else []
+        callbacks = [*tests, _EpochEnd(recipe, seed, checkpoints, state, progress), curves,
                      ModelInfo(),  # and stop if the pair was taken over meanwhile
                      keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: claim.check())]
         t_start, steps_before = time.perf_counter(), initial_epoch * recipe.eval_every
@@ -187,10 +239,11 @@ def _final_metrics(recipe, state, images, fit_s):
     history = state["history"]
     metrics = {"wall_s": state["wall_s"],
                "images_per_second": images / fit_s if fit_s > 0 else 0.0}
-    if "test_accuracy" in history:  # published: the test set at every evaluation
-        metrics |= {"test_accuracy": history["test_accuracy"][-1],
-                    "test_loss": history["test_loss"][-1],
-                    "peak_test_accuracy": max(history["test_accuracy"])}
+    if state.get("tests"):  # published: the test set on its source's cadence
+        tests = state["tests"]
+        metrics |= {"test_accuracy": tests[-1][1], "test_loss": tests[-1][2],
+                    "peak_test_accuracy": max(accuracy for _, accuracy, _ in tests),
+                    "test_evaluations": len(tests), "test_eval_s": state["test_s"]}
     if "val_accuracy" in history:  # chosen (and blind): the validation split
         best = int(np.argmax(history["val_accuracy"]))
         metrics |= {"final_val_accuracy": history["val_accuracy"][-1],
