@@ -54,6 +54,20 @@ def test_training_stream_resumes_at_the_same_batch(mnist):
     assert not np.array_equal(full[0], other)
 
 
+def test_a_stream_of_single_images_is_the_batched_order_one_by_one_and_resumes(mnist):
+    """Batches of one (LeNet-5's SDLM) are gathered a block at a time: the same images in the
+    same order as batches of two, read one by one, across passes and a resumption."""
+    (x, y), _ = mnist
+    x, y = x[:1500], y[:1500]
+    for reshuffle in (True, False):
+        pairs = [b.numpy() for b, _ in zoo.data.training_stream(x, y, 2, 7, reshuffle).take(1600)]
+        ones = [b.numpy() for b, _ in zoo.data.training_stream(x, y, 1, 7, reshuffle).take(3200)]
+        np.testing.assert_array_equal(np.concatenate(ones), np.concatenate(pairs))
+        later = [b.numpy() for b, _ in zoo.data.training_stream(
+            x, y, 1, 7, reshuffle, skip_batches=1700).take(5)]
+        np.testing.assert_array_equal(np.concatenate(later), np.concatenate(ones[1700:1705]))
+
+
 def test_shifted_stream_moves_each_image_by_whole_pixels_and_resumes_exactly(mnist):
     (x, y), _ = mnist
     x, y = x[:1000], y[:1000]

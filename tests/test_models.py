@@ -12,7 +12,7 @@ import zoo
 from zoo.models.xo import O_IMAGE, X_IMAGE
 
 EXPECTED = ["audio_conv", "conv3", "conv3_bn", "conv3_dropout", "conv7_bn", "conv7_bn_ensemble",
-            "lenet5", "lenet5_modern", "mlp5",
+            "lenet5", "lenet5_modern", "lenet5_rbf", "mlp5",
             "softmax", "xo", "xo_lecture"]
 
 
@@ -158,11 +158,12 @@ def test_conv3_bn_with_fused_batchnorm_saves_and_reloads(mnist_batch, tmp_path):
 
 
 def custom_layers():
-    from zoo.layers import FusedBatchNormalization, PartialConv2D, ScaledTanh
+    from zoo.layers import FusedBatchNormalization, PartialConv2D, RBFOutput, ScaledTanh
     from zoo.models.lenet import C3_CONNECTIONS
 
     return [ScaledTanh(name="squash"), PartialConv2D(C3_CONNECTIONS, 5, name="C3"),
-            FusedBatchNormalization(momentum=0.9, epsilon=1e-5, scale=False, name="bn")]
+            FusedBatchNormalization(momentum=0.9, epsilon=1e-5, scale=False, name="bn"),
+            RBFOutput(10, 0.1, map_training=True, name="output")]
 
 
 @pytest.mark.parametrize("layer", custom_layers(), ids=lambda l: type(l).__name__)

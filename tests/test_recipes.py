@@ -161,11 +161,13 @@ def test_targets_are_not_hashed():
 
 
 def test_default_seeds_five_under_three_minutes_three_above():
-    """mnist.csv: conv3_bn takes ~13 minutes a run, lenet5_paper ~10 (its notes), every other
-    MNIST recipe < 3; conv7_bn and conv7_bn_cosine ~6-8 (mnist_seeds.csv)."""
+    """mnist.csv: conv3_bn takes ~13 minutes a run, lenet5_paper ~10 (its notes), lenet5_rbf's
+    1,200,000 single-pattern updates longer, every other MNIST recipe < 3; conv7_bn and
+    conv7_bn_cosine ~6-8 (mnist_seeds.csv)."""
     for name, recipe in RECIPES.items():
         if recipe.family == "mnist":
-            slow = ("conv3_bn", "conv3_bn_bf16", "lenet5_paper", "conv7_bn", "conv7_bn_cosine")
+            slow = ("conv3_bn", "conv3_bn_bf16", "lenet5_paper", "lenet5_rbf", "conv7_bn",
+                    "conv7_bn_cosine")
             assert len(recipe.seeds) == (3 if name in slow else 5), name
 
 
@@ -201,6 +203,22 @@ def test_lenet5_paper_follows_the_papers_schedule():
     assert zoo.create_model(recipe.model).get_layer("pad").output.shape[1:3] == (32, 32)
 
 
+def test_lenet5_rbf_is_the_papers_training_one_pattern_an_update():
+    """SDLM (mu 0.02, 500 patterns before each pass), the paper's eta as the table gives it
+    (SDLM divides by mu + h itself), one pattern per update for 20 passes, the MAP loss."""
+    from reproductions.run.prepare import learning_rate
+
+    recipe = RECIPES["lenet5_rbf"]
+    assert (recipe.optimizer, recipe.sdlm_mu, recipe.sdlm_patterns) == ("sdlm", 0.02, 500)
+    assert recipe.batch_size == 1 and recipe.steps == 20 * 60_000 and recipe.published
+    assert recipe.loss == "map" and recipe.jit_compile
+    eta = [0.0005] * 2 + [0.0002] * 3 + [0.0001] * 3 + [0.00005] * 4 + [0.00001] * 8
+    lr = learning_rate(recipe)
+    for p, expected in enumerate(eta):
+        for step in (p * 60_000, (p + 1) * 60_000 - 1):
+            assert float(lr(step)) == pytest.approx(expected, rel=1e-6)
+
+
 def test_a_step_schedule_checks_its_fields():
     from reproductions.recipes import Step
 
@@ -212,7 +230,7 @@ def test_a_step_schedule_checks_its_fields():
 
 
 PUBLISHED = {"softmax", "mlp5", "conv3", "conv3_dropout", "conv3_bn", "lenet5", "lenet5_modern",
-             "lenet5_paper", "conv3_bn_bf16"}  # the last: Görner's recipe, bfloat16 compute
+             "lenet5_paper", "lenet5_rbf", "conv3_bn_bf16"}  # the last: Görner's, in bfloat16
 
 
 def test_published_recipes_train_on_all_60000_images_and_chosen_ones_keep_a_split():
@@ -231,7 +249,7 @@ def test_published_recipes_train_on_all_60000_images_and_chosen_ones_keep_a_spli
 
 def test_only_the_published_recipes_changed_version_with_the_protocol():
     before = PINNED["before_published_protocol"]
-    assert set(before) == PUBLISHED - {"lenet5_paper", "conv3_bn_bf16"}  # born published
+    assert set(before) == PUBLISHED - {"lenet5_paper", "lenet5_rbf", "conv3_bn_bf16"}  # born so
     assert all(PINNED["recipes"][n] != h for n, h in before.items())
 
 

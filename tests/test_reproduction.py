@@ -129,6 +129,24 @@ def test_a_published_recipe_trains_on_all_images_and_reads_the_test_set_each_eva
     assert run.data.tags["test_set"] == "every evaluation"
 
 
+def test_a_published_recipe_on_its_sources_cadence_tests_at_each_of_its_steps(mlflow_store, ckpt):
+    """Görner's cadence (issue 31): the untrained net, every early_test_every steps before the
+    first test_every, then every test_every; the max is over all of them, their time apart."""
+    cadenced = replace(PUBLISHED, name="quick_cadence", test_every=10, early_test_every=5)
+    result = train_run(cadenced, seed=1, checkpoint_root=ckpt, log_mlflow_model=False)
+    client = MlflowClient()
+    run = client.get_run(result["run_id"])
+    history = sorted(client.get_metric_history(run.info.run_id, "test_accuracy"),
+                     key=lambda m: m.step)
+    assert [m.step for m in history] == [0, 5, 10, 20, 30, 40]  # each once
+    assert history[0].value < 0.3  # the untrained net
+    assert run.data.metrics["test_accuracy"] == history[-1].value
+    assert run.data.metrics["peak_test_accuracy"] == max(m.value for m in history)
+    assert run.data.metrics["test_evaluations"] == 6
+    assert 0 < run.data.metrics["test_eval_s"]
+    assert run.data.tags["test_set"] == "its source's cadence (6 tests)"
+
+
 def test_a_blind_run_holds_no_test_set_and_logs_no_test_metric(mlflow_store, ckpt, monkeypatch):
     from reproductions.run import prepare
     from reproductions.run import train

@@ -81,3 +81,51 @@ def test_accuracies_must_be_whole_counts_of_the_test_set():
 def test_the_text_gives_the_signed_distance_in_points_and_images():
     assert judge([9875, 9870, 9880], 10_000, 0.9928).text() == \
         "short (-0.53 points, -53.0 images)"
+
+
+def test_against_the_sources_runs_is_welchs_interval_worked_by_hand():
+    """Görner 3.1's six runs against three of ours: Welch's interval from its formula (variances
+    apart, Welch-Satterthwaite degrees of freedom), the word two-sided."""
+    from scipy.stats import t
+
+    from tracking.summary import against_source_runs
+
+    his = [0.9931, 0.9921, 0.9927, 0.9935, 0.9929, 0.9933]
+    ours = [0.9920, 0.9924, 0.9915]
+    m1, m2 = sum(ours) / 3, sum(his) / 6
+    v1 = sum((x - m1) ** 2 for x in ours) / 2 / 3  # variance of each mean
+    v2 = sum((x - m2) ** 2 for x in his) / 5 / 6
+    df = (v1 + v2) ** 2 / (v1 ** 2 / 2 + v2 ** 2 / 5)
+    half = t.ppf(0.975, df) * (v1 + v2) ** 0.5
+    compared = against_source_runs(ours, his)
+    assert compared.low == pytest.approx(m1 - m2 - half, abs=1e-12)
+    assert compared.high == pytest.approx(m1 - m2 + half, abs=1e-12)
+    assert compared.high < 0 and compared.word == "short"
+    assert compared.text().startswith("short (-0.10 points, 95% Welch interval ")
+    assert against_source_runs([0.9930, 0.9929], his).word == "within noise"
+    assert against_source_runs([0.9931], his) is None  # one seed: no interval
+
+
+def test_the_max_during_training_has_its_own_verdict_and_a_chosen_recipe_none():
+    from tracking.summary import summarize_rows
+
+    class Recipe:
+        name, model, target_acc, target_source = "r", "m", 0.9928, "a source"
+        seeds, published = (1, 2), True
+
+        def hash(self):
+            return "h"
+
+    rows = [{"recipe": "r", "recipe_hash": "h", "seed": s, "run_id": str(s),
+             "final_test_acc": final, "max_test_acc_during_training": peak, "wall_s": 1.0,
+             "test_examples": 10_000} for s, final, peak in ((1, 0.9910, 0.9940),
+                                                            (2, 0.9912, 0.9941))]
+    summary = summarize_rows(Recipe(), rows)
+    # finals 9,910 and 9,912 answers: 9,911 +- T_1DF * 1.414 / 1.414 = 9,898.3 to 9,923.7
+    assert summary.verdict == "short"
+    # maxima 9,940 and 9,941: 9,940.5 +- T_1DF * 0.707 / 1.414 = 9,934.1 to 9,946.9, all above
+    assert summary.peak_judged.word == "above"
+    assert summary.peak_judged.gap_images == Fraction(25, 2)
+    Recipe.published = False
+    chosen = summarize_rows(Recipe(), [r | {"max_test_acc_during_training": None} for r in rows])
+    assert chosen.peak_judged is None

@@ -4,6 +4,8 @@
 - PartialConv2D: a convolution in which each output map sees only some input maps, as LeNet-5's
   C3 does (its Table I). Keras has no such layer; masking a full Conv2D would hold 2,416
   trainable weights instead of the paper's 1,516, so the kernel is kept packed and scattered.
+- RBFOutput: LeNet-5's output layer (1998, II-B, eq. 7 and 9): ten Euclidean RBF units whose
+  fixed prototypes are 7x12 bitmaps; as probabilities, the paper's MAP criterion made a softmax.
 - FusedBatchNormalization: Keras' BatchNormalization, but training on images runs TensorFlow's
   fused kernel (Keras 3 has no fused path: it computes moments and normalises with separate ops).
   Same outputs, gradients and moving averages (tested). On the 2-core CPU this project is built
@@ -72,6 +74,45 @@ class PartialConv2D(keras.layers.Layer):
             "kernel_size": self.kernel_size,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
         }
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class RBFOutput(keras.layers.Layer):
+    """Penalties y_i = sum_j (x_j - w_ij)^2 against fixed prototypes w (never trained).
+    Predicting, it returns the ten classes' probabilities exp(-y_i) / sum_k exp(-y_k) (the
+    class of least penalty first, as the paper decides), and so while training too, for any
+    loss on probabilities. With map_training (the paper's training, reproductions' loss "map"),
+    training returns log p_i instead, with
+    p_i = exp(-y_i) / (exp(-j) + sum_k exp(-y_k)): the paper's MAP loss (eq. 9),
+    y_D + log(exp(-j) + sum_i exp(-y_i)), is then exactly -log p_D, a cross-entropy in which a
+    "none of these" class of fixed penalty j takes the mass the ten leave. The prototypes are a
+    non-trainable weight, so a saved model carries them; a fresh one is zeros until its builder
+    assigns them."""
+
+    def __init__(self, units, rubbish_penalty, map_training=False, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.rubbish_penalty = int(units), float(rubbish_penalty)
+        self.map_training = bool(map_training)
+
+    def build(self, input_shape):
+        self.prototypes = self.add_weight(name="prototypes", shape=(self.units, input_shape[-1]),
+                                          initializer="zeros", trainable=False)
+
+    def call(self, x, training=None):
+        penalties = ops.sum(ops.square(x[:, None, :] - self.prototypes[None]), axis=-1)
+        rubbish = ops.full_like(penalties[:, :1], self.rubbish_penalty)
+        if training and self.map_training:
+            # log p while training: at the start every penalty is ~100 and p underflows to 0
+            # in float32, so the loss (reproductions' "map", -log p_D) must take log p itself
+            return ops.log_softmax(-ops.concatenate([penalties, rubbish], -1))[:, :self.units]
+        return ops.softmax(-penalties)  # the ten classes' probabilities, as every zoo model
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "rubbish_penalty": self.rubbish_penalty, "map_training": self.map_training}
 
 
 @keras.saving.register_keras_serializable(package="zoo")

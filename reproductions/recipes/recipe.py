@@ -56,9 +56,17 @@ class Recipe:
     dataset: str = "mnist"  # a data set of zoo.data.specs (folds included)
     pixel_scale: float | None = None  # x = pixel * scale + offset, inside the model;
     pixel_offset: float | None = None  # None: the model's own default
-    optimizer: str = "adam"  # "adam" or "sgd"
+    optimizer: str = "adam"  # "adam", "sgd" or "sdlm" (LeNet-5's, reproductions/run/sdlm.py)
     schedule: Schedule = field(default_factory=ExponentialFloored)
     adam_epsilon: float = 1e-10
+    # SDLM's mu and the patterns its curvature is estimated on before each pass (both needed by
+    # optimizer="sdlm", None otherwise); the loss: None for cross-entropy, "map" for LeNet-5's
+    # MAP criterion on its RBF output; jit_compile: XLA for the training step (None: off).
+    # Each is left out of the hash when None, so earlier recipes keep theirs.
+    sdlm_mu: float | None = None
+    sdlm_patterns: int | None = None
+    loss: str | None = None
+    jit_compile: bool | None = None
     batch_size: int = 100
     steps: int = 10_000
     eval_every: int = 500  # steps between evaluations; each is one logged "epoch"
@@ -96,11 +104,22 @@ class Recipe:
     # Not in the hash: they describe the source, not the training.
     source_runs: tuple[float, ...] = ()
     source_runs_quote: str = ""
+    # a published recipe: what still differs from its source's training, for the gaps table
+    # (mnist.md, "What the gaps are made of"); not in the hash
+    still_differs: str = ""
 
     def __post_init__(self):
         problems = []
-        if self.optimizer not in ("adam", "sgd"):
-            problems.append(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if self.optimizer not in ("adam", "sgd", "sdlm"):
+            problems.append(f"optimizer must be 'adam', 'sgd' or 'sdlm', got {self.optimizer!r}")
+        if (self.optimizer == "sdlm") != (self.sdlm_mu is not None and self.sdlm_patterns
+                                          is not None):
+            problems.append("optimizer 'sdlm' takes sdlm_mu and sdlm_patterns, and only it")
+        if self.loss not in (None, "map"):
+            problems.append(f"loss is None (cross-entropy) or 'map', got {self.loss!r}")
+        if (self.loss == "map") != (("map_training", True) in (self.model_options or ())):
+            problems.append("loss 'map' goes with model option map_training=True (the RBF "
+                            "output's log-probabilities), and only with it")
         for name in ("batch_size", "steps", "eval_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive integer, got {getattr(self, name)!r}")
@@ -219,7 +238,7 @@ class Recipe:
         flat form recipes had before the schedule was a record (so that hashes stay the same).
         Fields left at None are left out, so a new optional field keeps old runs valid."""
         skip = {"name", "seeds", "target_acc", "target_source", "notes", "schedule", "hash_only",
-                "study", "source_runs", "source_runs_quote"}
+                "study", "source_runs", "source_runs_quote", "still_differs"}
         config = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                   if f.name not in skip and getattr(self, f.name) is not None}
         return json.loads(json.dumps(config)) | self.schedule.legacy() | dict(self.hash_only)
@@ -278,5 +297,5 @@ def derive(base: Recipe, overrides: dict, name: str | None = None, notes: str | 
         # a chosen variant of a published recipe reads the test set once, at the end: the
         # source's test cadence and runs are not its own (and its hash stays what it was)
         changes = {"test_every": None, "early_test_every": None, "source_runs": (),
-                   "source_runs_quote": ""} | changes
+                   "source_runs_quote": "", "still_differs": ""} | changes
     return dataclasses.replace(base, name=name, **changes)

@@ -318,6 +318,7 @@ def render(dataset: str, every: list[dict], folder: Path, recipes=None) -> list[
                   "never heard in training): mean over folds "
                   f"{100 * statistics.fmean(acc):.2f}% ± {100 * spread:.2f} (sample std over "
                   f"folds), from {100 * min(acc):.2f}% to {100 * max(acc):.2f}%."]
+    lines += _gaps_lines(rows)
     write_text(md_path, "\n".join(lines) + "\n")
     return [csv_path, md_path, seeds_path]
 
@@ -342,6 +343,30 @@ def _source_runs_lines(rows: list[dict]) -> list[str]:
                  "runs, ours are compared with his as two samples of the same measure (Welch's "
                  "interval of the difference of means; two-sided: above, within noise when the "
                  "interval holds 0, short)."] + lines
+    return lines
+
+
+def _gaps_lines(rows: list[dict]) -> list[str]:
+    """One table of the published figures still short by either measure: the final, the
+    source's own measure, the verdict of each, and what still differs from the source."""
+    short = [r for r in rows if r["recipe_obj"].published and r["target_acc"] is not None
+             and "short" in (r["verdict"], r["max_during_training_verdict"])]
+    if not short:
+        return []
+    lines = ["", "## What the gaps are made of", "",
+             "Each published figure still short by either measure: the final test accuracy and "
+             "the source's own measure (the max over training on its cadence, optimistic), each "
+             "with its verdict, and what still differs from the source's training (the recipe's "
+             "`still_differs`). The runs behind each row are its seeds' rows in "
+             "mnist_seeds.csv.", "",
+             "| recipe | published | final (mean ± std): verdict | max during training: verdict "
+             "(optimistic) | what still differs | seeds |",
+             "|---|---|---|---|---|---|"]
+    for r in short:
+        lines.append(f"| {r['recipe']} | {r['target_acc']!r} | {_mean_spread(r)}: "
+                     f"{r['verdict_text']} | {_pct(r['mean_max_during_training'])}: "
+                     f"{r['peak_verdict_text'].removesuffix(', optimistic')} "
+                     f"| {r['recipe_obj'].still_differs or '-'} | {r['seeds']} |")
     return lines
 
 

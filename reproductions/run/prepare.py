@@ -17,6 +17,7 @@ import zoo
 import zoo.data
 from reproductions.recipes import Recipe
 from reproductions.run.schedule import keras_schedule
+from reproductions.run.sdlm import SDLM, map_loss
 
 # Training steps per call into TensorFlow: cuts Python overhead, which dominates small nets
 # (mlp5: see reproductions/results/bench_training.csv); the same batches, the same updates.
@@ -38,11 +39,14 @@ def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=Fals
     lr = learning_rate(recipe)
     if recipe.optimizer == "adam":
         optimizer = keras.optimizers.Adam(lr, epsilon=recipe.adam_epsilon)
+    elif recipe.optimizer == "sdlm":
+        optimizer = SDLM(lr, mu=recipe.sdlm_mu)
     else:
         optimizer = keras.optimizers.SGD(lr)
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=optimizer,
+                  loss=map_loss if recipe.loss == "map" else "sparse_categorical_crossentropy",
                   metrics=["accuracy"], steps_per_execution=steps_per_execution,
-                  jit_compile=jit_compile)
+                  jit_compile=bool(recipe.jit_compile) or jit_compile)
     return model
 
 

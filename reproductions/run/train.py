@@ -27,6 +27,7 @@ import numpy as np
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 import tensorflow as tf
+from tensorflow.python.framework.config import disable_op_determinism
 
 import zoo
 import zoo.data
@@ -34,6 +35,7 @@ from reproductions.run.artifacts import log_artifacts
 from reproductions.run.checkpoint import Checkpoints
 from reproductions.recipes import notes
 from reproductions.run.prepare import build_model, compile_model, load_data, steps_per_execution
+from reproductions.run.sdlm import Curvature
 from reproductions.recipes import RECIPES, Recipe
 from tracking import REPO_ROOT, run_tags
 from tracking.claims import ClaimLost, try_claim
@@ -160,7 +162,13 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
 def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, checkpoint_root,
                    log_mlflow_model, system_metrics, step_curves):
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if recipe.jit_compile:
+        # Keras refuses XLA while op determinism is on (process-wide, so a run after another
+        # would silently lose its XLA); the XLA CPU kernels these runs use are deterministic
+        # on their own: tests/test_sdlm.py trains a seed twice and compares the weights
+        disable_op_determinism()
+    else:
+        tf.config.experimental.enable_op_determinism()
 
     # filed under the store: a run killed in store X is resumed by store X only, never by a
     # fresh run in store Y (whose X run would stay RUNNING)
@@ -179,8 +187,9 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
                                       shift=recipe.augment_shift or 0, affine=recipe.augment_affine)
     val_ds, test_ds = (zoo.data.eval_dataset(*d) if d is not None else None
                        for d in (data.val, data.test))
-    test_read = "never (blind run)" if blind else "every evaluation" if recipe.published else \
-        "once, after the last step"
+    test_read = ("never (blind run)" if blind else "once, after the last step"
+                 if not recipe.published else "every evaluation" if recipe.test_every is None
+                 else f"its source's cadence ({len(recipe.test_steps())} tests)")
 
     tags = {**run_tags(), "recipe": recipe.name, "recipe_hash": recipe.hash(),
             "seed": str(seed), "model": recipe.model, "pid": str(os.getpid()),
@@ -201,6 +210,8 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
         curves = StepCurves(recipe.steps, recipe.eval_every, steps_per_execution(recipe), state,
                             step_curves)  # also logs the points of before an interruption
         tests = [_SourceTests(recipe, test_ds, data.test[1], state)] if recipe.published else []
+        if recipe.optimizer == "sdlm":  # its curvature, re-estimated before each pass
+            tests.insert(0, Curvature(data.train[0], seed, recipe.sdlm_patterns))
         callbacks = [*tests, _EpochEnd(recipe, seed, checkpoints, state, progress), curves,
                      ModelInfo(),  # and stop if the pair was taken over meanwhile
                      keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: claim.check())]

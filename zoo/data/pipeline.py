@@ -13,6 +13,7 @@ VALIDATION_SIZE = 5_000
 SPLIT_SEED = 20_260_311  # fixed for the project, independent of the training seed
 PARALLEL_CALLS = 2  # batches prepared at once, and ready ahead of the training step
 PREFETCH = 4
+PER_PATTERN_BLOCK = 1000  # images gathered at once for a stream of single images
 
 
 def _fixed_tuning(dataset):
@@ -57,6 +58,14 @@ def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batc
     else:
         once = np.random.default_rng(seed).permutation(n)
         index = tf.data.Dataset.from_tensor_slices(once).repeat()
+    if batch_size == 1 and not (shift or affine):
+        # one image an update (LeNet-5's SDLM): a tf.data map per image costs as much as the
+        # step, so images are gathered a block at a time and split again; the same order
+        block = index.batch(PER_PATTERN_BLOCK).map(
+            lambda i: (tf.gather(images, i), tf.gather(labels, i)),
+            num_parallel_calls=PARALLEL_CALLS, deterministic=True)
+        return _fixed_tuning(block.unbatch().skip(skip_batches).batch(1).prefetch(
+            PER_PATTERN_BLOCK))
     index = index.batch(batch_size, drop_remainder=True).enumerate().skip(skip_batches)
 
     def batch(k, i):

@@ -15,6 +15,16 @@ ink 1.175, as in the paper):
   coefficient absorbs) times one trainable coefficient per map plus one bias per map, i.e. an
   AveragePooling2D followed by a 1x1 depthwise convolution.
 
+lenet5_rbf, the paper's net whole: lenet5 up to F6, then its output layer of Euclidean RBF units
+(zoo.layers.RBFOutput) with fixed prototypes, 7x12 bitmaps of the digits at +1 (ink) and -1.
+The paper draws its bitmaps (Fig. 3) but does not publish them as data: PROTOTYPES are drawn
+here in the same style, one stylised digit a bitmap, not copied pixel for pixel. Its loss is the
+paper's MAP criterion with the constant j, which the paper leaves unstated: j = 0.1 here (as in
+some re-implementations; exp(-j) ~ 0.9 keeps the correct class's penalty pulled down at every
+pattern, as the paper's first term alone would). 60,000 trainable parameters, the paper's count,
+and 840 fixed ones. Trained by reproductions' lenet5_rbf recipe: the paper's SDLM, one pattern
+per update.
+
 lenet5_modern, what most tutorials call LeNet-5: ReLU, max pooling, a full C3, a softmax head;
 61,706 trainable parameters.
 
@@ -23,7 +33,9 @@ MNIST test error (yann.lecun.com/exdb/mnist): LeNet-5 0.95%, 0.8% with distortio
 
 import keras
 
-from zoo.layers import PartialConv2D, ScaledTanh
+import numpy as np
+
+from zoo.layers import PartialConv2D, RBFOutput, ScaledTanh
 from zoo.models.common import pixels_input
 
 
@@ -44,7 +56,37 @@ def _subsampling(x, name):
     return ScaledTanh(name=f"{name}_tanh")(x)
 
 
-def lenet5(scale=PAPER_SCALE, offset=PAPER_OFFSET):
+# The RBF prototypes: one 7x12 bitmap a digit ("#" ink: +1, "." background: -1), F6's 84 units
+# read row by row. Drawn after the style of the paper's Fig. 3, not copied from it.
+BITMAPS = {
+    0: (".......", "..###..", ".#...#.", "#.....#", "#.....#", "#.....#",
+        "#.....#", "#.....#", "#.....#", ".#...#.", "..###..", "......."),
+    1: (".......", "...#...", "..##...", ".#.#...", "...#...", "...#...",
+        "...#...", "...#...", "...#...", "...#...", ".#####.", "......."),
+    2: (".......", "..###..", ".#...#.", "......#", "......#", ".....#.",
+        "....#..", "...#...", "..#....", ".#.....", "#######", "......."),
+    3: (".......", ".####..", "#....#.", "......#", ".....#.", "..###..",
+        ".....#.", "......#", "......#", "#....#.", ".####..", "......."),
+    4: (".......", "....#..", "...##..", "..#.#..", ".#..#..", "#...#..",
+        "#######", "....#..", "....#..", "....#..", "....#..", "......."),
+    5: (".......", "######.", "#......", "#......", "#####..", ".....#.",
+        "......#", "......#", "......#", "#....#.", ".####..", "......."),
+    6: (".......", "..###..", ".#.....", "#......", "#......", "#.###..",
+        "##...#.", "#.....#", "#.....#", ".#...#.", "..###..", "......."),
+    7: (".......", "#######", "......#", ".....#.", "....#..", "...#...",
+        "...#...", "..#....", "..#....", "..#....", "..#....", "......."),
+    8: (".......", "..###..", ".#...#.", ".#...#.", ".#...#.", "..###..",
+        ".#...#.", "#.....#", "#.....#", ".#...#.", "..###..", "......."),
+    9: (".......", "..###..", ".#...#.", "#.....#", "#.....#", ".#...##",
+        "..###.#", "......#", ".....#.", "....#..", ".###...", "......."),
+}
+PROTOTYPES = np.array([[1.0 if c == "#" else -1.0 for row in BITMAPS[d] for c in row]
+                       for d in range(10)], dtype="float32")  # (10, 84)
+RUBBISH_PENALTY = 0.1  # the paper's j (eq. 9), which it does not state: a named choice
+
+
+def _lenet5_features(scale, offset):
+    """(inputs, F6's 84 squashed units): LeNet-5 up to its output layer."""
     inputs, x = pixels_input(scale, offset, pad=2)
     x = ScaledTanh(name="C1_tanh")(keras.layers.Conv2D(6, 5, name="C1")(x))
     x = _subsampling(x, "S2")
@@ -52,9 +94,23 @@ def lenet5(scale=PAPER_SCALE, offset=PAPER_OFFSET):
     x = _subsampling(x, "S4")
     x = ScaledTanh(name="C5_tanh")(keras.layers.Conv2D(120, 5, name="C5")(x))
     x = keras.layers.Flatten(name="flatten")(x)
-    x = ScaledTanh(name="F6_tanh")(keras.layers.Dense(84, name="F6")(x))
+    return inputs, ScaledTanh(name="F6_tanh")(keras.layers.Dense(84, name="F6")(x))
+
+
+def lenet5(scale=PAPER_SCALE, offset=PAPER_OFFSET):
+    inputs, x = _lenet5_features(scale, offset)
     outputs = keras.layers.Dense(10, activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name="lenet5")
+
+
+def lenet5_rbf(scale=PAPER_SCALE, offset=PAPER_OFFSET, map_training=False):
+    """map_training: the output gives log-probabilities while training, for the paper's MAP
+    loss (zoo.layers.RBFOutput); predictions are the same either way."""
+    inputs, x = _lenet5_features(scale, offset)
+    rbf = RBFOutput(10, RUBBISH_PENALTY, map_training, name="output")
+    model = keras.Model(inputs, rbf(x), name="lenet5_rbf")
+    rbf.prototypes.assign(PROTOTYPES)
+    return model
 
 
 def lenet5_modern(scale=1 / 255):
