@@ -47,6 +47,11 @@ EXPECTED_PNGS = {
         "maps-C1_tanh.png", "maps-C3_tanh.png", "maps-C5_tanh.png", "maps-S2_pool.png",
         "maps-S2_tanh.png", "maps-S4_pool.png", "maps-S4_tanh.png", "probabilities.png",
         "vote.png"],
+    "lenet5_rbf": [  # lenet5's pictures: the RBF output draws as the probabilities
+        "filters-C1.png", "filters-C5.png", "filters-S2.png", "filters-S4.png", "input.png",
+        "maps-C1_tanh.png", "maps-C3_tanh.png", "maps-C5_tanh.png", "maps-S2_pool.png",
+        "maps-S2_tanh.png", "maps-S4_pool.png", "maps-S4_tanh.png", "probabilities.png",
+        "vote.png"],
     "lenet5_modern": [
         "filters-C1.png", "filters-C3.png", "input.png", "maps-C1.png", "maps-C3.png",
         "maps-S2.png", "maps-S4.png", "probabilities.png", "vote.png"],

@@ -320,8 +320,12 @@ def test_reproduce_command_stops_before_training_when_the_store_is_down():
 def test_bad_hyperparameters_are_refused_with_the_reason():
     with pytest.raises(ValueError, match=r"recipe 'x': batch_size must be a positive integer"):
         Recipe("x", "conv3", 0.9, "s", batch_size=0)
-    with pytest.raises(ValueError, match=r"optimizer must be 'adam' or 'sgd'"):
+    with pytest.raises(ValueError, match=r"optimizer must be 'adam', 'sgd' or 'sdlm'"):
         Recipe("x", "conv3", 0.9, "s", optimizer="adamw")
+    with pytest.raises(ValueError, match=r"optimizer 'sdlm' takes sdlm_mu and sdlm_patterns"):
+        Recipe("x", "conv3", 0.9, "s", optimizer="sdlm")
+    with pytest.raises(ValueError, match=r"loss 'map' goes with model option map_training"):
+        Recipe("x", "lenet5_rbf", 0.9, "s", loss="map")
     with pytest.raises(ValueError, match=r"steps \(1000\) must be a multiple of eval_every"):
         Recipe("x", "conv3", 0.9, "s", steps=1000, eval_every=300)
     with pytest.raises(ValueError, match=r"schedule must be one of exponential, constant, cosine"):

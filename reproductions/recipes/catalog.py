@@ -76,9 +76,9 @@ BUILT_IN: tuple[Recipe, ...] = (
                              "runs max accuracy 0.9921, 0.9927, 0.9935, 0.9929, 0.9933)`",
            notes="mnist_3.1_convolutional_bigger_dropout.py:139 `datavis.animate(training_step, "
                  "10001, train_data_update_freq=20, test_data_update_freq=100)`",
-           still_differs="his six runs are compared with ours below; the learning-rate formula "
-                         "changed after they were written (as for mlp5); TF1's own random "
-                         "draws (his seed 0)"),
+           still_differs="his six runs against ours: under the results table; the learning-"
+                         "rate formula changed after they were written (as for mlp5); TF1's "
+                         "own random draws (his seed 0)"),
     Recipe("conv3_bn", "conv3_bn", 0.995,
            f"{GORNER}, 4.2: max 0.9953-0.9958, stable around 0.9950",
            schedule=ExponentialFloored(0.02, 0.0001, 1600), seeds=THREE, **_every_100, **_gorner,

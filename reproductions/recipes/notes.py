@@ -81,7 +81,10 @@ def _about(recipe) -> str:
         f"target {recipe.target_acc} final test accuracy"
     lines = [f"Model `{recipe.model}` on `{recipe.dataset}`, recipe hash `{recipe.hash()}`, "
              f"{recipe.steps:,} training steps of {recipe.batch_size}, an evaluation every "
-             f"{recipe.eval_every:,} steps.",
+             f"{recipe.eval_every:,} steps"
+             + ("." if recipe.test_every is None else
+                f"; the test set read {len(recipe.test_steps())} times, on its source's cadence "
+                f"(every {recipe.test_every:,} steps, and at the start)."),
              f"Source: {recipe.target_source} ({target})."]
     if recipe.notes:
         lines.append(f"Notes: {recipe.notes}.")

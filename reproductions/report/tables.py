@@ -196,10 +196,11 @@ def evaluation_text(recipe) -> str:
     """What a recipe's runs read, from its own fields."""
     if recipe.published:
         steps = recipe.test_steps()
+        early = [f"{s:,}" for s in steps if s < (recipe.test_every or 0)]
         cadence = (f"every {recipe.eval_every:,} steps" if recipe.test_every is None else
-                   f"after steps {', '.join(f'{s:,}' for s in steps[:steps.index(recipe.test_every)])}"
-                   f", then every {recipe.test_every:,} steps and after the last, as its source "
-                   f"tested ({len(steps)} tests)")
+                   f"after step{'s' if len(early) > 1 else ''} {', '.join(early)}, then every "
+                   f"{recipe.test_every:,} steps and after the last, as its source tested "
+                   f"({len(steps)} tests)")
         return ("published protocol: every training image trains (no validation split); the "
                 f"test set is evaluated {cadence}, and its max over training (the source's own "
                 "measure) is optimistic")
@@ -242,16 +243,10 @@ def write(dataset: str, folder: Path | None = None, recipes=None) -> list[Path]:
 def render(dataset: str, every: list[dict], folder: Path, recipes=None) -> list[Path]:
     """<dataset>_seeds.csv (every row, each marked declared or not), <dataset>.csv and .md from
     the per-seed rows alone."""
-    rows, extras = summaries(dataset, every, recipes)
-    extra_keys = {(r["recipe"], str(r["seed"])) for r in extras}
+    extra_keys = {(r["recipe"], str(r["seed"])) for r in summaries(dataset, every, recipes)[1]}
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = folder / f"{dataset}.csv", folder / f"{dataset}.md"
     seeds_path = folder / f"{dataset}_seeds.csv"
-    with open_for_writing(csv_path, newline="") as f:
-        writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: _fmt(k, r[k]) for k in COLUMNS})
     with open_for_writing(seeds_path, newline="") as f:
         writer = csv.DictWriter(f, SEED_COLUMNS, extrasaction="ignore")
         writer.writeheader()
@@ -259,6 +254,14 @@ def render(dataset: str, every: list[dict], folder: Path, recipes=None) -> list[
             is_extra = (r["recipe"], str(r["seed"])) in extra_keys
             writer.writerow({k: _seed_fmt(k, _number(k, r.get(k))) for k in SEED_COLUMNS}
                             | {"declared": "no" if is_extra else "yes"})
+    # the tables from the per-seed file as written (its figures rounded), so that rendering
+    # them again from the file alone gives the same bytes
+    rows, extras = summaries(dataset, committed_rows(dataset, folder), recipes)
+    with open_for_writing(csv_path, newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: _fmt(k, r[k]) for k in COLUMNS})
     machines = sorted({m for r in rows for m in r["machine"].split(" | ")})
     lines = [
         f"# Reproduction results: {dataset}",
@@ -300,8 +303,7 @@ def render(dataset: str, every: list[dict], folder: Path, recipes=None) -> list[
             f"| {'-' if r['target_acc'] is None else repr(r['target_acc'])} "
             f"| {r['target_source']} | {r['verdict_text']} "
             f"| {_pct(r['mean_max_during_training'])} | {r['peak_verdict_text']} "
-            f"| {r['wall_s_per_run']:.0f} "
-            f"| {'-' if r['test_eval_s_per_run'] is None else format(r['test_eval_s_per_run'], '.0f')} |")
+            f"| {r['wall_s_per_run']:.0f} | {_seconds(r['test_eval_s_per_run'])} |")
     lines += _source_runs_lines(rows)
     if extras:
         lines += ["", "Runs of seeds the recipe does not declare (ensemble members, extras): "
@@ -318,7 +320,7 @@ def render(dataset: str, every: list[dict], folder: Path, recipes=None) -> list[
                   "never heard in training): mean over folds "
                   f"{100 * statistics.fmean(acc):.2f}% ± {100 * spread:.2f} (sample std over "
                   f"folds), from {100 * min(acc):.2f}% to {100 * max(acc):.2f}%."]
-    lines += _gaps_lines(rows)
+    lines += _gaps_lines(rows, seeds_path.name)
     write_text(md_path, "\n".join(lines) + "\n")
     return [csv_path, md_path, seeds_path]
 
@@ -346,7 +348,7 @@ def _source_runs_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
-def _gaps_lines(rows: list[dict]) -> list[str]:
+def _gaps_lines(rows: list[dict], seeds_file: str) -> list[str]:
     """One table of the published figures still short by either measure: the final, the
     source's own measure, the verdict of each, and what still differs from the source."""
     short = [r for r in rows if r["recipe_obj"].published and r["target_acc"] is not None
@@ -355,10 +357,11 @@ def _gaps_lines(rows: list[dict]) -> list[str]:
         return []
     lines = ["", "## What the gaps are made of", "",
              "Each published figure still short by either measure: the final test accuracy and "
-             "the source's own measure (the max over training on its cadence, optimistic), each "
-             "with its verdict, and what still differs from the source's training (the recipe's "
-             "`still_differs`). The runs behind each row are its seeds' rows in "
-             "mnist_seeds.csv.", "",
+             "the max over training (optimistic: Görner's own measure, on his cadence; LeNet-5's "
+             "paper reports the error after its last pass, i.e. the final), each with its "
+             "verdict, and what still differs from the source's training (the recipe's "
+             f"`still_differs`). The runs behind each row are its seeds' rows in {seeds_file}.",
+             "",
              "| recipe | published | final (mean ± std): verdict | max during training: verdict "
              "(optimistic) | what still differs | seeds |",
              "|---|---|---|---|---|---|"]
@@ -375,6 +378,10 @@ def _mean_spread(r: dict) -> str:
     if int(r["n_seeds"]) == 1:
         return f"{100 * r['mean_test_acc']:.2f}% (one seed)"
     return f"{100 * r['mean_test_acc']:.2f}% ± {100 * r['std_test_acc']:.2f}"
+
+
+def _seconds(value) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def _pct(value) -> str:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework.config import disable_op_determinism
 
 import zoo
 import zoo.data
 from reproductions.recipes import Recipe
 from reproductions.run.schedule import keras_schedule
-from reproductions.run.sdlm import SDLM, map_loss
+from reproductions.run.sdlm import SDLM, Curvature, map_loss
 
 # Training steps per call into TensorFlow: cuts Python overhead, which dominates small nets
 # (mlp5: see reproductions/results/bench_training.csv); the same batches, the same updates.
@@ -28,6 +30,26 @@ def steps_per_execution(recipe: Recipe) -> int:
     # evaluations and test points fall between calls
     return math.gcd(recipe.eval_every, STEPS_PER_EXECUTION, recipe.test_every or 0,
                     recipe.early_test_every or 0)
+
+
+def seed_run(recipe: Recipe, seed: int) -> None:
+    """Keras' seeds, and TensorFlow's deterministic kernels unless the recipe is XLA-compiled:
+    Keras refuses XLA while op determinism is on (process-wide, so a run after another would
+    silently lose its XLA); the XLA CPU kernels these runs use are deterministic on their own
+    (tests/test_sdlm.py trains a seed twice and gets the same test answers)."""
+    keras.utils.set_random_seed(seed)
+    if recipe.jit_compile:
+        disable_op_determinism()
+    else:
+        tf.config.experimental.enable_op_determinism()
+
+
+def optimizer_callbacks(recipe: Recipe, data, seed: int) -> list:
+    """What the optimizer needs during training: SDLM's curvature, re-estimated before each
+    pass on training images drawn by the seed."""
+    if recipe.optimizer == "sdlm":
+        return [Curvature(data.train[0], seed, recipe.sdlm_patterns)]
+    return []
 
 
 def learning_rate(recipe: Recipe):

@@ -8,9 +8,10 @@ flat, and h_kk estimates the average second derivative of the loss with respect 
 estimate is the paper's: the Gauss-Newton approximation (the terms in f'' and the off-diagonal
 terms dropped), back-propagated like the gradient, through the squared weights and squared
 inputs (appendix C: d2E/da_i^2 = f'(a_i)^2 sum_k w_ki^2 d2E/da_k^2, and d2E/dw_k^2 = the sum,
-over the connections that share w_k, of x_j^2 d2E/da_i^2). It is re-estimated before each pass, on `patterns` training patterns drawn at
-random (500 here: the paper's "a few hundred"), their mean being the running average the
-appendix describes once it has seen them all. At the RBF output the curvature taken is that of
+over the connections that share w_k, of x_j^2 d2E/da_i^2). It is re-estimated before each
+pass on `patterns` training patterns drawn at random (500 in the recipe: the paper estimates on
+a small subset of the training set; its size here is a choice), as their mean: the appendix's
+running average with the rate 1/t. At the RBF output the curvature taken is that of
 the correct class's penalty, d2y_D/dx_j^2 = 2; the competitive term of the MAP loss adds
 curvature of either sign, which Gauss-Newton leaves out, as it leaves out f''.
 

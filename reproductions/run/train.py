@@ -7,8 +7,9 @@ What a run evaluates depends on the kind of recipe (Recipe.published): a publish
 validation split) evaluates the test set after the steps its source did (Recipe.test_steps:
 Görner's cadence, else every `eval_every` steps): `test_accuracy` after the last step is the
 figure, `peak_test_accuracy` (the max over those tests, the sources' own measure) is kept beside
-it, optimistic, and the tests' time (`test_eval_s`) is kept out of `wall_s`; a chosen recipe's reported seeds evaluate validation every `eval_every` steps and
-the test set ONCE, after the last step; a blind run (screening, searches) never holds the test
+it, optimistic, and the tests' time (`test_eval_s`) is kept out of `wall_s`; a chosen recipe's
+reported seeds evaluate validation every `eval_every` steps and the test set ONCE, after the
+last step; a blind run (screening, searches) never holds the test
 arrays and logs no test metric. Every metric is logged against the training step
 (tracking/curves.py); the run logs its data sets, nests under its recipe's parent run and says
 what it is (reproductions/recipes/notes.py). Set-up: reproductions/run/prepare.py; finding runs:
@@ -24,18 +25,15 @@ from pathlib import Path
 import keras
 import mlflow
 import numpy as np
-from mlflow import MlflowClient
-from mlflow.entities import Metric
-import tensorflow as tf
-from tensorflow.python.framework.config import disable_op_determinism
 
 import zoo
 import zoo.data
 from reproductions.run.artifacts import log_artifacts
 from reproductions.run.checkpoint import Checkpoints
 from reproductions.recipes import notes
-from reproductions.run.prepare import build_model, compile_model, load_data, steps_per_execution
-from reproductions.run.sdlm import Curvature
+from reproductions.run.prepare import (build_model, compile_model, load_data,
+                                       optimizer_callbacks, seed_run, steps_per_execution)
+from reproductions.run.source_tests import SourceTests, test_reads
 from reproductions.recipes import RECIPES, Recipe
 from tracking import REPO_ROOT, run_tags
 from tracking.claims import ClaimLost, try_claim
@@ -45,57 +43,6 @@ from tracking.datasets import log_datasets
 from tracking.runs import experiment_for, finished_run
 
 CHECKPOINT_ROOT = REPO_ROOT / "runs" / "checkpoints"
-
-
-class _SourceTests(keras.callbacks.Callback):
-    """A published recipe's test evaluations, after the steps its source tested at
-    (Recipe.test_steps), kept in state["tests"] as [step, accuracy, loss]. Their time
-    (state["test_s"]) is kept out of the training time. The points between two evaluations are
-    logged here; the one at an evaluation goes into its logs (history, progress, StepCurves)."""
-
-    def __init__(self, recipe, test_ds, labels, state):
-        super().__init__()
-        self.steps, self.eval_every = set(recipe.test_steps()), recipe.eval_every
-        self.test_ds, self.labels, self.state = test_ds, np.asarray(labels), state
-        state.setdefault("tests", [])
-        state.setdefault("test_s", 0.0)
-
-    def on_train_begin(self, logs=None):
-        if 0 in self.steps and not self.state["tests"]:  # the untrained net, as animate() does
-            self._test(0)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = self.epoch * self.eval_every + batch + 1  # batch: the call's last step
-        if step in self.steps:
-            self._test(step)
-
-    def _test(self, step):
-        t0 = time.perf_counter()
-        # predict, not evaluate: evaluate resets the training metrics in the middle of an epoch
-        probabilities = self.model.predict(self.test_ds, verbose=0)
-        picked = probabilities[np.arange(len(self.labels)), self.labels]
-        accuracy = float(np.mean(np.argmax(probabilities, axis=1) == self.labels))
-        loss = float(np.mean(-np.log(np.clip(picked, 1e-7, 1.0))))  # Keras' clipping
-        self.state["tests"].append([step, accuracy, loss])
-        self.state["test_s"] += time.perf_counter() - t0
-
-    def on_epoch_end(self, epoch, logs=None):
-        start, end = epoch * self.eval_every, (epoch + 1) * self.eval_every
-        last = self.state["tests"][-1]
-        if last[0] != end:  # test_every divides eval_every (Recipe checks): cannot happen
-            raise RuntimeError(f"no test after step {end}, the evaluation's")
-        logs["test_accuracy"], logs["test_loss"] = last[1], last[2]
-        # step 0 and the points inside the epoch; `start` was the previous evaluation's
-        between = [t for t in self.state["tests"] if start < t[0] < end or t[0] == 0 == start]
-        if between:
-            stamp = int(time.time() * 1000)
-            MlflowClient().log_batch(
-                mlflow.active_run().info.run_id, synchronous=False,
-                metrics=[Metric(key, value, stamp, step) for step, accuracy, loss in between
-                         for key, value in (("test_accuracy", accuracy), ("test_loss", loss))])
 
 
 class _EpochEnd(keras.callbacks.Callback):
@@ -161,14 +108,7 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
 
 def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, checkpoint_root,
                    log_mlflow_model, system_metrics, step_curves):
-    keras.utils.set_random_seed(seed)
-    if recipe.jit_compile:
-        # Keras refuses XLA while op determinism is on (process-wide, so a run after another
-        # would silently lose its XLA); the XLA CPU kernels these runs use are deterministic
-        # on their own: tests/test_sdlm.py trains a seed twice and compares the weights
-        disable_op_determinism()
-    else:
-        tf.config.experimental.enable_op_determinism()
+    seed_run(recipe, seed)
 
     # filed under the store: a run killed in store X is resumed by store X only, never by a
     # fresh run in store Y (whose X run would stay RUNNING)
@@ -187,14 +127,11 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
                                       shift=recipe.augment_shift or 0, affine=recipe.augment_affine)
     val_ds, test_ds = (zoo.data.eval_dataset(*d) if d is not None else None
                        for d in (data.val, data.test))
-    test_read = ("never (blind run)" if blind else "once, after the last step"
-                 if not recipe.published else "every evaluation" if recipe.test_every is None
-                 else f"its source's cadence ({len(recipe.test_steps())} tests)")
 
     tags = {**run_tags(), "recipe": recipe.name, "recipe_hash": recipe.hash(),
             "seed": str(seed), "model": recipe.model, "pid": str(os.getpid()),
             "data_sha256": data.provenance.digest, "data_source": data.provenance.source,
-            "data_digest": data.digest, "test_set": test_read,
+            "data_digest": data.digest, "test_set": test_reads(recipe, blind),
             "protocol": "published" if recipe.published else "chosen",
             "exploratory": str(recipe.name not in RECIPES).lower()}  # never in the tables
     if resumed:
@@ -209,10 +146,8 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
                                                     "test": data.test})
         curves = StepCurves(recipe.steps, recipe.eval_every, steps_per_execution(recipe), state,
                             step_curves)  # also logs the points of before an interruption
-        tests = [_SourceTests(recipe, test_ds, data.test[1], state)] if recipe.published else []
-        if recipe.optimizer == "sdlm":  # its curvature, re-estimated before each pass
-            tests.insert(0, Curvature(data.train[0], seed, recipe.sdlm_patterns))
-        callbacks = [*tests, _EpochEnd(recipe, seed, checkpoints, state, progress), curves,
+        tests = [SourceTests(recipe, test_ds, data.test[1], state)] if recipe.published else []
+        callbacks = [*optimizer_callbacks(recipe, data, seed), *tests, _EpochEnd(recipe, seed, checkpoints, state, progress), curves,
                      ModelInfo(),  # and stop if the pair was taken over meanwhile
                      keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: claim.check())]
         t_start, steps_before = time.perf_counter(), initial_epoch * recipe.eval_every
