@@ -214,7 +214,7 @@ def test_a_full_disk_while_the_suite_writes_its_tables_keeps_the_previous_ones(
         (folder / name).write_text(f"the previous {name}")
     before = contents(folder)
     assert suite_main(["report", "mnist"]) == 2
-    err = refused(capsys, folder / "mnist.csv", FULL)
+    err = refused(capsys, folder / "mnist_seeds.csv", FULL)  # the first file written
     assert "(--out)" not in err  # the suite's verbs write where the repository keeps results
     assert contents(folder) == before
     assert leftovers(folder) == []

@@ -24,7 +24,7 @@ import numpy as np
 import zoo
 import zoo.data
 from zoo import files, plots
-from zoo.layers import PartialConv2D, ScaledTanh
+from zoo.layers import PartialConv2D, RBFOutput, ScaledTanh
 from zoo.models.xo import CLASSES, O_IMAGE, X_IMAGE
 from zoo.weights import WeightName
 
@@ -163,7 +163,7 @@ class Explanation:
     probabilities: np.ndarray  # (classes,)
     filters: list[Filters]
     maps: list[LayerMaps]
-    vote_layer: str  # the last dense layer, whose inputs vote for the classes
+    vote_layer: str  # the last dense layer (or RBF output), whose inputs vote for the classes
     contributions: np.ndarray  # activation x weight of each of its inputs, for the winner
     scores: np.ndarray  # each class's vote before the softmax: contributions summed, plus bias
 
@@ -191,8 +191,8 @@ class Explainer:
             raise ValueError(f"{model.name} has {model.output.shape[-1]} outputs for "
                              f"{len(self.classes)} classes")
         self.shown = _shown_layers(model)
-        dense = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
-        self.vote = dense[-1]
+        # the last dense layer votes; in LeNet-5's RBF output each F6 unit adds -(x_j - w_ij)^2
+        self.vote = [l for l in model.layers if isinstance(l, (keras.layers.Dense, RBFOutput))][-1]
         self.probe = keras.Model(model.inputs,
                                  [l.output for l in self.shown] + [self.vote.input, model.output])
         self.filters = [
@@ -208,15 +208,19 @@ class Explainer:
         maps, vote_in, probs = outputs[:-2], outputs[-2], outputs[-1]
         if self.ensemble is not None:
             probs = keras.ops.convert_to_numpy(self.ensemble(x, training=False))[0]
-        weights, bias = self.vote.get_weights()
         winner = int(probs.argmax())
+        if isinstance(self.vote, RBFOutput):  # each input's part in each class's score
+            parts = -np.square(vote_in[None] - self.vote.get_weights()[0])
+            contributions, scores = parts[winner], parts.sum(axis=1)
+        else:
+            weights, bias = self.vote.get_weights()
+            contributions, scores = vote_in * weights[:, winner], vote_in @ weights + bias
         return Explanation(
             image=np.asarray(image), classes=self.classes, probabilities=probs,
             filters=self.filters,
             maps=[LayerMaps(l.name, _caption(l), m[..., :MAX_MAPS], m.shape[-1])
                   for l, m in zip(self.shown, maps, strict=True)],
-            vote_layer=self.vote.name, contributions=vote_in * weights[:, winner],
-            scores=vote_in @ weights + bias)
+            vote_layer=self.vote.name, contributions=contributions, scores=scores)
 
 
 def explain(model, image, out_dir, label_name: str, true_label=None, caption: str = "", *,

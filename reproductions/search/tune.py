@@ -20,7 +20,6 @@ All must see the same tuning folder (--dir) and the same MLflow store (a trackin
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import socket
@@ -36,7 +35,7 @@ from mlflow.tracking import MlflowClient
 import zoo
 import zoo.data
 from reproductions.run.prepare import load_data
-from reproductions.recipes import TUNED, Recipe, get_recipe
+from reproductions.recipes import TUNED, Recipe, derive, get_recipe
 from reproductions.search.spaces import ZooHyperModel, recipe_from
 from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
 from tracking.tags import git_commit, machine
@@ -202,7 +201,8 @@ def searched(recipe: Recipe) -> Recipe:
     """The recipe a search judges trials with: a published recipe (no split) gets the default
     validation split, since a search chooses and must choose on validation, not on the test."""
     if recipe.published:
-        return dataclasses.replace(recipe, validation_size=zoo.data.VALIDATION_SIZE)
+        # derive: a chosen recipe drops its source's test cadence (and keeps its name)
+        return derive(recipe, {"validation_size": zoo.data.VALIDATION_SIZE}, name=recipe.name)
     return recipe
 
 
