@@ -20,10 +20,13 @@ import numpy as np
 from keras import ops
 
 
+TANH_AMPLITUDE, TANH_SLOPE = 1.7159, 2.0 / 3.0  # LeCun's A and S: f(a) = A tanh(S a)
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class ScaledTanh(keras.layers.Layer):
     def call(self, x):
-        return 1.7159 * ops.tanh(x * (2.0 / 3.0))
+        return TANH_AMPLITUDE * ops.tanh(x * TANH_SLOPE)
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo.layers import ScaledTanh
+from zoo.layers import TANH_AMPLITUDE, TANH_SLOPE, ScaledTanh
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -66,15 +66,16 @@ class SDLM(keras.optimizers.Optimizer):
 
 
 def _scaled_tanh_slope(a):
-    t = ops.tanh(a * (2.0 / 3.0))
-    return 1.7159 * (2.0 / 3.0) * (1.0 - t * t)
+    """f'(a) of zoo.layers.ScaledTanh."""
+    t = ops.tanh(a * TANH_SLOPE)
+    return TANH_AMPLITUDE * TANH_SLOPE * (1.0 - t * t)
 
 
 def gauss_newton_diagonal(model, images) -> list[np.ndarray]:
     """The mean over `images` of the paper's diagonal Gauss-Newton estimate of d2E/dw^2, one
     array per trainable variable of `model` (a LeNet-5 with an RBF output, layer "output"), in
     model.trainable_variables' order."""
-    layers = [layer for layer in model.layers[1:]]
+    layers = list(model.layers[1:])
     head = [layer.name for layer in layers].index("output")
     x, inputs = tf.convert_to_tensor(images), []
     for layer in layers[:head]:  # the forward pass, each layer's input kept
