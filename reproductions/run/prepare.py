@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
-import tensorflow as tf
-from tensorflow.python.framework.config import disable_op_determinism
 
 import zoo
 import zoo.data
@@ -37,6 +35,9 @@ def seed_run(recipe: Recipe, seed: int) -> None:
     Keras refuses XLA while op determinism is on (process-wide, so a run after another would
     silently lose its XLA); the XLA CPU kernels these runs use are deterministic on their own
     (tests/test_sdlm.py trains a seed twice and gets the same test answers)."""
+    import tensorflow as tf  # here, not above: Keras on JAX (bench-peers) imports this module
+    from tensorflow.python.framework.config import disable_op_determinism
+
     keras.utils.set_random_seed(seed)
     if recipe.jit_compile:
         disable_op_determinism()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from zoo.layers import TANH_AMPLITUDE, TANH_SLOPE, ScaledTanh
@@ -75,6 +74,8 @@ def gauss_newton_diagonal(model, images) -> list[np.ndarray]:
     """The mean over `images` of the paper's diagonal Gauss-Newton estimate of d2E/dw^2, one
     array per trainable variable of `model` (a LeNet-5 with an RBF output, layer "output"), in
     model.trainable_variables' order."""
+    import tensorflow as tf  # here: reproductions.run.prepare imports this module on JAX too
+
     layers = list(model.layers[1:])
     head = [layer.name for layer in layers].index("output")
     x, inputs = tf.convert_to_tensor(images), []
