@@ -34,6 +34,9 @@ PORT ?= 5000
 EXPLAIN_PORT = $(if $(filter file,$(origin PORT)),8050,$(PORT))
 # the model server's port (make serve): PORT= when given, else 5001, beside mlflow-ui too
 SERVE_PORT = $(if $(filter file,$(origin PORT)),5001,$(PORT))
+# JOBS=N: N runs at once, each process with its share of the cores (default: one a core)
+JOBS ?=
+JOBS_ARG = $(if $(JOBS),--jobs $(JOBS))
 # V=1: every MLflow, TensorFlow and Keras line on the console too (default: in runs/logs/)
 VERBOSE = $(if $(V),--verbose)
 # embedded MLflow store inside the repository (git ignores it)
@@ -44,7 +47,8 @@ ARTIFACTS ?= $(CURDIR)/mlartifacts
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
-	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=...,"
+	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=..., JOBS=N"
+	@echo "                      runs at once, default one a core;"
 	@echo "                      V=1: MLflow's, TensorFlow's and Keras' messages shown too)"
 	@echo "make reproduce-xo     the lecture's X/O walk-through, and xo trained on generated X/O"
 	@echo "make reproduce-fsdd   spoken digits: audio_conv on FSDD, official split and each speaker held out"
@@ -118,14 +122,14 @@ test-backends: $(READY) $(READY_BACKENDS)
 	$(PY) -m pytest -m backends tests/test_backends.py tests/test_speed_study.py
 
 reproduce-mnist: $(READY)
-	$(SUITE) reproduce --dataset mnist --recipes "$(RECIPES)" --seeds "$(SEEDS)" $(VERBOSE)
+	$(SUITE) reproduce --dataset mnist --recipes "$(RECIPES)" --seeds "$(SEEDS)" $(JOBS_ARG) $(VERBOSE)
 
 reproduce-xo: $(READY)
-	$(SUITE) reproduce --dataset xo --recipes "$(RECIPES)" --seeds "$(SEEDS)" $(VERBOSE)
+	$(SUITE) reproduce --dataset xo --recipes "$(RECIPES)" --seeds "$(SEEDS)" $(JOBS_ARG) $(VERBOSE)
 	$(SUITE) xo-lecture
 
 reproduce-fsdd: $(READY)
-	$(SUITE) reproduce --dataset fsdd --recipes "$(RECIPES)" --seeds "$(SEEDS)" $(VERBOSE)
+	$(SUITE) reproduce --dataset fsdd --recipes "$(RECIPES)" --seeds "$(SEEDS)" $(JOBS_ARG) $(VERBOSE)
 
 # MODELS= and DATASETS= narrow it (comma-separated: smiles_cnn,rf and freesolv/random, ...)
 reproduce-molecules: $(READY)

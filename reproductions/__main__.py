@@ -14,6 +14,7 @@
     python -m reproductions profile conv3_bn --steps 200                  # make profile
     python -m reproductions bench-peers --rounds 5                         # make bench-peers
     python -m reproductions time-alternating conv3_bn_fast conv3_bn_60s/h_b  # make time-alternating
+    python -m reproductions time-job --code /tmp/before --jobs 2          # whole job, code vs code
     python -m reproductions bench-logging                                  # MLflow logging's cost
     python -m reproductions xo-lecture                                     # make reproduce-xo
     python -m reproductions explain conv3_bn.mnist 7                       # zoo explain + MLflow
@@ -55,6 +56,7 @@ VERBS = (  # each "module:function" declares one verb and returns (its parser, i
     "reproductions.bench.verbs:profile",                         # profile
     "reproductions.bench.verbs:bench_peers",                     # bench-peers
     "reproductions.bench.verbs:time_alternating",                # time-alternating
+    "reproductions.bench.verbs:time_job",                        # time-job
     "reproductions.bench.verbs:bench_logging",                   # bench-logging
     "reproductions.report.verbs:xo_lecture",                     # xo-lecture
     "reproductions.ship.verbs:explain",                          # explain

@@ -472,7 +472,7 @@ def test_reproducing_again_in_the_same_store_trains_nothing_and_rewrites_the_sam
     monkeypatch.setattr(reproduce, "train_run", lambda r, s, **kw: real_train(
         r, s, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False, **kw))
     args = argparse.Namespace(dataset="mnist", recipes=[], seeds=[], set=[], data_dir=None,
-                              verb_parser=None)
+                              jobs=None, verb_parser=None)
     assert reproduce.run(args) == 0
     mine = tmp_path / "mlflow-results"  # beside the store, tmp_path/mlflow.db
     first = {p.name: p.read_bytes() for p in mine.glob("mnist*")}

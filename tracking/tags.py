@@ -44,6 +44,19 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def cpu_kind() -> str:
+    """"AVX-512" or "no AVX-512": the two kinds of machine this project meets, whose convolutions
+    differ by several times (the float32 matmul peak: 462 against 132 GFLOP/s on 2 cores)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return "AVX-512" if "avx512f" in line.split() else "no AVX-512"
+    except OSError:
+        pass
+    return "unknown"
+
+
 def gpus() -> str:
     import tensorflow as tf
 
@@ -56,12 +69,25 @@ def machine() -> str:
     return f"{cpu_model()}, {os.cpu_count()} cores, GPU: {gpus()}"
 
 
+def tf_threads() -> str:
+    """TensorFlow's intra- and inter-op threads in this process ("default": one a core), as
+    `reproduce --jobs` sets them per worker: runs with other thread counts may differ in the
+    last bits (reproductions/results/reproduce_jobs_timing.md)."""
+    import tensorflow as tf
+
+    intra = tf.config.threading.get_intra_op_parallelism_threads()
+    inter = tf.config.threading.get_inter_op_parallelism_threads()
+    return f"intra {intra or 'default'}, inter {inter or 'default'}"
+
+
 def run_tags() -> dict[str, str]:
     tags = {
         "git_commit": git_commit(),
         "machine": machine(),
         "host": socket.gethostname(),
         "python": platform.python_version(),
+        "cpu_kind": cpu_kind(),
+        "tf_threads": tf_threads(),
     }
     for pkg in PACKAGES:
         try:

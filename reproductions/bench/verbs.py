@@ -53,6 +53,9 @@ def profile(sub):
                    help="profile a variant of the recipe (as reproduce --set: precision="
                    "mixed_bfloat16, batch_size=200, ...), written as profile_<recipe>+<key>=<value>"
                    ".*; repeatable")
+    p.add_argument("--threads", type=int, default=None, help="TensorFlow's intra- and inter-op "
+                   "threads, 0: its default, one a core (default: a `reproduce` worker's share "
+                   "of the cores); written as profile_<recipe>+threads=<N>.*")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
     return p, "reproductions.bench.profile:run"
 
@@ -81,6 +84,23 @@ def time_alternating(sub):
                    "seeds); the runs are blind, in a temporary store")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
     return p, "reproductions.bench.time_alternating:run"
+
+
+def time_job(sub):
+    p = sub.add_parser("time-job", help="the reproduction's whole wall time in a checkout "
+                       "(--code), from a fresh store, for turns of old and new code "
+                       "(results/reproduce_jobs_timing.*)")
+    p.add_argument("--code", default=".", help="a checkout of the suite with its .venv "
+                   "(default: this one)")
+    p.add_argument("--jobs", type=positive_int, default=None, help="reproduce --jobs N (code "
+                   "that has it); default: none given")
+    p.add_argument("--recipes", default=[], type=names_among("recipe", recipe_names),
+                   help="comma-separated (default: the set that stands for the default job, "
+                   "reproductions/bench/job_timing.py)")
+    p.add_argument("--seeds", default=[1], type=seed_list, help="comma-separated (default: 1)")
+    p.add_argument("--report", action="store_true", help="only write the .md from the rows")
+    p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    return p, "reproductions.bench.job_timing:run"
 
 
 def bench_logging(sub):

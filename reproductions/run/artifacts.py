@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from pathlib import Path
 
 import mlflow
@@ -18,8 +19,10 @@ from tracking.signatures import log_keras_model
 from zoo import plots
 
 
-def log_artifacts(recipe, seed, model, state, held_out, which, log_mlflow_model):
-    """Plots of the held-out set the run may read (`which`: test, or validation if blind)."""
+def log_artifacts(recipe, seed, model, state, held_out, which, log_mlflow_model, phases):
+    """Plots of the held-out set the run may read (`which`: test, or validation if blind);
+    the time into `phases` (reproductions/run/phases.py): artifacts, model_logging."""
+    t0 = time.perf_counter()
     x_test, y_test = held_out
     classes = zoo.data.get_dataset(recipe.dataset).classes
     probs = model.predict(x_test, batch_size=1000, verbose=0)
@@ -43,9 +46,12 @@ def log_artifacts(recipe, seed, model, state, held_out, which, log_mlflow_model)
         mlflow.log_artifact(str(path), "model")
         (Path(tmp) / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2))
         mlflow.log_artifact(str(Path(tmp) / "recipe.json"))
+    phases.add("artifacts", time.perf_counter() - t0)
     if log_mlflow_model:
+        t0 = time.perf_counter()
         versions = {p: run_tags()[f"version.{p}"] for p in ("tensorflow", "keras")}
         log_keras_model(clean, "mlflow_model", recipe.model, x_test,
                         pip_requirements=[f"{p}=={v}" for p, v in versions.items()])
+        phases.add("model_logging", time.perf_counter() - t0)
     if console.current_log is not None:  # MLflow's, TensorFlow's, Keras' lines, so far
         mlflow.log_artifact(str(console.current_log), "logs")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import keras
@@ -55,6 +56,32 @@ class Checkpoints:
             self.folder.parent.rmdir()  # the store's folder, once its last checkpoint is gone
         except OSError:
             pass  # other pairs' checkpoints are still there
+
+
+class EvaluationEnd(keras.callbacks.Callback):
+    """At each evaluation: training time, history, checkpoint (its time into `phases`),
+    progress line."""
+
+    def __init__(self, recipe, seed, checkpoints, state, progress, phases):
+        super().__init__()
+        self.recipe, self.seed = recipe, seed
+        self.checkpoints, self.state, self.progress = checkpoints, state, progress
+        self.phases = phases
+        self.t0 = time.perf_counter()
+        self.test_s0 = state.get("test_s", 0.0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        # the source's test evaluations are not training time (state["test_s"])
+        self.state["wall_s"] += now - self.t0 - (self.state.get("test_s", 0.0) - self.test_s0)
+        for key, value in logs.items():
+            self.state["history"].setdefault(key, []).append(float(value))
+        with self.phases("checkpoints"):
+            self.checkpoints.save(epoch + 1, self.model, self.state)
+        self.t0 = time.perf_counter()  # checkpoint time is not training time
+        self.test_s0 = self.state.get("test_s", 0.0)
+        if self.progress:
+            self.progress.epoch_done(self.recipe, self.seed, epoch + 1, logs)
 
 
 def _rng_states(model):

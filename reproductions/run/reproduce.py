@@ -20,7 +20,7 @@ from pathlib import Path
 
 from reproductions.report import tables as report
 from reproductions.recipes import RECIPES, derive, get_recipe, parse_override
-from reproductions.run import estimate
+from reproductions.run import console, estimate, workers
 from reproductions.run.train import train_run
 from tracking import TrackingError
 from tracking.claims import ClaimHeld
@@ -60,14 +60,10 @@ def _hms(seconds):
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def _print_plan(todo, recipes) -> None:
+def _print_plan(todo, rows) -> None:
     """Before any training: each recipe's seeds to train, the time they took on the reference
     machine and the estimate for this one (reproductions/run/estimate.py)."""
-    if not todo:
-        return
-    rows = [r for family in sorted({r.family for r in recipes})
-            for r in report.committed_rows(family)]
-    if not rows:
+    if not todo or not rows:
         return
     try:
         speed = estimate.throughput_here()
@@ -75,6 +71,30 @@ def _print_plan(todo, recipes) -> None:
         print(f"(no estimate: the calibration failed: {err})", flush=True)
         speed = None
     print("\n".join(estimate.plan(todo, rows, speed)), flush=True)
+
+
+def _said_done(recipe, seed, result) -> None:
+    peak = result.get("peak_test_accuracy")
+    print(f"[{recipe.name} seed {seed}] final test accuracy {result['test_accuracy']:.4f}"
+          + (f" (max over training {peak:.4f}, optimistic)" if peak is not None else "")
+          + f", {result['wall_s']:.0f} s", flush=True)
+
+
+def _train_in_turn(todo, data_dir, progress) -> tuple[int, list]:
+    """This process trains the pairs one after the other (--jobs 1); returns how many it
+    trained and the pairs other processes hold."""
+    held, trained = [], 0
+    for recipe, seed in todo:
+        try:
+            result = train_run(recipe, seed, data_dir=data_dir, progress=progress)
+        except ClaimHeld as err:  # another process (maybe another machine) trains it
+            print(f"[{recipe.name} seed {seed}] {err}: left to it, next pair", flush=True)
+            held.append((recipe, seed))
+            continue
+        if not result.get("skipped"):  # else finished meanwhile by another process
+            trained += 1
+            _said_done(recipe, seed, result)
+    return trained, held
 
 
 def _check_data(todo, data_dir) -> None:
@@ -121,7 +141,9 @@ def run(args) -> int:
         for study in studies:
             print(f"  not in the default: {study.name}, a study ({study.study}); train it by "
                   f"name: --recipes {study.name}", flush=True)
-        _print_plan(todo, recipes)
+        rows = [r for family in sorted({r.family for r in recipes})
+                for r in report.committed_rows(family)]  # the reference machine's times
+        _print_plan(todo, rows)
         for recipe in recipes:
             extra = sorted(set(seeds) - set(recipe.seeds))
             if extra and recipe.name in RECIPES:
@@ -129,22 +151,20 @@ def run(args) -> int:
                       f"seeds ({', '.join(map(str, recipe.seeds))}): listed apart in the tables, "
                       "never averaged in", flush=True)
         progress = Progress(todo)
-        held, trained = [], 0
-        for recipe, seed in todo:
-            try:
-                result = train_run(recipe, seed, data_dir=args.data_dir, progress=progress)
-            except ClaimHeld as err:  # another process (maybe another machine) trains it
-                print(f"[{recipe.name} seed {seed}] {err}: left to it, next pair", flush=True)
-                held.append((recipe, seed))
-                continue
-            if result.get("skipped"):  # finished meanwhile by another process
-                continue
-            trained += 1
-            peak = result.get("peak_test_accuracy")
-            print(f"[{recipe.name} seed {seed}] final test accuracy {result['test_accuracy']:.4f}"
-                  + (f" (max over training {peak:.4f}, optimistic)" if peak is not None else "")
-                  + f", {result['wall_s']:.0f} s", flush=True)
-    except (TrackingError, DataError) as err:  # a bad store, bad data: a message, no traceback
+        jobs = min(args.jobs or workers.default_jobs(), len(todo))
+        if jobs > 1:
+            done = workers.train_parallel(todo, jobs, args.data_dir, progress, rows,
+                                          console.current_log, _said_done)
+            trained = len(done)
+            # not trained here, not finished by another process meanwhile: still held elsewhere
+            held = [(r, s) for k, (r, s) in enumerate(todo)
+                    if k not in done and finished_run(r, s, experiment_for(r)) is None]
+        else:
+            trained, held = _train_in_turn(todo, args.data_dir, progress)
+    except workers.WorkerCrashed as err:  # a bug or a kill: its traceback is in the log
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except (TrackingError, DataError, workers.WorkerError) as err:  # a bad store, bad data: a message, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -25,11 +25,14 @@ from pathlib import Path
 import keras
 import mlflow
 import numpy as np
+from mlflow import MlflowClient
+from mlflow.entities import Metric
 
 import zoo
 import zoo.data
 from reproductions.run.artifacts import log_artifacts
-from reproductions.run.checkpoint import Checkpoints
+from reproductions.run.checkpoint import Checkpoints, EvaluationEnd
+from reproductions.run.phases import Phases, system_metrics_cpu_seconds
 from reproductions.recipes import notes
 from reproductions.run.prepare import (build_model, compile_model, load_data,
                                        optimizer_callbacks, seed_run, steps_per_execution)
@@ -43,29 +46,6 @@ from tracking.datasets import log_datasets
 from tracking.runs import experiment_for, finished_run
 
 CHECKPOINT_ROOT = REPO_ROOT / "runs" / "checkpoints"
-
-
-class _EpochEnd(keras.callbacks.Callback):
-    """At each evaluation: training time, history, checkpoint, progress line."""
-
-    def __init__(self, recipe, seed, checkpoints, state, progress):
-        super().__init__()
-        self.recipe, self.seed = recipe, seed
-        self.checkpoints, self.state, self.progress = checkpoints, state, progress
-        self.t0 = time.perf_counter()
-        self.test_s0 = state.get("test_s", 0.0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
-        # the source's test evaluations are not training time (state["test_s"])
-        self.state["wall_s"] += now - self.t0 - (self.state.get("test_s", 0.0) - self.test_s0)
-        for key, value in logs.items():
-            self.state["history"].setdefault(key, []).append(float(value))
-        self.checkpoints.save(epoch + 1, self.model, self.state)
-        self.t0 = time.perf_counter()  # checkpoint time is not training time
-        self.test_s0 = self.state.get("test_s", 0.0)
-        if self.progress:
-            self.progress.epoch_done(self.recipe, self.seed, epoch + 1, logs)
 
 
 def run_params(recipe: Recipe, seed: int) -> dict:
@@ -85,41 +65,50 @@ def train_run(recipe: Recipe, seed: int, *, data_dir=None, progress=None,
     run's metrics dict. blind=True: a run of a choice (screening, search), which never holds the
     test set and logs no test metric; it needs a validation split to be judged on."""
     zoo.registry.get_spec(recipe.model)  # an unknown model fails here, before any work
+    phases = Phases()  # the time outside training steps (reproductions/run/phases.py)
     if blind and recipe.published:
         raise ValueError(f"recipe {recipe.name!r} has no validation split: a blind run needs one "
                          "to be judged on")
     experiment = experiment_for(recipe)
-    data = load_data(recipe, data_dir, with_test=not blind)
-    done = finished_run(recipe, seed, experiment, data_digest=data.digest)
+    with phases("data"):
+        data = load_data(recipe, data_dir, with_test=not blind)
+        digest = data.digest
+    with phases("store"):
+        done = finished_run(recipe, seed, experiment, data_digest=digest)
     if done is None:
         # exactly one process trains a pair, among all those sharing the store (other
         # machines too): a pair held elsewhere raises ClaimHeld, and the caller moves on
+        t0 = time.perf_counter()
         with try_claim(recipe.name, recipe.hash(), seed) as claim:
             # finished by the previous holder?
-            done = finished_run(recipe, seed, experiment, data_digest=data.digest)
+            done = finished_run(recipe, seed, experiment, data_digest=digest)
+            phases.add("store", time.perf_counter() - t0)
             if done is None:
                 return _train_claimed(recipe, seed, experiment, claim, data, blind, progress,
                                       checkpoint_root, log_mlflow_model, system_metrics,
-                                      step_curves)
+                                      step_curves, phases)
     if progress:
         progress.skipped(recipe, seed)
     return {"skipped": True, **done.data.metrics}
 
 
 def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, checkpoint_root,
-                   log_mlflow_model, system_metrics, step_curves):
+                   log_mlflow_model, system_metrics, step_curves, phases):
+    phases.training_starts()
     seed_run(recipe, seed)
 
     # filed under the store: a run killed in store X is resumed by store X only, never by a
     # fresh run in store Y (whose X run would stay RUNNING)
     checkpoints = Checkpoints(checkpoint_root / store_key()
                               / f"{recipe.name}-{recipe.hash()}-seed{seed}")
-    resumed = checkpoints.latest()
-    if resumed:
-        initial_epoch, model, state = resumed
-    else:
-        initial_epoch, state = 0, {"history": {}, "wall_s": 0.0}
-        model = compile_model(recipe, build_model(recipe), steps_per_execution(recipe))
+    with phases("model"):
+        resumed = checkpoints.latest()
+        if resumed:
+            initial_epoch, model, state = resumed
+        else:
+            initial_epoch, state = 0, {"history": {}, "wall_s": 0.0}
+            model = compile_model(recipe, build_model(recipe), steps_per_execution(recipe))
+    test_s_before = state.get("test_s", 0.0)
 
     stream = zoo.data.training_stream(*data.train, recipe.batch_size, seed,
                                       recipe.reshuffle_each_epoch,
@@ -136,6 +125,7 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
             "exploratory": str(recipe.name not in RECIPES).lower()}  # never in the tables
     if resumed:
         tags["resumed_from_epoch"] = str(initial_epoch)
+    t0 = time.perf_counter()
     description = notes.describe(experiment, recipe, seed, tags)  # and nests it under the parent
     with mlflow.start_run(experiment_id=experiment, run_name=f"{recipe.name}-seed{seed}",
                           tags=tags, description=description,
@@ -144,10 +134,12 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
         mlflow.log_params(run_params(recipe, seed))
         datasets_s = log_datasets(data.provenance, {"training": data.train, "validation": data.val,
                                                     "test": data.test})
+        phases.add("mlflow_start", time.perf_counter() - t0)
         curves = StepCurves(recipe.steps, recipe.eval_every, steps_per_execution(recipe), state,
                             step_curves)  # also logs the points of before an interruption
         tests = [SourceTests(recipe, test_ds, data.test[1], state)] if recipe.published else []
-        callbacks = [*optimizer_callbacks(recipe, data, seed), *tests, _EpochEnd(recipe, seed, checkpoints, state, progress), curves,
+        callbacks = [*optimizer_callbacks(recipe, data, seed), *tests,
+                     EvaluationEnd(recipe, seed, checkpoints, state, progress, phases), curves,
                      ModelInfo(),  # and stop if the pair was taken over meanwhile
                      keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: claim.check())]
         t_start, steps_before = time.perf_counter(), initial_epoch * recipe.eval_every
@@ -163,8 +155,11 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
                                  images=(recipe.steps - steps_before) * recipe.batch_size,
                                  fit_s=fit_s)
         metrics |= {"test_examples": len(data.test[1])} if data.test is not None else {}
+        phases.add("test_evals", state.get("test_s", 0.0) - test_s_before)
+        phases.add("step_logging", curves.seconds)
         if test_ds is not None and not recipe.published:  # a chosen recipe: the one test read
-            test = model.evaluate(test_ds, verbose=0, return_dict=True)
+            with phases("final_test"):
+                test = model.evaluate(test_ds, verbose=0, return_dict=True)
             metrics |= {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
             mlflow.log_metrics({"test_accuracy": test["accuracy"], "test_loss": test["loss"]},
                                step=recipe.steps)
@@ -172,12 +167,17 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
         mlflow.log_metrics({k: v for k, v in metrics.items()
                             if k not in ("test_accuracy", "test_loss")}, step=recipe.steps)
         log_artifacts(recipe, seed, model, state, data.test if not blind else data.val,
-                       "test" if not blind else "validation", log_mlflow_model)
+                       "test" if not blind else "validation", log_mlflow_model, phases)
+        if (cpu := system_metrics_cpu_seconds()) is not None:
+            phases.add("system_metrics", cpu)
         run_id = run.info.run_id
     checkpoints.clear()
     if not blind:  # a blind run has no test figure to summarise
-        notes.update_parent(experiment, recipe)
-    return {"run_id": run_id, **metrics, "curve_logging_s": curves.seconds,
+        with phases("parent"):
+            notes.update_parent(experiment, recipe)
+    MlflowClient().log_batch(run_id, [Metric(k, v, int(time.time() * 1000), recipe.steps)
+                                      for k, v in phases.metrics().items()])
+    return {"run_id": run_id, **metrics, **phases.metrics(), "curve_logging_s": curves.seconds,
             "dataset_logging_s": datasets_s}
 
 

@@ -7,8 +7,8 @@ reproductions/__main__.py lists them in the order of `--help`.
 
 from __future__ import annotations
 
-from reproductions.arguments import (data_families, names_among, one_name_among, recipe_names,
-                                     recipe_override, seed_list)
+from reproductions.arguments import (data_families, names_among, one_name_among, positive_int,
+                                     recipe_names, recipe_override, seed_list)
 
 
 def reproduce(sub):
@@ -29,6 +29,10 @@ def reproduce(sub):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", type=recipe_override,
                    help="derive a variant of each recipe, with its own name and hash "
                    "(fields of reproductions/recipes/recipe.py, or schedule.<field>); repeatable")
+    p.add_argument("--jobs", type=positive_int, default=None,
+                   help="runs at once, each in its own process with its share of the cores "
+                   "(default: one a core, measured fastest: reproductions/results/"
+                   "reproduce_jobs_timing.md); --jobs 1: one process, one run after the other")
     p.add_argument("--verbose", action="store_true", help="show MLflow's, TensorFlow's and "
                    "Keras' messages here too (default: in runs/logs/, and on each run)")
     # refused early if the store is bad; quiet: the console gets the plan, the progress line and
