@@ -68,14 +68,14 @@ def _read(path: Path) -> list[dict]:
 
 
 # Run by each turn's own code (its python, its zoo), so that its models load as they were saved:
-# argv: the store's URI, the .npz to write. Every FINISHED seed run's model answers the test set.
+# TIME_JOB_STORE: the store's URI, TIME_JOB_OUT: the .npz to write. Every FINISHED seed run's model answers the test set.
 ANSWERS_SCRIPT = """
-import sys, tempfile
+import os, tempfile
 from pathlib import Path
 import keras, mlflow, numpy as np
 from mlflow import MlflowClient
 import zoo, zoo.layers, zoo.models, zoo.data
-store, out = sys.argv[1], sys.argv[2]
+store, out = os.environ["TIME_JOB_STORE"], os.environ["TIME_JOB_OUT"]
 x_test, _ = zoo.data.load_dataset("mnist").test
 client = MlflowClient(tracking_uri=store)
 experiment = client.get_experiment_by_name("zoo-mnist")
@@ -167,8 +167,9 @@ def take_turn(code: Path, jobs: int | None, recipes: str, seeds: str, out_dir: P
     answers_dir = out_dir / "reproduce_jobs_answers"
     answers_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(answers_dir / f"turn{turn}.npz") as temp:
-        got = subprocess.run([str(python), "-c", ANSWERS_SCRIPT, store, str(temp)], cwd=code,
-                             env=env, capture_output=True, text=True)
+        got = subprocess.run([str(python), "-c", ANSWERS_SCRIPT], cwd=code, capture_output=True,
+                             env={**env, "TIME_JOB_STORE": store, "TIME_JOB_OUT": str(temp)},
+                             text=True)
         if got.returncode != 0:
             raise RuntimeError(f"the turn's rows are written; its runs' test answers are not "
                                f"({got.stderr.strip().splitlines()[-1:]}); its store: {store}")
