@@ -68,7 +68,8 @@ def _read(path: Path) -> list[dict]:
 
 
 # Run by each turn's own code (its python, its zoo), so that its models load as they were saved:
-# TIME_JOB_STORE: the store's URI, TIME_JOB_OUT: the .npz to write. Every FINISHED seed run's model answers the test set.
+# TIME_JOB_STORE: the store's URI, TIME_JOB_OUT: the .npz to write. Every FINISHED seed run's
+# model answers the test set.
 ANSWERS_SCRIPT = """
 import os, tempfile
 from pathlib import Path
@@ -89,7 +90,8 @@ with tempfile.TemporaryDirectory() as tmp:
                                                      tracking_uri=store)
         model = keras.saving.load_model(next(Path(folder).glob("*.keras")), compile=False)
         key = f"{run.data.tags['recipe']}-seed{run.data.tags['seed']}"
-        answers[key] = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1).astype(np.uint8)
+        probabilities = model.predict(x_test, batch_size=1000, verbose=0)
+        answers[key] = probabilities.argmax(axis=1).astype(np.uint8)
 with open(out, "wb") as f:
     np.savez_compressed(f, **answers)
 """
@@ -149,8 +151,8 @@ def take_turn(code: Path, jobs: int | None, recipes: str, seeds: str, out_dir: P
     runs = trained_runs(store)
     commit = subprocess.run(["git", "-C", str(code), "rev-parse", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(code), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(code), "status", "--porcelain",
+                            "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
     row = {"turn": turn, "started_utc": started, "code": commit[:7] + ("-dirty" if dirty else ""),
            "git_commit": git_commit(),  # the measuring code's
            "jobs": jobs or "", "wall_s": f"{wall:.1f}", "runs": len(runs), "recipes": recipes,
@@ -227,8 +229,10 @@ def report(out_dir: Path) -> Path:
                      f"{f'{ratio:.2f}x' if ratio else '-'} | "
                      f"{f'{estimate / 3600:.1f} h' if estimate else '-'} | {t['machine']} | "
                      f"{t['cpu_kind']} | {t['matmul_peak_gflops']} | {t['load_1m']} |")
-    lines += ["", "Recipes: " + "; ".join(sorted({f"turns {', '.join(t['turn'] for t in turns if t['recipes'] == r)}: {r}"
-                                                  for r in {t['recipes'] for t in turns}})) + "."]
+    sets = sorted({t["recipes"] for t in turns})
+    lines += ["", "Recipes: " + "; ".join(
+        f"turns {', '.join(t['turn'] for t in turns if t['recipes'] == r)}: {r}" for r in sets)
+        + "."]
     lines += ["", "## Run by run", "",
               "Test accuracy of each run in each turn, and how many of the 10,000 test answers "
               "differ from the same (recipe, seed) in the first turn of new code at one job "
@@ -236,8 +240,8 @@ def report(out_dir: Path) -> Path:
               "| recipe | seed | " + " | ".join(f"turn {t['turn']} ({t['code']}, jobs "
                                                 f"{t['jobs'] or '-'})" for t in turns) + " |",
               "|---|---|" + "---|" * len(turns)]
-    answers = {t["turn"]: dict(np.load(out_dir / "reproduce_jobs_answers" / f"turn{t['turn']}.npz"))
-               for t in turns if (out_dir / "reproduce_jobs_answers" / f"turn{t['turn']}.npz").exists()}
+    kept = {t["turn"]: out_dir / "reproduce_jobs_answers" / f"turn{t['turn']}.npz" for t in turns}
+    answers = {turn: dict(np.load(path)) for turn, path in kept.items() if path.exists()}
     ref = next((t["turn"] for t in turns if t["jobs"] == "1"), None)
     pairs = sorted({(r["recipe"], int(r["seed"])) for r in runs})
     for recipe, seed in pairs:

@@ -3,11 +3,13 @@
     python -m reproductions reproduce              # every MNIST recipe over its seeds (5, or 3)
     python -m reproductions reproduce --recipes conv3_bn --seeds 1,2,3,4,5
     python -m reproductions reproduce --recipes conv3 --set steps=2000   # a derived variant
+    python -m reproductions reproduce --jobs 1     # one run at a time (default: one a core)
 
 `make reproduce-mnist` runs this (RECIPES= and SEEDS= on the make line select recipes and seeds).
 Pairs (recipe, seed) already FINISHED in the MLflow store are skipped; an interrupted pair resumes
 from its last completed evaluation; a pair being trained by another process sharing the store
-(another machine too) is left to it. At the end the tables are written beside the store (never
+(another machine too) is left to it; with --jobs N, N worker processes share the pairs that way
+(reproductions/run/workers.py). At the end the tables are written beside the store (never
 over the reference tables of reproductions/results) and printed beside the reference figures.
 """
 
@@ -164,7 +166,7 @@ def run(args) -> int:
     except workers.WorkerCrashed as err:  # a bug or a kill: its traceback is in the log
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except (TrackingError, DataError, workers.WorkerError) as err:  # a bad store, bad data: a message, no traceback
+    except (TrackingError, DataError, workers.WorkerError) as err:  # bad store or data: a message
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -2,7 +2,8 @@
 
 Why processes, each with its share of the cores: one TensorFlow process keeps 2 cores busy only
 part of a step (profile_conv3_bn+threads=all.md: 72%; small nets are mostly Python between ops),
-while a single-threaded process keeps its core busy (profile_conv3_bn.md: 97%). Measured on the whole job, old code against
+while a single-threaded process keeps its core busy (profile_conv3_bn.md: 97%). Measured on the
+whole job, old code against
 new: reproductions/results/reproduce_jobs_timing.md (`python -m reproductions time-job`).
 
 How the pairs are shared: every worker walks the same list, longest runs first (the committed
