@@ -168,3 +168,22 @@ def copy_file(source, target) -> Path:
     with atomic_path(target) as temp:
         shutil.copyfile(source, temp)
     return Path(target)
+
+
+def append_csv_rows(target, columns, rows) -> Path:
+    """Rows appended to a CSV (its header written first if the file is new), through a copy
+    that then replaces the file: a full disk cannot leave half a row."""
+    import csv
+    import shutil
+
+    target = Path(target)
+    new = not target.exists()
+    with atomic_path(target) as temp:
+        if not new:
+            shutil.copyfile(target, temp)
+        with open(temp, "a", newline="") as f:
+            writer = csv.DictWriter(f, columns)
+            if new:
+                writer.writeheader()
+            writer.writerows(rows)
+    return target

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -35,7 +34,7 @@ import numpy as np
 
 from reproductions import RESULTS
 from reproductions.run.phases import PHASES
-from zoo.files import atomic_path, write_text
+from zoo.files import append_csv_rows, atomic_path, write_text
 
 # the set of runs that stands for the default job on one seed (docs/reproductions.md says why):
 # the three recipes that make most of its time, and one of each other kind of net
@@ -45,19 +44,6 @@ COLUMNS = ("turn", "started_utc", "code", "git_commit", "jobs", "wall_s", "runs"
 RUN_COLUMNS = ("turn", "recipe", "recipe_hash", "seed", "test_accuracy", "wall_s")
 # what a run spends besides its training steps (reproductions/run/phases.py); older code logs none
 OVERHEAD_COLUMNS = ("turn", "recipe", "seed", "wall_s") + tuple(f"{p}_s" for p in PHASES)
-
-
-def _append(path: Path, columns, rows) -> None:
-    """Rows appended through a copy that then replaces the file (a full disk: no half row)."""
-    new = not path.exists()
-    with atomic_path(path) as temp:
-        if not new:
-            shutil.copyfile(path, temp)
-        with open(temp, "a", newline="") as f:
-            writer = csv.DictWriter(f, columns)
-            if new:
-                writer.writeheader()
-            writer.writerows(rows)
 
 
 def _read(path: Path) -> list[dict]:
@@ -158,13 +144,13 @@ def take_turn(code: Path, jobs: int | None, recipes: str, seeds: str, out_dir: P
            "jobs": jobs or "", "wall_s": f"{wall:.1f}", "runs": len(runs), "recipes": recipes,
            "seeds": seeds, "load_1m": f"{load:.2f}", "machine": machine(), "cpu_kind": cpu_kind(),
            "matmul_peak_gflops": f"{peak:.0f}", "command": " ".join(command)}
-    _append(out_dir / "reproduce_jobs_runs.csv", RUN_COLUMNS, [
+    append_csv_rows(out_dir / "reproduce_jobs_runs.csv", RUN_COLUMNS, [
         {"turn": turn, **{k: r[k] for k in RUN_COLUMNS[1:]}} for r in runs])
-    _append(out_dir / "reproduce_jobs_overheads.csv", OVERHEAD_COLUMNS, [
+    append_csv_rows(out_dir / "reproduce_jobs_overheads.csv", OVERHEAD_COLUMNS, [
         {"turn": turn, "recipe": r["recipe"], "seed": r["seed"], "wall_s": f"{r['wall_s']:.2f}",
          **{f"{p}_s": "" if v is None else f"{v:.2f}" for p, v in r["phases"].items()}}
         for r in runs if any(v is not None for v in r["phases"].values())])
-    _append(out_dir / "reproduce_jobs_timing.csv", COLUMNS, [row])
+    append_csv_rows(out_dir / "reproduce_jobs_timing.csv", COLUMNS, [row])
     echo(f"turn {turn}: {wall:.0f} s, {len(runs)} runs ({row['machine']}, {row['cpu_kind']})")
     answers_dir = out_dir / "reproduce_jobs_answers"
     answers_dir.mkdir(parents=True, exist_ok=True)

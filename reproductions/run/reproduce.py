@@ -216,24 +216,12 @@ def record_timing(dataset, started, wall_s, *, trained, skipped, recipes, seeds,
     command = (f"python -m reproductions reproduce --dataset {dataset}"
                + ("" if recipes == "all" else f" --recipes {recipes}")
                + ("" if seeds == "each recipe's" else f" --seeds {seeds}"))
-    import csv
-    import shutil
-
     from tracking.tags import git_commit, machine
-    from zoo.files import atomic_path
+    from zoo.files import append_csv_rows
 
     path = (folder or report.RESULTS) / f"reproduce_{dataset}_timing.csv"
-    new = not path.exists()
-    # appended to a copy that then replaces the file: a full disk cannot leave half a row
-    with atomic_path(path) as temp:
-        if not new:
-            shutil.copyfile(path, temp)
-        with open(temp, "a", newline="") as f:
-            writer = csv.DictWriter(f, TIMING_COLUMNS)
-            if new:
-                writer.writeheader()
-            writer.writerow({"started_utc": started, "wall_s": f"{wall_s:.1f}",
-                             "runs_trained": trained, "runs_skipped": skipped,
-                             "recipes": recipes, "seeds": seeds, "git_commit": git_commit(),
-                             "machine": machine(), "command": command})
+    append_csv_rows(path, TIMING_COLUMNS, [{
+        "started_utc": started, "wall_s": f"{wall_s:.1f}", "runs_trained": trained,
+        "runs_skipped": skipped, "recipes": recipes, "seeds": seeds, "git_commit": git_commit(),
+        "machine": machine(), "command": command}])
     return path
