@@ -89,6 +89,13 @@ class Recipe:
     # (bfloat16 compute, float32 variables: oneDNN's bfloat16 kernels, AMX where the CPU has it).
     # Left out of the hash when None, so float32 recipes keep their hashes and runs.
     precision: str | None = None
+    # knowledge distillation (issue 28): (teacher, its sha256's first 12 hex digits, alpha,
+    # temperature). The teacher is a shipped zoo weight ("conv7_bn_ensemble.mnist"), pinned by
+    # its hash so that a re-shipped teacher cannot hide under this recipe's hash; each training
+    # image's target is alpha * the teacher's probabilities softened by the temperature
+    # + (1 - alpha) * its label (reproductions/run/distill.py). None: the labels alone.
+    # Left out of the hash when None.
+    distill: tuple | None = None
     seeds: tuple[int, ...] = (1, 2, 3)
     notes: str = ""
     # ((key, value), ...) that enter the hash only: fields the runs were made with when the
@@ -148,6 +155,8 @@ class Recipe:
         if self.precision not in PRECISIONS:
             problems.append(f"precision is one of {', '.join(map(str, PRECISIONS))}, got "
                             f"{self.precision!r}")
+        if self.distill is not None:
+            problems += self._distill_problems()
         if self.train_subset is not None and self.train_subset < self.batch_size:
             problems.append(f"train_subset ({self.train_subset}) is smaller than a batch")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
@@ -176,6 +185,27 @@ class Recipe:
             return [f"early_test_every must divide test_every ({every}) and be smaller, "
                     f"got {early!r}"]
         return []
+
+    def _distill_problems(self) -> list[str]:
+        shape = ("distill is (teacher weight, its sha256's first 12 hex digits, alpha in (0, 1], "
+                 "temperature > 0)")
+        if not isinstance(self.distill, tuple) or len(self.distill) != 4:
+            return [f"{shape}, got {self.distill!r}"]
+        teacher, sha, alpha, temperature = self.distill
+        problems = []
+        if not isinstance(teacher, str) or "." not in teacher:
+            problems.append(f"{shape}: the teacher is a weight name such as "
+                            f"'conv7_bn_ensemble.mnist', got {teacher!r}")
+        if not isinstance(sha, str) or len(sha) != 12 or set(sha) - set("0123456789abcdef"):
+            problems.append(f"{shape}: got the hash {sha!r}")
+        if not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
+            problems.append(f"{shape}: got alpha {alpha!r}")
+        if not isinstance(temperature, (int, float)) or temperature <= 0:
+            problems.append(f"{shape}: got temperature {temperature!r}")
+        if self.published:
+            problems.append("distill needs a validation split (a chosen recipe): its "
+                            "student is chosen on validation")
+        return problems
 
     def test_steps(self) -> tuple[int, ...]:
         """The steps after which a published recipe evaluates the test set (0: before the

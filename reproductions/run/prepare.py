@@ -16,6 +16,7 @@ import numpy as np
 import zoo
 import zoo.data
 from reproductions.recipes import Recipe
+from reproductions.run import distill
 from reproductions.run.schedule import keras_schedule
 from reproductions.run.sdlm import SDLM, Curvature, map_loss
 
@@ -66,9 +67,13 @@ def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=Fals
         optimizer = SDLM(lr, mu=recipe.sdlm_mu)
     else:
         optimizer = keras.optimizers.SGD(lr)
-    model.compile(optimizer=optimizer,
-                  loss=map_loss if recipe.loss == "map" else "sparse_categorical_crossentropy",
-                  metrics=["accuracy"], steps_per_execution=steps_per_execution,
+    if recipe.distill:  # targets are rows of probabilities in training, labels elsewhere
+        loss, metric = distill.soft_cross_entropy, distill.accuracy
+    else:
+        loss = map_loss if recipe.loss == "map" else "sparse_categorical_crossentropy"
+        metric = "accuracy"
+    model.compile(optimizer=optimizer, loss=loss,
+                  metrics=[metric], steps_per_execution=steps_per_execution,
                   jit_compile=bool(recipe.jit_compile) or jit_compile)
     return model
 
@@ -119,4 +124,8 @@ def load_data(recipe: Recipe, data_dir=None, *, with_test: bool = True) -> RunDa
         train, val = loaded.train, None
     if recipe.train_subset:
         train = (train[0][:recipe.train_subset], train[1][:recipe.train_subset])
+    if recipe.distill:  # the teacher's word on each training image, mixed with its label
+        teacher, sha, alpha, temperature = recipe.distill
+        train = (train[0], distill.targets(distill.teacher_probabilities(teacher, sha, train[0]),
+                                           train[1], alpha, temperature))
     return RunData(train, val, loaded.test if with_test else None, loaded.provenance)

@@ -10,7 +10,10 @@ recipe uses. Every run is blind: the process never holds the test set (train_run
 so only validation figures (the 5,000 images held out of training) exist to choose by. A file
 with a "rule" has the choice made by code (`choose`): among the variants whose mean wall time a
 seed is inside the rule's budget, the lowest mean final value of its objective (validation loss:
-far less noisy than accuracy on 5,000 images, where one image is 0.02 points). The file's
+far less noisy than accuracy on 5,000 images, where one image is 0.02 points). A budget is on
+the reference machine kind; with "reference_pace": <recipe>, a run made elsewhere has its wall
+scaled to that kind by its training images a second against the committed reference runs of
+that recipe (mnist_seeds.csv), which train the same net on the same batches (issue 28). The file's
 "chosen" must name the rule's choice (tests/test_screening.py checks it against the committed
 per-run CSV); the chosen variant becomes a recipe, and only then are its reported seeds trained.
 
@@ -31,7 +34,7 @@ from tracking.runs import experiment_for, finished_runs, last_value
 from zoo.files import open_for_writing, write_text
 
 COLUMNS = ("variant", "recipe_hash", "seed", "run_id", "final_val_loss", "final_val_accuracy",
-           "wall_s")
+           "wall_s", "images_per_second", "machine")
 
 
 def run_rows(screening: Screening) -> list[dict]:
@@ -45,20 +48,52 @@ def run_rows(screening: Screening) -> list[dict]:
                          "run_id": runs[seed].info.run_id,
                          "final_val_loss": last_value(runs[seed], "val_loss"),
                          "final_val_accuracy": last_value(runs[seed], "val_accuracy"),
-                         "wall_s": runs[seed].data.metrics["wall_s"]})
+                         "wall_s": runs[seed].data.metrics["wall_s"],
+                         "images_per_second": runs[seed].data.metrics.get("images_per_second"),
+                         "machine": runs[seed].data.tags.get("machine", "")})
     return rows
 
 
-def choose(rows: list[dict], rule: dict, variants) -> str | None:
+def reference_pace(rule: dict, results=None) -> float | None:
+    """Training images a second of the rule's reference recipe on the reference kind: the mean
+    over its declared seeds' committed runs of its current hash (mnist_seeds.csv); None when the
+    rule names no reference pace."""
+    name = rule.get("reference_pace")
+    if name is None:
+        return None
+    recipe = get_recipe(name)
+    with open((results or RESULTS) / f"{recipe.dataset}_seeds.csv", newline="") as f:
+        paces = [float(r["images_per_second"]) for r in csv.DictReader(f)
+                 if r["recipe"] == name and r["recipe_hash"] == recipe.hash()
+                 and r["declared"] == "yes"]
+    if not paces:
+        raise ValueError(f"no committed run of {name} (hash {recipe.hash()}) to take the "
+                         f"reference pace from ({recipe.dataset}_seeds.csv)")
+    return statistics.fmean(paces)
+
+
+def scaled_wall(row: dict, reference_ips: float | None) -> float:
+    """A run's wall on the reference kind: as measured, or scaled by its pace against it."""
+    wall = float(row["wall_s"])
+    return wall if reference_ips is None else wall * float(row["images_per_second"]) / reference_ips
+
+
+def choose(rows: list[dict], rule: dict, variants, reference_ips: float | None = None
+           ) -> str | None:
     """The rule's choice from per-run rows: among variants with every screening seed run and a
-    mean wall time a seed inside the budget, the lowest mean final objective; None if none."""
+    mean wall time a seed inside the budget (on the reference kind: `reference_ips` scales it,
+    required when the rule names a reference pace), the lowest mean final objective; None if
+    none."""
     key = {"val_loss": "final_val_loss"}[rule["objective"]]
+    if rule.get("reference_pace") and reference_ips is None:
+        raise ValueError(f"the rule's budget is on the reference kind: give the pace of "
+                         f"{rule['reference_pace']} there (reference_pace)")
     best = None
     for name, recipe in variants.items():
         mine = [r for r in rows if r["variant"] == name]
         if sorted(int(r["seed"]) for r in mine) != sorted(recipe.seeds):
             continue
-        if statistics.fmean(float(r["wall_s"]) for r in mine) > rule["max_wall_s"]:
+        if statistics.fmean(scaled_wall(r, reference_ips) for r in mine) > rule["max_wall_s"]:
             continue
         score = statistics.fmean(float(r[key]) for r in mine)
         if best is None or score < best[0]:
@@ -66,7 +101,7 @@ def choose(rows: list[dict], rule: dict, variants) -> str | None:
     return best and best[1]
 
 
-def table(screening: Screening, rows: list[dict] | None = None) -> str:
+def table(screening: Screening, rows: list[dict] | None = None, results=None) -> str:
     rows = run_rows(screening) if rows is None else rows
     lines = [f"# How {screening.name} was chosen (generated by `python -m reproductions screen "
              f"{screening.name}`)",
@@ -74,12 +109,21 @@ def table(screening: Screening, rows: list[dict] | None = None) -> str:
              "each screened variant; the runs are blind (the process never holds the test set). "
              "Wall: training and evaluation, seconds a seed. Every run: "
              f"{screening.name}_screening.csv.", ""]
+    reference_ips = reference_pace(screening.rule or {}, results)
     if screening.rule:
-        chosen = choose(rows, screening.rule, screening.variants)
+        chosen = choose(rows, screening.rule, screening.variants, reference_ips)
         lines += [f"Rule: {screening.rule['why']}. Its choice: **{chosen}**"
                   + ("" if chosen == screening.chosen else
-                     f" (the file still names {screening.chosen}: update its \"chosen\")")
+                     " (the file names none yet: set its \"chosen\")" if screening.chosen is None
+                     else f" (the file still names {screening.chosen}: update its \"chosen\")")
                   + ".", ""]
+    if reference_ips is not None:
+        machines = sorted({r["machine"] for r in rows})
+        lines += [f"Runs made on: {'; '.join(machines) or 'none yet'}. Reference pace: "
+                  f"{reference_ips:,.0f} training images a second, the mean of "
+                  f"{screening.rule['reference_pace']}'s committed runs on its declared seeds "
+                  "(mnist_seeds.csv); a run's wall on the reference kind is its wall times its "
+                  "own images a second over that pace.", ""]
     if screening.status:
         lines += [f"Where the recipe stands: {screening.status}", ""]
     if screening.recipe:
@@ -88,10 +132,11 @@ def table(screening: Screening, rows: list[dict] | None = None) -> str:
                   "reported seeds" + (f", with one exception, kept as it happened: "
                                       f"{screening.overlap_note}." if screening.overlap_note
                                       else "."), ""]
+    scaled = " | wall s on the reference kind" if reference_ips is not None else ""
     lines += [
              "| variant | what changes | seeds | val loss: each seed (mean) "
-             "| val accuracy %: each seed (mean) | wall s |",
-             "|---|---|---|---|---|---|"]
+             f"| val accuracy %: each seed (mean) | wall s{scaled} |",
+             "|---|---|---|---|---|---|" + ("---|" if scaled else "")]
     for name, recipe in screening.variants.items():
         mine = [r for r in rows if r["variant"] == name]
         if not mine:
@@ -99,11 +144,13 @@ def table(screening: Screening, rows: list[dict] | None = None) -> str:
         seeds = [r["seed"] for r in mine]
         loss = [float(r["final_val_loss"]) for r in mine]
         acc = [float(r["final_val_accuracy"]) for r in mine]
-        wall = [float(r["wall_s"]) for r in mine]
+        wall = " / ".join(f"{float(r['wall_s']):.0f}" for r in mine)
+        if scaled:
+            wall += " | " + " / ".join(f"{scaled_wall(r, reference_ips):.0f}" for r in mine)
         mark = "**" if name == screening.chosen else ""
         lines.append(f"| {mark}{name}{mark} | {recipe.notes} | {', '.join(map(str, seeds))} | "
                      f"{_each_and_mean(loss, '.4f')} | {_each_and_mean([100 * a for a in acc])} | "
-                     f"{' / '.join(f'{v:.0f}' for v in wall)} |")
+                     f"{wall} |")
     return "\n".join(lines) + "\n"
 
 
@@ -131,6 +178,6 @@ def run(args) -> int:
         writer.writerows(rows)
     print(f"wrote {out} and {out.with_suffix('.csv')}")
     if screening.rule:
-        print(f"the rule's choice: {choose(rows, screening.rule, screening.variants)} (the file "
-              f"names {screening.chosen})")
+        choice = choose(rows, screening.rule, screening.variants, reference_pace(screening.rule))
+        print(f"the rule's choice: {choice} (the file names {screening.chosen})")
     return 0

@@ -1,0 +1,76 @@
+"""Knowledge distillation (issue 28): the targets a teacher gives, the loss that takes them or a
+label, the pinned teacher, and a short distilled run end to end."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from reproductions.recipes import Recipe
+from reproductions.run import distill
+
+TEACHER = "conv7_bn_ensemble.mnist"
+
+
+def _teacher_sha():
+    import zoo
+    return zoo.weight_info(TEACHER).sha256[:12]
+
+
+def test_targets_mix_the_softened_teacher_with_the_label():
+    p = np.array([[0.9, 0.09, 0.01], [0.2, 0.7, 0.1]])
+    t = distill.targets(p, [0, 2], alpha=0.5, temperature=1.0)
+    # T = 1 leaves p as it is; half of it, half the one-hot label (worked by hand)
+    np.testing.assert_allclose(t, [[0.95, 0.045, 0.005], [0.1, 0.35, 0.55]], rtol=1e-6)
+    soft = distill.targets(p, [0, 2], alpha=1.0, temperature=2.0)
+    # T = 2: probabilities proportional to sqrt(p)
+    root = np.sqrt(p[0]) / np.sqrt(p[0]).sum()
+    np.testing.assert_allclose(soft[0], root, rtol=1e-6)
+    assert t.dtype == np.float32 and np.allclose(t.sum(axis=1), 1)
+
+
+def test_the_loss_and_accuracy_take_target_rows_or_class_numbers():
+    pred = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]], dtype=np.float32)
+    rows = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32)
+    by_rows = np.asarray(distill.soft_cross_entropy(rows, pred))
+    by_labels = np.asarray(distill.soft_cross_entropy(np.array([0, 1]), pred))
+    np.testing.assert_allclose(by_rows, -np.log([0.7, 0.3]), rtol=1e-5)
+    np.testing.assert_allclose(by_labels, by_rows, rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(distill.accuracy(np.array([[0], [2]]), pred)), [1, 1])
+    np.testing.assert_array_equal(np.asarray(distill.accuracy(rows, pred)), [1, 0])
+
+
+def test_a_recipe_pins_its_teacher():
+    with pytest.raises(ValueError, match="distill is"):
+        Recipe("bad", "conv3", None, "test", distill=(TEACHER, "xyz", 0.5, 2.0))
+    with pytest.raises(ValueError, match="validation split"):
+        Recipe("bad", "conv3", None, "test", validation_size=0,
+               distill=(TEACHER, _teacher_sha(), 0.5, 2.0))
+    with pytest.raises(distill.TeacherError, match="re-shipped"):
+        distill.teacher_probabilities(TEACHER, "000000000000", np.zeros((1, 28, 28, 1)))
+    with pytest.raises(distill.TeacherError, match="not a shipped weight"):
+        distill.teacher_probabilities("nosuch.mnist", "000000000000", np.zeros((1, 28, 28, 1)))
+    plain = Recipe("plain", "conv3", None, "test")
+    assert dataclasses.replace(plain, name="d", distill=(TEACHER, _teacher_sha(), 0.5, 2.0)
+                               ).hash() != plain.hash()
+    assert "distill" not in plain.training_config()  # older recipes keep their hashes
+
+
+def test_a_distilled_run_trains_on_the_teachers_targets(mlflow_store, tmp_path):
+    from reproductions.run.prepare import load_data
+    from reproductions.run.train import train_run
+
+    recipe = Recipe("quick_distilled", "conv3", None, "a test recipe", pixel_scale=1 / 256,
+                    steps=40, eval_every=20, train_subset=1000, seeds=(1,),
+                    distill=(TEACHER, _teacher_sha(), 0.7, 3.0))
+    data = load_data(recipe, with_test=False)
+    assert data.train[1].shape == (1000, 10) and data.val[1].ndim == 1  # labels for validation
+    # the ensemble is right on nearly every training image: the targets' argmax is the label
+    assert np.mean(data.train[1].argmax(axis=1) == load_data(
+        dataclasses.replace(recipe, distill=None), with_test=False).train[1]) > 0.99
+    result = train_run(recipe, 1, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False)
+    run = MlflowClient().get_run(result["run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.params["distill"].startswith(f"['{TEACHER}'")
+    assert 0 <= run.data.metrics["test_accuracy"] <= 1 and run.data.metrics["val_loss"] > 0
