@@ -35,6 +35,11 @@ def test_every_screened_conv7_bn_variant_keeps_its_hash():
     assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn"]
 
 
+def test_every_screened_conv7_bn_long_variant_keeps_its_hash():
+    variants = load_screening("conv7_bn_long").variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_long"]
+
+
 def test_no_recipe_is_left_unpinned():
     assert set(RECIPES) == set(PINNED["recipes"])
 
