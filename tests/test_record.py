@@ -4,6 +4,7 @@ and the time-to-accuracy plot from a store of a few runs."""
 
 import csv
 import dataclasses
+import functools
 import itertools
 import json
 import math
@@ -153,6 +154,13 @@ def test_sub_ensemble_spread_on_synthetic_probabilities():
     assert [(r["members_wall_s_mean"], r["members_wall_s_max"]) for r in timed] == [
         ("250.0", "400.0"), ("500.0", "700.0"), ("500.0", "700.0"), ("750.0", "900.0"),
         ("1000.0", "1000.0")]
+    # and, given, the same on the reference kind, in columns of their own
+    scaled = spread_rows(probs, y, {1: 100.0, 2: 200.0, 3: 300.0, 4: 400.0},
+                         {1: 50.0, 2: 100.0, 3: 150.0, 4: 200.0})
+    assert [(r["members_wall_s_mean_reference_kind"], r["members_wall_s_max_reference_kind"])
+            for r in scaled] == [("125.0", "200.0"), ("250.0", "350.0"), ("250.0", "350.0"),
+                                 ("375.0", "450.0"), ("500.0", "500.0")]
+    assert "members_wall_s_mean_reference_kind" not in timed[0]
     with pytest.raises(ValueError, match="k must be between 1 and the 4 members"):
         sub_ensembles(probs, y, 5)
     with pytest.raises(ValueError, match="one row for each of the 3 labels"):
@@ -323,6 +331,7 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
     into a temporary weights folder, manifest, MODELS.md and results folder."""
     import reproductions
     from reproductions.__main__ import main as suite_main
+    from reproductions.report import pace
     from reproductions.report import tables as report
     from reproductions.ship import export_weights, models_md
     from reproductions.recipes import RECIPES
@@ -344,7 +353,8 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
                 "recipe": recipe.name, "recipe_hash": recipe.hash(), "seed": str(seed),
                 "data_sha256": "d" * 64, "version.keras": keras.__version__,
                 "version.tensorflow": "2.21.0", "git_commit": "abc"}):
-            mlflow.log_metrics({"test_accuracy": 0.1, "wall_s": 1.0, "test_examples": 10_000})
+            mlflow.log_metrics({"test_accuracy": 0.1, "wall_s": 100.0 * seed,
+                                "images_per_second": 500.0, "test_examples": 10_000})
             mlflow.log_artifact(str(path), "model")
     bf16 = RECIPES["conv3_bn_bf16"]  # a bfloat16 recipe's run: measured, never shipped
     with mlflow.start_run(experiment_id=experiment_for(bf16), tags={
@@ -363,8 +373,16 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
     monkeypatch.setattr(export_weights, "shipped_seed", lambda recipe: 5)
     monkeypatch.setattr(export_weights, "WEIGHTS_DIR", shipped)  # never the shipped folder
     monkeypatch.setattr(export_weights, "MANIFEST", shipped / "manifest.json")
+    # the reference kind trained conv7_bn at 1,000 images a second: twice these members' pace
+    # (its per-seed file in a folder of its own: this store's tables are written to tmp_path)
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "mnist_seeds.csv").write_text(
+        "recipe,recipe_hash,seed,declared,images_per_second\n"
+        f"conv7_bn,{recipe.hash()},5,yes,1000\n")
+    monkeypatch.setattr(pace, "reference_pace", functools.partial(
+        pace.reference_pace, results=tmp_path / "reference"))
     try:
-        assert suite_main(["ensemble", "conv7_bn", "--seeds", "5,6"]) == 0
+        assert suite_main(["ensemble", "conv7_bn", "--seeds", "5,6", "--pace-of", "conv7_bn"]) == 0
         entries = json.loads((shipped / "manifest.json").read_text())
         # re-exporting the data set's weights afterwards keeps the ensemble (its own command's)
         weights.cards.cache_clear()
@@ -395,6 +413,9 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
     with open(tmp_path / "conv7_bn_ensemble.csv") as f:
         rows = list(csv.DictReader(f))
     assert [(r["k"], r["count"]) for r in rows] == [("1", "2"), ("2", "1")]
+    # members of 500 s and 600 s here; at twice the pace, 250 s and 300 s on the reference kind
+    assert (rows[-1]["members_wall_s_mean"], rows[-1]["members_wall_s_mean_reference_kind"]) == \
+        ("1100.0", "550.0")
     assert float(rows[-1]["mean_test_acc"]) == pytest.approx(card.test_accuracy, abs=1e-5)
     written = (tmp_path / "MODELS.md").read_text()
     assert "`conv7_bn_ensemble.mnist`" in written

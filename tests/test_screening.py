@@ -93,3 +93,21 @@ def test_the_rule_skips_variants_over_budget_or_missing_a_seed():
             {"variant": "c", "seed": 8, "final_val_loss": 0.001, "wall_s": 50}]  # seed 9 missing
     assert choose(rows, {"objective": "val_loss", "max_wall_s": 120}, variants) == "b"
     assert choose(rows[:2], {"objective": "val_loss", "max_wall_s": 120}, variants) is None
+
+
+def test_the_reference_pace_is_the_committed_declared_runs_of_the_recipes_hash(tmp_path):
+    from reproductions.recipes import get_recipe
+    from reproductions.report.pace import on_reference_kind, reference_pace
+
+    current = get_recipe("conv7_bn_cosine").hash()
+    (tmp_path / "mnist_seeds.csv").write_text(
+        "recipe,recipe_hash,seed,declared,images_per_second\n"
+        f"conv7_bn_cosine,{current},1,yes,2000\n"
+        f"conv7_bn_cosine,{current},2,yes,2200\n"
+        f"conv7_bn_cosine,{current},4,no,100\n"  # not declared: not the reference
+        "conv7_bn_cosine,0123456789ab,3,yes,100\n")  # another version of the recipe
+    assert reference_pace("conv7_bn_cosine", tmp_path) == 2100
+    with pytest.raises(ValueError, match="no committed run of conv7_bn "):
+        reference_pace("conv7_bn", tmp_path)
+    # a run at half the reference pace took twice the time the reference kind would
+    assert on_reference_kind(1000.0, 1050.0, 2100.0) == 500.0

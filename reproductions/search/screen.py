@@ -29,6 +29,7 @@ import statistics
 
 from reproductions import RESULTS
 from reproductions.recipes import Screening, get_recipe, load_screening
+from reproductions.report.pace import on_reference_kind, reference_pace
 from reproductions.run.train import train_run
 from tracking.runs import experiment_for, finished_runs, last_value
 from zoo.files import open_for_writing, write_text
@@ -54,28 +55,17 @@ def run_rows(screening: Screening) -> list[dict]:
     return rows
 
 
-def reference_pace(rule: dict, results=None) -> float | None:
-    """Training images a second of the rule's reference recipe on the reference kind: the mean
-    over its declared seeds' committed runs of its current hash (mnist_seeds.csv); None when the
-    rule names no reference pace."""
+def rule_pace(rule: dict, results=None) -> float | None:
+    """The pace on the reference kind of the rule's reference recipe; None when it names none."""
     name = rule.get("reference_pace")
-    if name is None:
-        return None
-    recipe = get_recipe(name)
-    with open((results or RESULTS) / f"{recipe.dataset}_seeds.csv", newline="") as f:
-        paces = [float(r["images_per_second"]) for r in csv.DictReader(f)
-                 if r["recipe"] == name and r["recipe_hash"] == recipe.hash()
-                 and r["declared"] == "yes"]
-    if not paces:
-        raise ValueError(f"no committed run of {name} (hash {recipe.hash()}) to take the "
-                         f"reference pace from ({recipe.dataset}_seeds.csv)")
-    return statistics.fmean(paces)
+    return None if name is None else reference_pace(name, results)
 
 
 def scaled_wall(row: dict, reference_ips: float | None) -> float:
     """A run's wall on the reference kind: as measured, or scaled by its pace against it."""
     wall = float(row["wall_s"])
-    return wall if reference_ips is None else wall * float(row["images_per_second"]) / reference_ips
+    return wall if reference_ips is None else on_reference_kind(
+        wall, float(row["images_per_second"]), reference_ips)
 
 
 def choose(rows: list[dict], rule: dict, variants, reference_ips: float | None = None
@@ -109,7 +99,7 @@ def table(screening: Screening, rows: list[dict] | None = None, results=None) ->
              "each screened variant; the runs are blind (the process never holds the test set). "
              "Wall: training and evaluation, seconds a seed. Every run: "
              f"{screening.name}_screening.csv.", ""]
-    reference_ips = reference_pace(screening.rule or {}, results)
+    reference_ips = rule_pace(screening.rule or {}, results)
     if screening.rule:
         chosen = choose(rows, screening.rule, screening.variants, reference_ips)
         lines += [f"Rule: {screening.rule['why']}. Its choice: **{chosen}**"
@@ -178,6 +168,6 @@ def run(args) -> int:
         writer.writerows(rows)
     print(f"wrote {out} and {out.with_suffix('.csv')}")
     if screening.rule:
-        choice = choose(rows, screening.rule, screening.variants, reference_pace(screening.rule))
+        choice = choose(rows, screening.rule, screening.variants, rule_pace(screening.rule))
         print(f"the rule's choice: {choice} (the file names {screening.chosen})")
     return 0

@@ -72,11 +72,14 @@ def disjoint(member_probs: dict, y, k: int) -> Spread:
                                    for g in groups))
 
 
-def spread_rows(member_probs: dict, y, wall_s: dict | None = None) -> list[dict]:
+def spread_rows(member_probs: dict, y, wall_s: dict | None = None,
+                reference_wall_s: dict | None = None) -> list[dict]:
     """The CSV: for each k, the sub-ensembles' mean, std, min, max and count; then the disjoint
     groups where there are at least two. With `wall_s` ({seed: the member run's training and
     evaluation seconds}), each row also has its groups' training time, all members together
-    (mean and max over the groups): what an ensemble of k costs on the machine that trained it."""
+    (mean and max over the groups): what an ensemble of k costs on the machine that trained it;
+    with `reference_wall_s` (the same, scaled to the reference kind: reproductions.report.pace),
+    what it costs there."""
     rows = []
     for k in range(1, len(member_probs) + 1):
         for kind, spread in (("every sub-ensemble", sub_ensembles(member_probs, y, k)),
@@ -88,10 +91,11 @@ def spread_rows(member_probs: dict, y, wall_s: dict | None = None) -> list[dict]
                          "min_test_acc": f"{min(spread.accuracies):.5f}",
                          "max_test_acc": f"{max(spread.accuracies):.5f}",
                          "groups": " ".join("+".join(map(str, g)) for g in spread.groups)})
-            if wall_s is not None:
-                totals = [sum(wall_s[s] for s in g) for g in spread.groups]
-                rows[-1] |= {"members_wall_s_mean": f"{statistics.fmean(totals):.1f}",
-                             "members_wall_s_max": f"{max(totals):.1f}"}
+            for suffix, walls in (("", wall_s), ("_reference_kind", reference_wall_s)):
+                if walls is not None:
+                    totals = [sum(walls[s] for s in g) for g in spread.groups]
+                    rows[-1] |= {f"members_wall_s_mean{suffix}": f"{statistics.fmean(totals):.1f}",
+                                 f"members_wall_s_max{suffix}": f"{max(totals):.1f}"}
     return rows
 
 
@@ -141,6 +145,7 @@ def run(args) -> int:
     from reproductions.ship.models_md import write_models_md
     from reproductions import RESULTS
     from reproductions.recipes import ENSEMBLES, RECIPES
+    from reproductions.report.pace import on_reference_kind, reference_pace
     from tracking import check_store
     from tracking.runs import existing_experiment, finished_runs
     from zoo.files import open_for_writing, write_text
@@ -181,7 +186,16 @@ def run(args) -> int:
     if any(t["data_sha256"] != tags[0]["data_sha256"] for t in tags):
         args.verb_parser.error("the members were trained on different data (data_sha256)")
     out = RESULTS / f"{recipe.name}_ensemble.csv"
-    rows = spread_rows(probs, y_test, {s: runs[s].data.metrics["wall_s"] for s in seeds})
+    walls = {s: runs[s].data.metrics["wall_s"] for s in seeds}
+    reference = None
+    if args.pace_of:  # the members' time on the reference kind, by their pace against it
+        try:
+            pace = reference_pace(args.pace_of)
+        except ValueError as err:
+            args.verb_parser.error(str(err))
+        reference = {s: on_reference_kind(walls[s], runs[s].data.metrics["images_per_second"],
+                                          pace) for s in seeds}
+    rows = spread_rows(probs, y_test, walls, reference)
     with open_for_writing(out, newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()

@@ -46,6 +46,9 @@ def ensemble(sub):
                    "ENSEMBLES)")
     p.add_argument("--seeds", default="1,2,3,4", type=seed_list,
                    help="the member seeds (FINISHED runs)")
+    p.add_argument("--pace-of", type=one_name_among("recipe", recipe_names),
+                   help="a recipe whose committed runs train the same net on the reference "
+                   "machine kind: the members' time is also given scaled to that kind")
     p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
     return p, "reproductions.ship.ensemble:run"
 
