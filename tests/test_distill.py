@@ -41,17 +41,44 @@ def test_the_loss_and_accuracy_take_target_rows_or_class_numbers():
     np.testing.assert_array_equal(np.asarray(distill.accuracy(rows, pred)), [1, 0])
 
 
+def test_through_keras_the_loss_on_labels_is_sparse_cross_entropy():
+    """Compiled and evaluated by Keras (its loss and metric wrappers reshape labels), the
+    distillation loss and accuracy on class numbers are Keras' own sparse ones."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="softmax")])
+    x = np.random.default_rng(0).normal(size=(64, 6)).astype("float32")
+    y = np.random.default_rng(1).integers(0, 4, size=64)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    plain = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    model.compile(loss=distill.soft_cross_entropy, metrics=[distill.accuracy])
+    ours = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    assert ours["loss"] == pytest.approx(plain["loss"], rel=1e-6)
+    assert ours["accuracy"] == pytest.approx(plain["accuracy"])
+    # one-hot rows give the same figures as the labels they encode
+    rows = np.eye(4, dtype="float32")[y]
+    assert model.evaluate(x, rows, batch_size=16, verbose=0, return_dict=True)["loss"] == \
+        pytest.approx(plain["loss"], rel=1e-6)
+
+
 def test_a_recipe_pins_its_teacher():
     with pytest.raises(ValueError, match="distill is"):
         Recipe("bad", "conv3", None, "test", distill=(TEACHER, "xyz", 0.5, 2.0))
     with pytest.raises(ValueError, match="validation split"):
         Recipe("bad", "conv3", None, "test", validation_size=0,
                distill=(TEACHER, _teacher_sha(), 0.5, 2.0))
-    with pytest.raises(distill.TeacherError, match="re-shipped"):
-        distill.teacher_probabilities(TEACHER, "000000000000", np.zeros((1, 28, 28, 1)))
-    with pytest.raises(distill.TeacherError, match="not a shipped weight"):
-        distill.teacher_probabilities("nosuch.mnist", "000000000000", np.zeros((1, 28, 28, 1)))
     plain = Recipe("plain", "conv3", None, "test")
+    image = np.zeros((1, 28, 28, 1))
+    with pytest.raises(distill.TeacherError, match="re-shipped"):
+        distill.teacher_probabilities(plain, TEACHER, "000000000000", image)
+    with pytest.raises(distill.TeacherError, match="not a shipped weight"):
+        distill.teacher_probabilities(plain, "nosuch.mnist", "000000000000", image)
+    # a student whose validation split the teacher may have learned from is refused
+    other_split = dataclasses.replace(plain, validation_size=1000)
+    with pytest.raises(distill.TeacherError, match="validation split of 1,000"):
+        distill.teacher_probabilities(other_split, TEACHER, _teacher_sha(), image)
+    assert distill.teacher_probabilities(plain, TEACHER, _teacher_sha(), image).shape == (1, 10)
     assert dataclasses.replace(plain, name="d", distill=(TEACHER, _teacher_sha(), 0.5, 2.0)
                                ).hash() != plain.hash()
     assert "distill" not in plain.training_config()  # older recipes keep their hashes
@@ -66,9 +93,12 @@ def test_a_distilled_run_trains_on_the_teachers_targets(mlflow_store, tmp_path):
                     distill=(TEACHER, _teacher_sha(), 0.7, 3.0))
     data = load_data(recipe, with_test=False)
     assert data.train[1].shape == (1000, 10) and data.val[1].ndim == 1  # labels for validation
+    assert data.teacher_s > 0  # counted in the run's wall
+    # the data identity is the images and labels, not the teacher's targets (last bits vary)
+    plain = load_data(dataclasses.replace(recipe, distill=None), with_test=False)
+    assert data.digest == plain.digest
     # the ensemble is right on nearly every training image: the targets' argmax is the label
-    assert np.mean(data.train[1].argmax(axis=1) == load_data(
-        dataclasses.replace(recipe, distill=None), with_test=False).train[1]) > 0.99
+    assert np.mean(data.train[1].argmax(axis=1) == plain.train[1]) > 0.99
     result = train_run(recipe, 1, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False)
     run = MlflowClient().get_run(result["run_id"])
     assert run.info.status == "FINISHED"

@@ -111,3 +111,17 @@ def test_the_reference_pace_is_the_committed_declared_runs_of_the_recipes_hash(t
         reference_pace("conv7_bn", tmp_path)
     # a run at half the reference pace took twice the time the reference kind would
     assert on_reference_kind(1000.0, 1050.0, 2100.0) == 500.0
+
+
+def test_a_pace_is_refused_for_a_variant_that_trains_another_way():
+    from reproductions.recipes import derive, get_recipe
+    from reproductions.report.pace import check_same_work
+
+    base = get_recipe("conv7_bn_cosine")
+    check_same_work(derive(base, {"steps": 16000}), "conv7_bn_cosine")  # longer: same steps
+    with pytest.raises(ValueError, match="batch_size differ"):
+        check_same_work(derive(base, {"batch_size": 200}), "conv7_bn_cosine")
+    # turning images further costs the same ops; not turning them at all does not
+    check_same_work(derive(base, {"augment_affine": [15, 0.15, 0.15]}), "conv7_bn_cosine")
+    with pytest.raises(ValueError, match="augment_affine differ"):
+        check_same_work(derive(base, {"augment_affine": None}), "conv7_bn_cosine")

@@ -36,3 +36,23 @@ def reference_pace(recipe_name: str, results=None) -> float:
 def on_reference_kind(wall_s: float, images_per_second: float, reference_ips: float) -> float:
     """A run's wall as it would be on the reference kind."""
     return wall_s * images_per_second / reference_ips
+
+
+# what sets the cost of a training step: a run's pace stands for the machine's speed only
+# against a reference that trains the same way. The augmentation counts by its kind (the same
+# ops turn an image by 10° or by 15°), the rest by value.
+STEP_COST = ("model", "model_options", "batch_size", "precision", "optimizer", "augment_shift",
+             "jit_compile")
+
+
+def check_same_work(recipe, reference_name: str) -> None:
+    """Refuse to scale `recipe`'s runs by the pace of a recipe whose steps cost another amount
+    (another net, batch, precision, augmentation...): its pace would mix machine and work."""
+    reference = get_recipe(reference_name)
+    differ = [f for f in STEP_COST if getattr(recipe, f) != getattr(reference, f)]
+    if (recipe.augment_affine is None) != (reference.augment_affine is None):
+        differ.append("augment_affine")
+    if differ:
+        raise ValueError(f"{recipe.name}'s steps are not {reference_name}'s ({', '.join(differ)} "
+                         f"differ): its time cannot be scaled by {reference_name}'s pace; name a "
+                         "reference recipe that trains the same net the same way")

@@ -51,13 +51,25 @@ def accuracy(y_true, y_pred):
     return ops.cast(ops.equal(ops.argmax(y_pred, axis=-1), target), "float32")
 
 
-def teacher_probabilities(teacher: str, sha256_prefix: str, x) -> np.ndarray:
-    """The shipped teacher's probabilities on `x`, after checking it is the weight pinned."""
+def teacher_probabilities(student, teacher: str, sha256_prefix: str, x) -> np.ndarray:
+    """The shipped teacher's probabilities on `x` (the student recipe's training images), after
+    checking it is the weight pinned and that it learned from the same training images: the
+    same data set and validation split, so the student's validation images are unseen by both."""
+    from reproductions.recipes import RECIPES
+
     try:
         card = zoo.weight_info(teacher)
     except zoo.WeightsError as err:
         raise TeacherError(f"the teacher {teacher!r} is not a shipped weight ({err}); "
                            "see `zoo list`") from None
+    taught = RECIPES.get(card.recipe)
+    if taught is None or (taught.dataset, taught.validation_size) != (student.dataset,
+                                                                     student.validation_size):
+        raise TeacherError(
+            f"the teacher {teacher} was trained by recipe {card.recipe!r}, not on "
+            f"{student.name}'s training images ({student.dataset}, less a validation split of "
+            f"{student.validation_size:,}): the student's validation images may be ones the "
+            "teacher learned; pick a teacher trained on the same split")
     if not card.sha256.startswith(sha256_prefix):
         raise TeacherError(f"the teacher {teacher} is now sha256 {card.sha256[:12]}, not the "
                            f"{sha256_prefix} this recipe pins: it was re-shipped, so a student "

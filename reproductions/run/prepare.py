@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from dataclasses import dataclass
 
 import keras
@@ -92,14 +93,21 @@ class RunData:
     val: tuple | None  # None: a published recipe, no split
     test: tuple | None  # None: a blind run (screening), which must not see the test set
     provenance: zoo.data.Provenance
+    # a distilled run (recipe.distill): train holds the teacher's targets; these are the labels
+    # they were made from and the seconds the teacher took to make them
+    labels: np.ndarray | None = None
+    teacher_s: float = 0.0
 
     @property
     def digest(self) -> str:
         """The run's data identity: SHA256 of the arrays in the order the run uses them
         (training, validation, test; a missing part counts as empty). Two sources with the same
         examples in another order (tensorflow-datasets vs the original files) differ here, as
-        the runs they train differ."""
-        return arrays_digest(self.train, self.val, self.test)
+        the runs they train differ. A distilled run's images and labels count, not the teacher's
+        targets: those may differ in their last bits from one machine to another, and the
+        teacher is pinned by its hash in the recipe."""
+        train = self.train if self.labels is None else (self.train[0], self.labels)
+        return arrays_digest(train, self.val, self.test)
 
 
 def arrays_digest(*parts) -> str:
@@ -124,8 +132,12 @@ def load_data(recipe: Recipe, data_dir=None, *, with_test: bool = True) -> RunDa
         train, val = loaded.train, None
     if recipe.train_subset:
         train = (train[0][:recipe.train_subset], train[1][:recipe.train_subset])
+    labels, teacher_s = None, 0.0
     if recipe.distill:  # the teacher's word on each training image, mixed with its label
         teacher, sha, alpha, temperature = recipe.distill
-        train = (train[0], distill.targets(distill.teacher_probabilities(teacher, sha, train[0]),
-                                           train[1], alpha, temperature))
-    return RunData(train, val, loaded.test if with_test else None, loaded.provenance)
+        t0 = time.perf_counter()
+        probabilities = distill.teacher_probabilities(recipe, teacher, sha, train[0])
+        labels, teacher_s = train[1], time.perf_counter() - t0
+        train = (train[0], distill.targets(probabilities, labels, alpha, temperature))
+    return RunData(train, val, loaded.test if with_test else None, loaded.provenance, labels,
+                   teacher_s)

@@ -106,7 +106,7 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
         if resumed:
             initial_epoch, model, state = resumed
         else:
-            initial_epoch, state = 0, {"history": {}, "wall_s": 0.0}
+            initial_epoch, state = 0, {"history": {}, "wall_s": data.teacher_s}  # teacher's pass
             model = compile_model(recipe, build_model(recipe), steps_per_execution(recipe))
     test_s_before = state.get("test_s", 0.0)
 

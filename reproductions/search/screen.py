@@ -29,7 +29,7 @@ import statistics
 
 from reproductions import RESULTS
 from reproductions.recipes import Screening, get_recipe, load_screening
-from reproductions.report.pace import on_reference_kind, reference_pace
+from reproductions.report.pace import check_same_work, on_reference_kind, reference_pace
 from reproductions.run.train import train_run
 from tracking.runs import experiment_for, finished_runs, last_value
 from zoo.files import open_for_writing, write_text
@@ -55,17 +55,27 @@ def run_rows(screening: Screening) -> list[dict]:
     return rows
 
 
-def rule_pace(rule: dict, results=None) -> float | None:
-    """The pace on the reference kind of the rule's reference recipe; None when it names none."""
-    name = rule.get("reference_pace")
-    return None if name is None else reference_pace(name, results)
+def rule_pace(screening: Screening, results=None) -> float | None:
+    """The pace on the reference kind of the rule's reference recipe, after checking that every
+    variant trains the same net the same way; None when the rule names none."""
+    name = (screening.rule or {}).get("reference_pace")
+    if name is None:
+        return None
+    for variant in screening.variants.values():
+        check_same_work(variant, name)
+    return reference_pace(name, results)
 
 
 def scaled_wall(row: dict, reference_ips: float | None) -> float:
     """A run's wall on the reference kind: as measured, or scaled by its pace against it."""
     wall = float(row["wall_s"])
-    return wall if reference_ips is None else on_reference_kind(
-        wall, float(row["images_per_second"]), reference_ips)
+    if reference_ips is None:
+        return wall
+    if row.get("images_per_second") in (None, ""):
+        raise ValueError(f"run {row.get('run_id', '?')} ({row['variant']}, seed {row['seed']}) "
+                         "logged no images_per_second: its time cannot be scaled to the "
+                         "reference kind; train it again")
+    return on_reference_kind(wall, float(row["images_per_second"]), reference_ips)
 
 
 def choose(rows: list[dict], rule: dict, variants, reference_ips: float | None = None
@@ -99,7 +109,7 @@ def table(screening: Screening, rows: list[dict] | None = None, results=None) ->
              "each screened variant; the runs are blind (the process never holds the test set). "
              "Wall: training and evaluation, seconds a seed. Every run: "
              f"{screening.name}_screening.csv.", ""]
-    reference_ips = rule_pace(screening.rule or {}, results)
+    reference_ips = rule_pace(screening, results)
     if screening.rule:
         chosen = choose(rows, screening.rule, screening.variants, reference_ips)
         lines += [f"Rule: {screening.rule['why']}. Its choice: **{chosen}**"
@@ -155,6 +165,10 @@ def run(args) -> int:
         screening = load_screening(args.name)
     except ValueError as err:
         args.verb_parser.error(str(err))
+    try:  # before any training: a rule whose budget cannot be scaled is refused now
+        pace = rule_pace(screening)
+    except ValueError as err:
+        args.verb_parser.error(str(err))
     if not args.report:
         for recipe in screening.variants.values():
             for seed in recipe.seeds:
@@ -168,6 +182,6 @@ def run(args) -> int:
         writer.writerows(rows)
     print(f"wrote {out} and {out.with_suffix('.csv')}")
     if screening.rule:
-        choice = choose(rows, screening.rule, screening.variants, rule_pace(screening.rule))
+        choice = choose(rows, screening.rule, screening.variants, pace)
         print(f"the rule's choice: {choice} (the file names {screening.chosen})")
     return 0

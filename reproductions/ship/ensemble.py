@@ -145,7 +145,7 @@ def run(args) -> int:
     from reproductions.ship.models_md import write_models_md
     from reproductions import RESULTS
     from reproductions.recipes import ENSEMBLES, RECIPES
-    from reproductions.report.pace import on_reference_kind, reference_pace
+    from reproductions.report.pace import check_same_work, on_reference_kind, reference_pace
     from tracking import check_store
     from tracking.runs import existing_experiment, finished_runs
     from zoo.files import open_for_writing, write_text
@@ -190,9 +190,15 @@ def run(args) -> int:
     reference = None
     if args.pace_of:  # the members' time on the reference kind, by their pace against it
         try:
+            check_same_work(recipe, args.pace_of)
             pace = reference_pace(args.pace_of)
         except ValueError as err:
             args.verb_parser.error(str(err))
+        unpaced = [s for s in seeds if "images_per_second" not in runs[s].data.metrics]
+        if unpaced:
+            args.verb_parser.error(f"member seed(s) {', '.join(map(str, unpaced))} logged no "
+                                   "images_per_second: their time cannot be scaled; leave out "
+                                   "--pace-of or train them again")
         reference = {s: on_reference_kind(walls[s], runs[s].data.metrics["images_per_second"],
                                           pace) for s in seeds}
     rows = spread_rows(probs, y_test, walls, reference)
