@@ -104,3 +104,13 @@ def test_a_distilled_run_trains_on_the_teachers_targets(mlflow_store, tmp_path):
     assert run.info.status == "FINISHED"
     assert run.data.params["distill"].startswith(f"['{TEACHER}'")
     assert 0 <= run.data.metrics["test_accuracy"] <= 1 and run.data.metrics["val_loss"] > 0
+
+
+def test_reproduce_refuses_a_re_shipped_teacher_with_a_message(mlflow_store, capfd):
+    from reproductions.__main__ import main as suite_main
+
+    code = suite_main(["reproduce", "--recipes", "conv7_bn_cosine", "--seeds", "1", "--set",
+                       f'distill=["{TEACHER}","000000000000",0.5,2]'])
+    err = capfd.readouterr().err
+    assert code == 2
+    assert "re-shipped" in err and "Traceback" not in err

@@ -23,10 +23,12 @@ import numpy as np
 from keras import ops
 
 import zoo
+from zoo.data import DataError
 
 
-class TeacherError(ValueError):
-    """The recipe's teacher is not the weight it pins."""
+class TeacherError(DataError):
+    """The recipe's teacher is not the weight it pins, or learned from other images: the run's
+    training targets cannot be made, a data error (the command says so and exits 2)."""
 
 
 def _dense(y_true, y_pred):
