@@ -7,7 +7,7 @@
     python -m reproductions register [conv3_bn.mnist ...]                  # make register-zoo
     python -m reproductions tune --recipe conv3 --tuner hyperband          # make tune-mnist
     python -m reproductions screen conv3_bn_fast [--report]
-    python -m reproductions ensemble conv7_bn_cosine --seeds 1,2,3,4
+    python -m reproductions ensemble conv7_bn_cosine --seeds 1,2,3,4,5,6,7,10
     python -m reproductions time-to-accuracy                               # make time-to-accuracy
     python -m reproductions robustness                                     # make robustness
     python -m reproductions bench | bench-training                         # make bench ...

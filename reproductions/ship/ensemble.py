@@ -1,6 +1,6 @@
 """The ensemble of a recipe's trained members, shipped as one Keras model, and its honest spread.
 
-    python -m reproductions ensemble conv7_bn_cosine --seeds 1,2,3,4   # make zoo-ensemble
+    python -m reproductions ensemble conv7_bn_cosine   # make zoo-ensemble (its declared seeds)
 
 Members are the FINISHED runs of the recipe (one per seed) in the MLflow store: their `.keras`
 artifacts are loaded, averaged into one model by zoo.models.ensemble.ensemble (named
@@ -154,11 +154,12 @@ def run(args) -> int:
     if args.recipe not in RECIPES:
         args.verb_parser.error(f"unknown recipe {args.recipe!r}")
     recipe = RECIPES[args.recipe]
-    seeds = list(args.seeds)  # whole numbers, checked while parsing (reproductions.__main__)
-    if len(seeds) < 2:
+    declared = ENSEMBLES.get(recipe.name)
+    # whole numbers, checked while parsing (reproductions.__main__); none: the declared members
+    seeds = list(args.seeds) if args.seeds is not None else list(declared or ())
+    if args.seeds is not None and len(seeds) < 2:
         args.verb_parser.error("an ensemble needs at least 2 member seeds")
-    if tuple(sorted(seeds)) != ENSEMBLES.get(recipe.name):
-        declared = ENSEMBLES.get(recipe.name)
+    if tuple(sorted(seeds)) != declared:
         args.verb_parser.error(
             f"{recipe.name}'s ensemble declares its member seeds before training: "
             + (f"{', '.join(map(str, declared))}, not {', '.join(map(str, seeds))}"

@@ -44,8 +44,8 @@ def ensemble(sub):
     p.add_argument("recipe", type=one_name_among("recipe", recipe_names),
                    help="the members' recipe, e.g. conv7_bn_cosine (its declared members: "
                    "ENSEMBLES)")
-    p.add_argument("--seeds", default="1,2,3,4", type=seed_list,
-                   help="the member seeds (FINISHED runs)")
+    p.add_argument("--seeds", type=seed_list,
+                   help="the member seeds, FINISHED runs (default: the recipe's declared members)")
     p.add_argument("--pace-of", type=one_name_among("recipe", recipe_names),
                    help="a recipe whose committed runs train the same net on the reference "
                    "machine kind: the members' time is also given scaled to that kind")
