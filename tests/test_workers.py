@@ -152,3 +152,52 @@ def test_a_bad_number_of_jobs_is_refused(jobs):
     done = subprocess.run([sys.executable, "-m", "reproductions", "reproduce", "--jobs", jobs],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--jobs" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_ctrl_c_while_training_stops_at_the_next_batch_end_not_inside_it():
+    """reproductions/run/interrupt.py: inside `deferred`, SIGINT only raises a flag; the fit
+    stops with KeyboardInterrupt at the end of the batch it came in (StopAtBatchEnd, last of the
+    callbacks), after the callbacks before it ran; outside `deferred`, Python's own again."""
+    import keras
+    import numpy as np
+
+    from reproductions.run import interrupt
+
+    batches = []
+
+    class CtrlCAtBatch2(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            batches.append(("begin", batch))
+            if batch == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        def on_train_batch_end(self, batch, logs=None):
+            batches.append(("end", batch))
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((40, 3), "float32"), np.zeros((40, 2), "float32")
+    with interrupt.deferred():
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(x, y, batch_size=4, epochs=1, verbose=0,
+                      callbacks=[CtrlCAtBatch2(), interrupt.StopAtBatchEnd()])
+    # batch 2 ran to its end and the callbacks before StopAtBatchEnd saw it; 3 never began
+    assert batches == [(when, b) for b in range(3) for when in ("begin", "end")]
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # a worker stopping ignores more
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with interrupt.deferred():
+        os.kill(os.getpid(), signal.SIGINT)  # nothing raised here...
+        time.sleep(0.05)
+        with pytest.raises(KeyboardInterrupt):
+            interrupt.check()  # ...but at the next check: between two pairs
+    with interrupt.deferred(twice_stops_at_once=True):  # one process: the second is "now"
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with interrupt.deferred():
+        pass
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # no stop: restored

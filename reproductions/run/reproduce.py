@@ -22,7 +22,7 @@ from pathlib import Path
 
 from reproductions.report import tables as report
 from reproductions.recipes import RECIPES, derive, get_recipe, parse_override
-from reproductions.run import console, estimate, workers
+from reproductions.run import console, estimate, interrupt, workers
 from reproductions.run.train import train_run
 from tracking import TrackingError
 from tracking.claims import ClaimHeld
@@ -86,16 +86,19 @@ def _train_in_turn(todo, data_dir, progress) -> tuple[int, list]:
     """This process trains the pairs one after the other (--jobs 1); returns how many it
     trained and the pairs other processes hold."""
     held, trained = [], 0
-    for recipe, seed in todo:
-        try:
-            result = train_run(recipe, seed, data_dir=data_dir, progress=progress)
-        except ClaimHeld as err:  # another process (maybe another machine) trains it
-            print(f"[{recipe.name} seed {seed}] {err}: left to it, next pair", flush=True)
-            held.append((recipe, seed))
-            continue
-        if not result.get("skipped"):  # else finished meanwhile by another process
-            trained += 1
-            _said_done(recipe, seed, result)
+    # Ctrl-C stops the run at a batch's end (KeyboardInterrupt there); a second one, at once
+    with interrupt.deferred(twice_stops_at_once=True):
+        for recipe, seed in todo:
+            interrupt.check()  # between two pairs: no new one starts
+            try:
+                result = train_run(recipe, seed, data_dir=data_dir, progress=progress)
+            except ClaimHeld as err:  # another process (maybe another machine) trains it
+                print(f"[{recipe.name} seed {seed}] {err}: left to it, next pair", flush=True)
+                held.append((recipe, seed))
+                continue
+            if not result.get("skipped"):  # else finished meanwhile by another process
+                trained += 1
+                _said_done(recipe, seed, result)
     return trained, held
 
 

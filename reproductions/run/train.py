@@ -28,16 +28,15 @@ import numpy as np
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
-import zoo
 import zoo.data
 from reproductions.run.artifacts import log_artifacts
 from reproductions.run.checkpoint import Checkpoints, EvaluationEnd
+from reproductions.run.interrupt import StopAtBatchEnd
 from reproductions.run.phases import Phases, system_metrics_cpu_seconds
-from reproductions.recipes import notes
 from reproductions.run.prepare import (build_model, compile_model, load_data,
                                        optimizer_callbacks, seed_run, steps_per_execution)
 from reproductions.run.source_tests import SourceTests, test_reads
-from reproductions.recipes import RECIPES, Recipe
+from reproductions.recipes import RECIPES, Recipe, notes
 from tracking import REPO_ROOT, run_tags
 from tracking.claims import ClaimLost, try_claim
 from tracking.store import store_key
@@ -141,7 +140,8 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
         callbacks = [*optimizer_callbacks(recipe, data, seed), *tests,
                      EvaluationEnd(recipe, seed, checkpoints, state, progress, phases), curves,
                      ModelInfo(),  # and stop if the pair was taken over meanwhile
-                     keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: claim.check())]
+                     keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: claim.check()),
+                     StopAtBatchEnd()]  # a deferred Ctrl-C, after the epoch's checkpoint
         t_start, steps_before = time.perf_counter(), initial_epoch * recipe.eval_every
         try:
             model.fit(stream, epochs=recipe.epochs, initial_epoch=initial_epoch,

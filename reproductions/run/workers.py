@@ -14,8 +14,8 @@ of the cores before TensorFlow starts (a fresh interpreter: the "spawn" start me
 workers send their progress to this process, which prints one display for all.
 
 Ctrl-C (in a terminal it reaches every process of the job; here it is also passed on): each worker
-ends its run as KILLED and keeps its checkpoint, as a single process does; `reproduce` again
-resumes every interrupted pair.
+stops its run at the next batch's end (reproductions/run/interrupt.py), ends it as KILLED and
+keeps its checkpoint, as a single process does; `reproduce` again resumes every interrupted pair.
 """
 
 from __future__ import annotations
@@ -75,50 +75,52 @@ class _Progress:
         self.events.put(("skipped", self.worker, self.index[recipe.name, seed], None))
 
 
-def _interrupt_once(signum, frame):
-    """The first SIGINT stops the worker's run (KeyboardInterrupt); a second one, from the
-    terminal and from the display both, must not interrupt the run's last writes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
-
-
 def _worker(worker, todo, order, data_dir, threads, log, events):
-    """A worker process: its threads first, before TensorFlow starts; then the pairs in order."""
-    signal.signal(signal.SIGINT, _interrupt_once)
+    """A worker process: its threads first, before TensorFlow starts; then the pairs in order.
+    Ctrl-C stops its run at a batch's end (reproductions/run/interrupt.py), as in one process."""
     try:
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
-        from reproductions.run import console
+        from reproductions.run import console, interrupt
 
         console.keras_to_the_log()
         console.current_log = log  # each run logs the job's log as an artifact
-        from reproductions.run.train import train_run
-        from tracking import TrackingError
-        from tracking.claims import ClaimHeld
-        from zoo.data import DataError
-
-        progress = _Progress(events, worker, todo)
-        for i in order:
-            recipe, seed = todo[i]
-            try:
-                result = train_run(recipe, seed, data_dir=data_dir, progress=progress)
-            except ClaimHeld:  # a sibling (or another process sharing the store) trains it
-                continue
-            except (TrackingError, DataError) as err:
-                events.put(("error", worker, i, str(err)))
-                return
-            if not result.get("skipped"):
-                events.put(("done", worker, i, {k: result[k] for k in
-                                                ("test_accuracy", "peak_test_accuracy", "wall_s")
-                                                if k in result}))
-        events.put(("exit", worker, None, None))
+        with interrupt.deferred():
+            _train_pairs(worker, todo, order, data_dir, events)
     except KeyboardInterrupt:
         events.put(("interrupted", worker, None, None))
     except Exception as err:  # noqa: BLE001 (a bug: its traceback to the log, a line to the user)
         traceback.print_exc()
         events.put(("crash", worker, None, f"{type(err).__name__}: {err}"))
+
+
+def _train_pairs(worker, todo, order, data_dir, events):
+    """In a worker: train every pair of `order` no sibling holds, saying how each went, then
+    that the worker is done (exit) or stopped on a bad store or data (error)."""
+    from reproductions.run.interrupt import check
+    from reproductions.run.train import train_run
+    from tracking import TrackingError
+    from tracking.claims import ClaimHeld
+    from zoo.data import DataError
+
+    progress = _Progress(events, worker, todo)
+    for i in order:
+        check()  # Ctrl-C between two pairs: no new one starts
+        recipe, seed = todo[i]
+        try:
+            result = train_run(recipe, seed, data_dir=data_dir, progress=progress)
+        except ClaimHeld:  # a sibling (or another process sharing the store) trains it
+            continue
+        except (TrackingError, DataError) as err:
+            events.put(("error", worker, i, str(err)))
+            return
+        if not result.get("skipped"):
+            events.put(("done", worker, i, {k: result[k] for k in
+                                            ("test_accuracy", "peak_test_accuracy", "wall_s")
+                                            if k in result}))
+    events.put(("exit", worker, None, None))
 
 
 def train_parallel(todo: list, jobs: int, data_dir, progress, rows: list[dict], log,
