@@ -97,15 +97,21 @@ def render_default(results: Path = RESULTS) -> str:
 BLOCKS = ((START, END, render), (DEFAULT_START, DEFAULT_END, render_default))
 
 
-def update(readme: Path, results: Path = RESULTS) -> bool:
-    """Rewrite every generated block of `readme`; False if it has none of them."""
-    text, found = readme.read_text(), False
-    for start, end, renderer in BLOCKS:
+def splice(doc: Path, blocks, results: Path = RESULTS) -> bool:
+    """Rewrite every generated block of `doc` ((start, end, render(results)) triples) found in
+    it; False if it has none of them."""
+    text, found = doc.read_text(), False
+    for start, end, renderer in blocks:
         if start not in text or end not in text:
             continue
         head, rest = text.split(start, 1)
         _, tail = rest.split(end, 1)
         text, found = head + renderer(results) + tail, True
     if found:
-        write_text(readme, text)
+        write_text(doc, text)
     return found
+
+
+def update(readme: Path, results: Path = RESULTS) -> bool:
+    """Rewrite every generated block of `readme`; False if it has none of them."""
+    return splice(readme, BLOCKS, results)

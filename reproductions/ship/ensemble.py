@@ -142,6 +142,7 @@ def run(args) -> int:
 
     import zoo
     import zoo.data
+    from reproductions.report import record_doc
     from reproductions.ship.models_md import write_models_md
     from reproductions import RESULTS
     from reproductions.recipes import ENSEMBLES, RECIPES
@@ -215,4 +216,6 @@ def run(args) -> int:
     write_models_md(merged)
     print(f"{card.name}: test accuracy {100 * card.test_accuracy:.2f}%; wrote {out}, "
           f"{card.path}, {MANIFEST}")
+    if recipe.name == record_doc.RECIPE and record_doc.update(record_doc.DOC):
+        print(f"wrote the ensemble's part of {record_doc.DOC}")
     return 0
