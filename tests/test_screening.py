@@ -95,6 +95,24 @@ def test_the_rule_skips_variants_over_budget_or_missing_a_seed():
     assert choose(rows[:2], {"objective": "val_loss", "max_wall_s": 120}, variants) is None
 
 
+def test_a_rule_on_validation_accuracy_takes_the_highest_and_breaks_ties_by_loss():
+    from reproductions.recipes import derive, get_recipe
+    from reproductions.search.screen import choose
+
+    base = get_recipe("conv3_bn")
+    variants = {n: derive(base, {"seeds": [8, 9]}, name=n) for n in ("a", "b", "c")}
+    rule = {"objective": "val_accuracy", "max_wall_s": 120}
+    rows = [{"variant": v, "seed": s, "final_val_accuracy": acc, "final_val_loss": loss,
+             "wall_s": 50}
+            for v, s, acc, loss in (("a", 8, 0.9960, 0.010), ("a", 9, 0.9964, 0.011),
+                                    ("b", 8, 0.9966, 0.030), ("b", 9, 0.9962, 0.030),
+                                    ("c", 8, 0.9958, 0.005), ("c", 9, 0.9962, 0.006))]
+    assert choose(rows, rule, variants) == "b"  # 0.9964 on average, against a's 0.9962
+    tied = [dict(r, final_val_accuracy=0.9962) for r in rows]
+    assert choose(tied, rule, variants) == "c"  # all tied: the lowest mean loss
+    assert choose(rows, {"objective": "val_loss", "max_wall_s": 120}, variants) == "c"
+
+
 def test_the_reference_pace_is_the_committed_declared_runs_of_the_recipes_hash(tmp_path):
     from reproductions.recipes import get_recipe
     from reproductions.report.pace import on_reference_kind, reference_pace
