@@ -295,6 +295,25 @@ def test_time_to_accuracy_from_a_store_of_a_few_runs(mlflow_store, tmp_path, mon
         ["time_to_accuracy.csv", "time_to_accuracy.png"]
 
 
+def test_time_to_accuracy_puts_an_ensemble_at_its_members_time_on_the_reference_kind(tmp_path):
+    from reproductions.report.time_to_accuracy import ensemble_points, pareto
+
+    head = "k,kind,count,mean_test_acc,std_test_acc,min_test_acc,max_test_acc,groups,"
+    (tmp_path / "conv7_bn_cosine_ensemble.csv").write_text(
+        head + "members_wall_s_mean,members_wall_s_max,members_wall_s_mean_reference_kind,"
+        "members_wall_s_max_reference_kind\n"
+        "1,every sub-ensemble,2,0.99600,0.00100,0.99500,0.99700,1 2,900.0,1000.0,300.0,310.0\n"
+        "2,every sub-ensemble,1,0.99750,0.00000,0.99750,0.99750,1+2,1900.0,1900.0,610.0,610.0\n")
+    (tmp_path / "conv7_bn_ensemble.csv").write_text(  # timed where it trained: left out
+        head + "members_wall_s_mean,members_wall_s_max\n"
+        "2,every sub-ensemble,1,0.99590,0.00000,0.99590,0.99590,1+2,800.0,800.0\n")
+    [point] = ensemble_points(tmp_path)
+    assert (point["recipe"], point["seeds"], point["mean_test_acc"], point["mean_wall_s"]) == \
+        ("conv7_bn_cosine x2, averaged", 2, 0.9975, 610.0)
+    single = {"recipe": "conv7_bn_cosine", "mean_test_acc": 0.9966, "mean_wall_s": 372.0}
+    assert [p["pareto"] for p in pareto([single, point])] == [True, True]
+
+
 def test_suite_verbs_of_issue_14_refuse_bad_input(mlflow_store):
     import subprocess
     import sys
@@ -438,3 +457,15 @@ def test_the_robustness_section_gives_each_figure_and_its_change_against_clean()
             value, change = cell.split(" (")
             assert float(change.rstrip(")")) == pytest.approx(float(value.rstrip("%")) - clean,
                                                               abs=0.011)
+
+
+def test_the_registrys_ensemble_has_the_declared_number_of_members():
+    """zoo cannot read reproductions' ENSEMBLES (imports run one way): its conv7_bn_ensemble
+    is built with as many members as conv7_bn_cosine's ensemble declares."""
+    import zoo
+    from reproductions.recipes import ENSEMBLES
+
+    n = len(ENSEMBLES["conv7_bn_cosine"])
+    assert zoo.registry.get_spec("conv7_bn_ensemble").params == n * \
+        zoo.registry.get_spec("conv7_bn").params
+    assert f"{n} conv7_bn" in zoo.registry.get_spec("conv7_bn_ensemble").summary
