@@ -367,7 +367,7 @@ def test_zoo_list_shows_no_spread_where_there_is_none(capsys):
     """An ensemble is one model, xo_lecture was built, not trained: no made-up "± 0.00"."""
     assert zoo_cli(["list"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line}
-    assert "one model of 4 members" in lines["conv7_bn_ensemble.mnist"]
+    assert "one model of 8 members" in lines["conv7_bn_ensemble.mnist"]
     assert "no recipe: built, not trained" in lines["xo_lecture.lecture"]
     assert "±" not in lines["conv7_bn_ensemble.mnist"] + lines["xo_lecture.lecture"]
     assert "over 5 seeds" in lines["conv3.mnist"]

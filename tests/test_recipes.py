@@ -284,3 +284,8 @@ def test_the_ensemble_verb_refuses_seeds_its_recipe_did_not_declare(capsys):
         main(["ensemble", "conv7_bn_cosine", "--seeds", "1,2,3,5"])
     assert exit_info.value.code == 2
     assert "declares its member seeds before training: 1, 2, 3, 4" in capsys.readouterr().err
+
+
+def test_every_screened_distillation_variant_keeps_its_hash():
+    variants = load_screening("conv7_bn_distill").variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_distill"]

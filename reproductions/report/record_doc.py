@@ -60,7 +60,7 @@ def render(results: Path = RESULTS, recipe: str = RECIPE) -> str:
     gap = round((acc - BAR) * 10_000)  # the MNIST test set's 10,000 images
     paced = "members_wall_s_mean_reference_kind" in whole
     wall = float(whole["members_wall_s_mean"])
-    time = f"{wall:,.0f} s ({wall / 60:.0f} minutes) on the machine that trained them"
+    time = f"{wall:,.0f} s ({wall / 60:.0f} minutes) on {whole.get('machine') or 'an unnamed machine'}"
     if paced:
         ref = float(whole["members_wall_s_mean_reference_kind"])
         time += f", {ref:,.0f} s ({ref / 60:.0f} minutes) on the reference kind (by their pace)"
@@ -72,7 +72,7 @@ def render(results: Path = RESULTS, recipe: str = RECIPE) -> str:
              f"{100 * BAR:.2f}% ({BAR_SOURCE}). Verdict: **{said}**"
              + (f" (its disjoint halves of {n // 2}: {_pct(halves['min_test_acc'])}"
                 f" and {_pct(halves['max_test_acc'])}; the rule is in reproductions/report/"
-                "record_doc.py)" if half_accs else "") + f". Its members trained in {time}.",
+                "record_doc.py)" if half_accs else "") + f". Its members' runs took {time}, all together.",
              "",
              "| members | ensembles | test accuracy, mean ± std | min-max | members' training, "
              "mean s" + (" (reference kind)" if paced else "") + " |",

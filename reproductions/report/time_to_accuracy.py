@@ -108,6 +108,7 @@ def figure(found: list[dict]):
         ax.text(0.01, 100 * (1 - value), label, transform=ax.get_yaxis_transform(),
                 va="bottom", fontsize=8, color="grey")
     ax.set_xscale("log")
+    ax.set_xlim(right=5 * max(p["max_wall_s"] for p in found))  # room for the last label
     ax.set_yscale("log")
     ticks = [a for a in (0.90, 0.92, 0.95, 0.98, 0.99, 0.995, 0.997, 0.998)]
     ax.set_yticks([100 * (1 - a) for a in ticks], [f"{100 * a:g}%" for a in ticks])

@@ -204,6 +204,11 @@ def run(args) -> int:
         reference = {s: on_reference_kind(walls[s], runs[s].data.metrics["images_per_second"],
                                           pace) for s in seeds}
     rows = spread_rows(probs, y_test, walls, reference)
+    machines = " | ".join(sorted({  # where the walls were measured, as the runs' tags say
+        f"{t.get('machine', 'unknown machine')} ({t.get('cpu_kind', 'unknown CPU kind')}; "
+        f"TensorFlow threads: {t.get('tf_threads', 'default')})"
+        for t in (runs[s].data.tags for s in seeds)}))
+    rows = [row | {"machine": machines} for row in rows]
     with open_for_writing(out, newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()
