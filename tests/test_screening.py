@@ -143,3 +143,33 @@ def test_a_pace_is_refused_for_a_variant_that_trains_another_way():
     check_same_work(derive(base, {"augment_affine": [15, 0.15, 0.15]}), "conv7_bn_cosine")
     with pytest.raises(ValueError, match="augment_affine differ"):
         check_same_work(derive(base, {"augment_affine": None}), "conv7_bn_cosine")
+
+
+def test_ctrl_c_during_a_screening_says_so_and_exits_130(monkeypatch, capsys):
+    """Ctrl-C reaches the run, which stops at a batch's end (here: at once, as StopAtBatchEnd
+    would); the verb says the run resumes and exits 130, no traceback, no later run started."""
+    import argparse
+    import os
+    import signal
+    import time
+
+    from reproductions.run import interrupt
+    from reproductions.search import screen
+
+    started = []
+
+    def train_run(recipe, seed, **kwargs):
+        started.append((recipe.name, seed))
+        os.kill(os.getpid(), signal.SIGINT)  # deferred: nothing raised here...
+        time.sleep(0.05)
+        interrupt.check()  # ...but at the batch's end
+
+    monkeypatch.setattr(screen, "train_run", train_run)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        done = screen.run(argparse.Namespace(name="conv7_bn_long", report=False,
+                                             verb_parser=argparse.ArgumentParser()))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert done == 130 and started == [("l_0", 8)]
+    assert "resumes when `screen conv7_bn_long` runs again" in capsys.readouterr().err

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import csv
 import statistics
+import sys
 
 from reproductions import RESULTS
 from reproductions.recipes import Screening, get_recipe, load_screening
 from reproductions.report.pace import check_same_work, on_reference_kind, reference_pace
+from reproductions.run import interrupt
 from reproductions.run.train import train_run
 from tracking.runs import experiment_for, finished_runs, last_value
 from zoo.files import open_for_writing, write_text
@@ -177,9 +179,16 @@ def run(args) -> int:
     except ValueError as err:
         args.verb_parser.error(str(err))
     if not args.report:
-        for recipe in screening.variants.values():
-            for seed in recipe.seeds:
-                train_run(recipe, seed, log_mlflow_model=False, blind=True)
+        try:  # Ctrl-C: the run stops at a batch's end, KILLED with its checkpoint, as reproduce's
+            with interrupt.deferred(twice_stops_at_once=True):
+                for recipe in screening.variants.values():
+                    for seed in recipe.seeds:
+                        interrupt.check()
+                        train_run(recipe, seed, log_mlflow_model=False, blind=True)
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: finished runs are kept, the current one resumes when "
+                  f"`screen {screening.name}` runs again", file=sys.stderr)
+            return 130
     rows = run_rows(screening)
     out = RESULTS / f"{screening.name}_screening.md"
     write_text(out, table(screening, rows))
