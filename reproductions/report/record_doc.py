@@ -1,4 +1,5 @@
-"""docs/record.md's generated part: the shipped ensemble against issue 28's bar, from its spread file.
+"""docs/record.md's generated part: the shipped ensemble against issue 28's bar, from its
+spread file.
 
     python -m reproductions ensemble conv7_bn_cosine   # writes the CSV, then this block
 
@@ -60,7 +61,8 @@ def render(results: Path = RESULTS, recipe: str = RECIPE) -> str:
     gap = round((acc - BAR) * 10_000)  # the MNIST test set's 10,000 images
     paced = "members_wall_s_mean_reference_kind" in whole
     wall = float(whole["members_wall_s_mean"])
-    time = f"{wall:,.0f} s ({wall / 60:.0f} minutes) on {whole.get('machine') or 'an unnamed machine'}"
+    machine = whole.get("machine") or "an unnamed machine"
+    time = f"{wall:,.0f} s ({wall / 60:.0f} minutes) on {machine}"
     if paced:
         ref = float(whole["members_wall_s_mean_reference_kind"])
         time += f", {ref:,.0f} s ({ref / 60:.0f} minutes) on the reference kind (by their pace)"
@@ -72,7 +74,8 @@ def render(results: Path = RESULTS, recipe: str = RECIPE) -> str:
              f"{100 * BAR:.2f}% ({BAR_SOURCE}). Verdict: **{said}**"
              + (f" (its disjoint halves of {n // 2}: {_pct(halves['min_test_acc'])}"
                 f" and {_pct(halves['max_test_acc'])}; the rule is in reproductions/report/"
-                "record_doc.py)" if half_accs else "") + f". Its members' runs took {time}, all together.",
+                "record_doc.py)" if half_accs else "")
+             + f". Its members' runs took {time}, all together.",
              "",
              "| members | ensembles | test accuracy, mean ± std | min-max | members' training, "
              "mean s" + (" (reference kind)" if paced else "") + " |",
@@ -82,9 +85,9 @@ def render(results: Path = RESULTS, recipe: str = RECIPE) -> str:
                  if r["kind"] == "every sub-ensemble" else f"on disjoint seeds ({r['groups']})")
         spent = f"{float(r['members_wall_s_mean']):,.0f}" + (
             f" ({float(r['members_wall_s_mean_reference_kind']):,.0f})" if paced else "")
-        lines.append(f"| {r['k']} | {r['count']}, {which} | {_pct(r['mean_test_acc'])} ± "
-                     f"{100 * float(r['std_test_acc']):.2f} | {_pct(r['min_test_acc'])}-"
-                     f"{_pct(r['max_test_acc'])} | {spent} |")
+        spread = (f" ± {100 * float(r['std_test_acc']):.2f}" if int(r["count"]) > 1 else "")
+        lines.append(f"| {r['k']} | {r['count']}, {which} | {_pct(r['mean_test_acc'])}{spread} "
+                     f"| {_pct(r['min_test_acc'])}-{_pct(r['max_test_acc'])} | {spent} |")
     lines += ["", "Sub-ensembles of one set of members share members: their spread is not that of "
               "independent ensembles; the disjoint rows are.", "", END]
     return "\n".join(lines)

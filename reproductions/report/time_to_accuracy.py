@@ -68,8 +68,8 @@ def ensemble_points(results: Path = RESULTS) -> list[dict]:
             continue
         acc, wall = (float(whole["mean_test_acc"]),
                      float(whole["members_wall_s_mean_reference_kind"]))
-        found.append({"recipe": f"{recipe.name} x{n}, averaged", "model": f"{recipe.model}_ensemble",
-                      "seeds": n, "mean_test_acc": acc, "min_test_acc": acc, "max_test_acc": acc,
+        found.append({"recipe": f"{recipe.name} x{n}, averaged",
+                      "model": f"{recipe.model}_ensemble", "seeds": n, "mean_test_acc": acc, "min_test_acc": acc, "max_test_acc": acc,
                       "mean_wall_s": wall, "min_wall_s": wall, "max_wall_s": wall})
     return found
 
