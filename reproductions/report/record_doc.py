@@ -46,12 +46,18 @@ def _pct(text: str) -> str:
     return f"{100 * float(text):.2f}%"
 
 
-def render(results: Path = RESULTS, recipe: str = RECIPE) -> str:
-    """The generated block's text, markers included."""
-    with open(results / f"{recipe}_ensemble.csv", newline="") as f:
+def read_spread(path: Path) -> tuple[list[dict], int, dict]:
+    """An ensemble's spread file (`ensemble` verb): its rows, its number of members and the row
+    of the whole ensemble."""
+    with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     n = max(int(r["k"]) for r in rows)
-    whole = next(r for r in rows if int(r["k"]) == n)
+    return rows, n, next(r for r in rows if int(r["k"]) == n)
+
+
+def render(results: Path = RESULTS, recipe: str = RECIPE) -> str:
+    """The generated block's text, markers included."""
+    rows, n, whole = read_spread(results / f"{recipe}_ensemble.csv")
     halves = next((r for r in rows if r["kind"] == "disjoint groups" and int(r["k"]) == n // 2),
                   None)
     half_accs = ([float(halves["min_test_acc"]), float(halves["max_test_acc"])]

@@ -57,19 +57,19 @@ def ensemble_points(results: Path = RESULTS) -> list[dict]:
     kind (`ensemble --pace-of`): its test accuracy at all its members' training time, the
     price of one ensemble (an ensemble file without that column was timed on whatever machine
     trained it, so it is left out rather than put on the reference kind's axis)."""
+    from reproductions.report.record_doc import read_spread
+
     found = []
     for path in sorted(results.glob("*_ensemble.csv")):
         recipe = RECIPES.get(path.stem.removesuffix("_ensemble"))
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-        n = max(int(r["k"]) for r in rows)
-        whole = next(r for r in rows if int(r["k"]) == n)
+        _, n, whole = read_spread(path)
         if recipe is None or "members_wall_s_mean_reference_kind" not in whole:
             continue
         acc, wall = (float(whole["mean_test_acc"]),
                      float(whole["members_wall_s_mean_reference_kind"]))
         found.append({"recipe": f"{recipe.name} x{n}, averaged",
-                      "model": f"{recipe.model}_ensemble", "seeds": n, "mean_test_acc": acc, "min_test_acc": acc, "max_test_acc": acc,
+                      "model": f"{recipe.model}_ensemble", "seeds": n,
+                      "mean_test_acc": acc, "min_test_acc": acc, "max_test_acc": acc,
                       "mean_wall_s": wall, "min_wall_s": wall, "max_wall_s": wall})
     return found
 

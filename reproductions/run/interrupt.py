@@ -4,11 +4,11 @@ Why not Python's own KeyboardInterrupt, raised wherever the main thread happens 
 worker die of `munmap_chunk(): invalid pointer` right after its Ctrl-C, before it could end its
 run as KILLED (the run stayed RUNNING). The likeliest cause is the exception landing inside a
 native call that calls back into Python (TensorFlow's data pipeline, a checkpoint's HDF5 write)
-and leaving it half done. Here the signal only
-raises a flag; `StopAtBatchEnd` raises KeyboardInterrupt from plain Python at the next training
-or validation batch's end (an evaluation of the source's test set, run inside a callback, ends
-first), and train_run ends the run as KILLED, keeping its last checkpoint. A run whose training
-is over when the signal comes finishes its last writes and no new pair starts (`check`).
+and leaving it half done. Here the signal only raises a flag; `StopAtBatchEnd` raises
+KeyboardInterrupt from plain Python at the next training or validation batch's end (an
+evaluation of the source's test set, run inside a callback, ends first), and train_run ends the
+run as KILLED, keeping its last checkpoint. A run whose training is over when the signal comes
+finishes its last writes and no new pair starts (`check`).
 
     with interrupt.deferred():   # each worker; reproduce's own loop (--jobs 1) passes True:
                                  # a second Ctrl-C stops it at once
