@@ -177,3 +177,4 @@ def test_ctrl_c_during_a_screening_says_so_and_exits_130(monkeypatch, capsys):
         signal.signal(signal.SIGINT, previous)
     assert done == 130 and started == [("l_0", 8)]
     assert "resumes when `screen conv7_bn_long` runs again" in capsys.readouterr().err
+    interrupt.check()  # the stop ended with the verb: a later training here is not stopped

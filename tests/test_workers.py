@@ -184,6 +184,10 @@ def test_ctrl_c_while_training_stops_at_the_next_batch_end_not_inside_it():
     # batch 2 ran to its end and the callbacks before StopAtBatchEnd saw it; 3 never began
     assert batches == [(when, b) for b in range(3) for when in ("begin", "end")]
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # a worker stopping ignores more
+    # the flag ended with its block: a later training in this process is not stopped by it
+    # (CI: a test that trained after this one was interrupted when the flag stayed up)
+    interrupt.check()
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[interrupt.StopAtBatchEnd()])
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
     with interrupt.deferred():
@@ -191,12 +195,15 @@ def test_ctrl_c_while_training_stops_at_the_next_batch_end_not_inside_it():
         time.sleep(0.05)
         with pytest.raises(KeyboardInterrupt):
             interrupt.check()  # ...but at the next check: between two pairs
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with interrupt.deferred(twice_stops_at_once=True):  # one process: the second is "now"
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
+    # one process stopping gets its own handler back: a third Ctrl-C interrupts as usual
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     signal.signal(signal.SIGINT, signal.default_int_handler)
     with interrupt.deferred():
         pass

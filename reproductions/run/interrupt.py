@@ -41,19 +41,24 @@ def _on_sigint(signum, frame):
 @contextlib.contextmanager
 def deferred(twice_stops_at_once: bool = False):
     """SIGINT raises the flag instead of KeyboardInterrupt while the block runs (main thread).
-    Once a stop was asked for, the handler stays: the process is stopping."""
+    The flag is the block's: it is lowered when the block ends, so that a later training in the
+    same process (a test, a second verb called in-process) is not stopped by an old Ctrl-C. A
+    worker that was asked to stop keeps ignoring SIGINT (it is finishing its last writes); any
+    other process gets its previous handler back."""
     global _requested, _twice_stops_at_once
     _requested, _twice_stops_at_once = False, twice_stops_at_once
     previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
         yield
     finally:
-        if not _requested:
+        stopping, _requested = _requested, False
+        if not stopping or _twice_stops_at_once:
             signal.signal(signal.SIGINT, previous)
 
 
 def check() -> None:
-    """KeyboardInterrupt if a stop was asked for: between pairs, and from StopAtBatchEnd."""
+    """KeyboardInterrupt if a stop was asked for inside the running `deferred` block: between
+    pairs, and from StopAtBatchEnd. Outside a block it never raises."""
     if _requested:
         raise KeyboardInterrupt
 
