@@ -168,12 +168,14 @@ def test_targets_are_not_hashed():
 def test_default_seeds_five_under_three_minutes_three_above():
     """mnist.csv: conv3_bn takes ~13 minutes a run, lenet5_paper ~10 (its notes), lenet5_rbf's
     1,200,000 single-pattern updates longer, every other MNIST recipe < 3; conv7_bn and
-    conv7_bn_cosine ~6-8 (mnist_seeds.csv)."""
+    conv7_bn_cosine ~6-8 (mnist_seeds.csv). Issue 28 asks at least 4 of a single net that
+    claims the record: conv7_bn_distilled (~8-10 minutes) declares 4."""
     for name, recipe in RECIPES.items():
         if recipe.family == "mnist":
             slow = ("conv3_bn", "conv3_bn_bf16", "lenet5_paper", "lenet5_rbf", "conv7_bn",
                     "conv7_bn_cosine")
-            assert len(recipe.seeds) == (3 if name in slow else 5), name
+            record = ("conv7_bn_distilled",)
+            assert len(recipe.seeds) == (3 if name in slow else 4 if name in record else 5), name
 
 
 def test_screening_seeds_are_never_reported_seeds(tmp_path):
@@ -289,3 +291,14 @@ def test_the_ensemble_verb_refuses_seeds_its_recipe_did_not_declare(capsys):
 def test_every_screened_distillation_variant_keeps_its_hash():
     variants = load_screening("conv7_bn_distill").variants
     assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_distill"]
+
+
+def test_the_distilled_recipe_trains_what_its_screening_chose():
+    """conv7_bn_distilled is t_a (same hash: the same training), and none of its declared seeds
+    was a screening seed; the hash is pinned above, before its runs."""
+    screening = load_screening("conv7_bn_distill")
+    recipe = RECIPES[screening.recipe]
+    assert screening.recipe == "conv7_bn_distilled" and screening.chosen == "t_a"
+    assert recipe.hash() == screening.variants["t_a"].hash() != RECIPES["conv7_bn_cosine"].hash()
+    assert len(recipe.seeds) >= 4  # the issue's "at least 4" for a single net
+    assert set(recipe.seeds).isdisjoint(s for v in screening.variants.values() for s in v.seeds)

@@ -36,6 +36,11 @@ FIVE, THREE = (1, 2, 3, 4, 5), (1, 2, 3)
 LENET_PAPER_ETA = (0.0005, 0.0002, 0.0001, 0.00005, 0.00001)
 LENET_PAPER_PASSES = (2, 5, 8, 12)  # the passes after which the rate steps down
 
+# conv7_bn_cosine's training, which its distilled student (conv7_bn_distilled) shares
+_conv7_bn_cosine = dict(pixel_scale=1 / 255, adam_epsilon=1e-7, steps=8000, eval_every=2000,
+                        schedule=CosineWarmup(lr_max=0.003, lr_start=0.0001, warmup_steps=400),
+                        reshuffle_each_epoch=True, augment_affine=(10, 0.1, 0.1))
+
 BUILT_IN: tuple[Recipe, ...] = (
     Recipe("softmax", "softmax", 0.9268, f"{GORNER}, 1.0: 0.9268 max test accuracy",
            optimizer="sgd", schedule=Constant(0.5), seeds=FIVE, test_every=50,
@@ -129,12 +134,25 @@ BUILT_IN: tuple[Recipe, ...] = (
     Recipe("conv7_bn_cosine", "conv7_bn", 0.9965,
            "issue 14: >= 99.65% a single net in at most 15 minutes a seed on 2 CPU cores "
            "(Deotte's net: 99.64 ± 0.05 after 45 epochs on a GPU)",
-           pixel_scale=1 / 255, adam_epsilon=1e-7, steps=8000, eval_every=2000,
-           schedule=CosineWarmup(lr_max=0.003, lr_start=0.0001, warmup_steps=400),
-           reshuffle_each_epoch=True, seeds=THREE, augment_affine=(10, 0.1, 0.1),
+           **_conv7_bn_cosine, seeds=THREE,
            notes="conv7_bn with a 400-step warm-up to 3e-3 then a cosine decay to 0 over the "
                  "same 800,000 images; chosen on validation loss and accuracy of seeds 8 and 9 "
                  "against Deotte's own schedule (screening/conv7_bn.json), never on the test set"),
+    # screening/conv7_bn_distill.json's t_a, chosen on validation accuracy of seeds 8 and 9,
+    # blind (its hash is t_a's, tested). Seeds 1-4 declared before any of its runs: the issue's
+    # "at least 4" for a single net, and the seeds conv7_bn_cosine reports, for a paired look.
+    Recipe("conv7_bn_distilled", "conv7_bn", 0.9965,
+           "issue 28: one net that carries the ensemble, >= 99.65% a single net (its whole 95% "
+           "interval) in at most 15 minutes a seed on 2 CPU cores",
+           **_conv7_bn_cosine, distill=("conv7_bn_ensemble.mnist", "fb2f92a5f85c", 0.5, 2),
+           seeds=(1, 2, 3, 4),
+           study="issue 28's one net that carries the ensemble; it learns from the shipped "
+                 "ensemble of 8, whose members 4-10 the default does not train",
+           notes="conv7_bn_cosine taught by the shipped ensemble of 8 (pinned by its sha256): "
+                 "each training image's target is 0.5 x the ensemble's probabilities softened "
+                 "at temperature 2 + 0.5 x its label; chosen against a stronger setting (0.9, "
+                 "4) on validation accuracy of seeds 8 and 9 (screening/conv7_bn_distill.json), "
+                 "never on the test set"),
     Recipe("lenet5", "lenet5", 0.9905,
            "LeCun et al. 1998: LeNet-5, 0.95% test error (0.9905 test accuracy)",
            steps=12_000, reshuffle_each_epoch=True, seeds=FIVE, validation_size=0,
