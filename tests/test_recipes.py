@@ -302,3 +302,10 @@ def test_the_distilled_recipe_trains_what_its_screening_chose():
     assert recipe.hash() == screening.variants["t_a"].hash() != RECIPES["conv7_bn_cosine"].hash()
     assert len(recipe.seeds) >= 4  # the issue's "at least 4" for a single net
     assert set(recipe.seeds).isdisjoint(s for v in screening.variants.values() for s in v.seeds)
+
+
+def test_every_screened_augmentation_variant_keeps_its_hash():
+    """Pinned when the screening was declared, before any of its runs; l_0 is conv7_bn_cosine."""
+    variants = load_screening("conv7_bn_augment").variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_augment"]
+    assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
