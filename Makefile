@@ -43,10 +43,11 @@ VERBOSE = $(if $(V),--verbose)
 STORE ?= sqlite:///$(CURDIR)/mlflow.db
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv venv-backends test test-backends export bench-export bench-cli bench-serving profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd reproduce-molecules report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv venv-backends test test-slow test-backends export bench-export bench-cli bench-serving profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd reproduce-molecules report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make test             run the test suite (creates .venv on first use)"
+	@echo "make test-slow        the tests of 20 s or more (several processes, servers, benchmarks); CI runs both"
 	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=..., JOBS=N"
 	@echo "                      runs at once, default one a core;"
 	@echo "                      V=1: MLflow's, TensorFlow's and Keras' messages shown too)"
@@ -105,6 +106,10 @@ $(READY): requirements.txt pyproject.toml
 
 test: $(READY)
 	$(PY) -m pytest
+
+# the tests marked slow (pyproject.toml): several processes, servers, benchmarks; CI runs them
+test-slow: $(READY)
+	$(PY) -m pytest -m slow
 
 venv-backends: $(READY_BACKENDS)
 

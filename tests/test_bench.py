@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reproductions.bench.models import COLUMNS, forward_flops
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_quick_benchmark_writes_a_well_formed_csv(tmp_path):
     out = tmp_path / "bench.csv"
     done = subprocess.run([sys.executable, "-m", "reproductions", "bench", "--quick", "--models",

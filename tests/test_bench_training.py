@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_quick_study_writes_one_row_per_variant(tmp_path):
     out = tmp_path / "bench_training.csv"
     done = subprocess.run([sys.executable, "-m", "reproductions", "bench-training", "--quick",

@@ -68,6 +68,7 @@ def test_contenders_on_a_fresh_sqlite_store(tmp_path):
     _check_exactly_once(trained, outs)
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_contenders_on_sqlite(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     trained, outs, codes = _race(uri, tmp_path)
@@ -81,6 +82,7 @@ def test_contenders_on_sqlite(tmp_path):
     assert all(out.count(" finished") == len(PAIRS.split(",")) for out in outs), outs
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_contenders_on_mlflow_server_with_postgresql(tmp_path):
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()

@@ -84,6 +84,7 @@ def test_the_sdlm_step_is_eta_over_mu_plus_h():
     np.testing.assert_allclose(np.asarray(w), [1 - 0.05, 2 - 0.01, 3 + 0.001], rtol=1e-6)
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_a_short_sdlm_run_learns_one_pattern_at_a_time_and_repeats_itself(mlflow_store, tmp_path):
     from reproductions.recipes import RECIPES, Step
     from reproductions.run.train import train_run

@@ -71,6 +71,7 @@ def test_tiny_search_logs_a_parent_and_one_nested_run_per_trial(mlflow_store, tm
     assert best[0]["best_val_accuracy"] == max(r["best_val_accuracy"] for r in record["trials"])
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_a_stopped_search_continues_without_duplicate_runs(mlflow_store, tmp_path):
     common = dict(directory=tmp_path / "kt", name="resumed", export_dir=None, **TINY)
     tune.search(RECIPES["lenet5"], "random", max_trials=1, **common)  # stopped after 1 trial
@@ -83,6 +84,7 @@ def test_a_stopped_search_continues_without_duplicate_runs(mlflow_store, tmp_pat
     assert parent.info.status == "FINISHED"
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_distributed_search_chief_and_two_workers(tmp_path):
     (tmp_path / "artifacts").mkdir()
     with mlflow_server(f"sqlite:///{tmp_path / 'mlflow.db'}", str(tmp_path / "artifacts")) as uri:
@@ -126,6 +128,7 @@ def test_distributed_search_chief_and_two_workers(tmp_path):
     assert {t.data.tags["tuner_id"] for t in trials} <= {"worker0", "worker1"}
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_a_training_run_logs_to_a_tracking_server_on_postgresql(tmp_path, monkeypatch):
     from reproductions.run.train import train_run
     from tests.test_reproduction import QUICK

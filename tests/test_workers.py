@@ -53,6 +53,7 @@ def _table(store, recipes):
     return sorted(tuple(row[k] for k in FIGURES) for row in report.collect("mnist", recipes))
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_two_workers_train_each_pair_once_and_make_the_tables_of_one_process(
         tmp_path, monkeypatch):
     recipes = [PAIRS[0][0], PAIRS[2][0]]
@@ -110,6 +111,7 @@ def test_threads_are_split_between_the_workers():
     assert workers.thread_split(3, cores=2) == 1
 
 
+@pytest.mark.slow  # 20 s or more: `make test-slow`, which CI runs
 def test_ctrl_c_stops_every_worker_and_running_again_resumes(tmp_path):
     """Ctrl-C on the parent while two workers train: exit 130, no traceback on the console,
     both runs KILLED with their checkpoints; `reproduce` again finishes both."""
