@@ -548,6 +548,13 @@ def test_the_plan_scales_reference_times_by_the_calibration():
     # 2 x 90 + 6 = 186 s, stated with its margin
     assert lines[3].startswith("estimate for this machine: 3 min (between 93 s and 5 min), plus "
                                "1 recipe(s) without a reference time")
+    # the reference machine named is the calibration recipe's, not every row's
+    rows.append({"recipe": "softmax", "recipe_hash": soft.hash(), "wall_s": "3",
+                 "images_per_second": "300000", "machine": "other"})
+    assert estimate.plan([(fast, 1)], rows, 3000.0)[-1].endswith("on the reference machine (ref)")
+    # a plan of recipes that have no reference time gets no figure, not "0 s"
+    assert estimate.plan([(RECIPES["conv3"], 1)], rows, 3000.0)[-1].startswith(
+        "no estimate for this machine: no recipe of the plan has a reference time")
 
 
 def test_the_calibration_measures_a_throughput():

@@ -54,7 +54,8 @@ def plan(todo: list, rows: list[dict], speed_here: float | None) -> list[str]:
     lines, total, unknown = [], 0.0, []
     base = reference(rows, RECIPES[CALIBRATION]) if CALIBRATION in RECIPES else None
     factor = base[1] / speed_here if base and speed_here else None
-    machines = sorted({r.get("machine", "?") for r in rows})
+    # the calibration compares with the machine(s) that ran the calibration recipe's rows
+    machines = sorted({r.get("machine", "?") for r in rows if r["recipe"] == CALIBRATION})
     by_recipe: dict = {}
     for recipe, seed in todo:
         by_recipe.setdefault(recipe.name, (recipe, []))[1].append(seed)
@@ -68,7 +69,10 @@ def plan(todo: list, rows: list[dict], speed_here: float | None) -> list[str]:
         total += len(seeds) * (here or ref[0])
         lines.append(f"  {name} seeds {' '.join(map(str, seeds))}: {ref[0]:.0f} s a seed on the "
                      "reference machine" + (f", about {here:.0f} s here" if here else ""))
-    if factor:
+    if unknown and len(unknown) == len(by_recipe):  # nothing to scale: no figure at all
+        lines.append("no estimate for this machine: no recipe of the plan has a reference time "
+                     "(a committed run of its current version in the per-seed results)")
+    elif factor:
         low, high = _duration(total * (1 - UNCERTAINTY)), _duration(total * (1 + UNCERTAINTY))
         lines.append(
             f"estimate for this machine: {_duration(total)} (between {low} and {high})"
