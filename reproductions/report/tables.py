@@ -468,6 +468,10 @@ def run(args) -> int:
 
         if readme.update(REPO_ROOT / "README.md", folder):
             print(f"wrote {REPO_ROOT / 'README.md'} (its generated sections)")
+        from reproductions.report import record_doc  # and the record's single nets
+
+        if record_doc.update_single(record_doc.DOC, folder):
+            print(f"wrote {record_doc.DOC} (its single nets)")
     print_comparison(args.dataset, folder)
     print(f"updated {refresh_parents(args.dataset)} parent run(s) in MLflow "
           f"(experiment zoo-{args.dataset})")
