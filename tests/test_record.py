@@ -469,3 +469,16 @@ def test_the_registrys_ensemble_has_the_declared_number_of_members():
     assert zoo.registry.get_spec("conv7_bn_ensemble").params == n * \
         zoo.registry.get_spec("conv7_bn").params
     assert f"{n} conv7_bn" in zoo.registry.get_spec("conv7_bn_ensemble").summary
+
+
+@pytest.mark.parametrize("name, verdict, ships", [
+    ("conv7_bn_distilled", "above", True),          # a study whose whole interval clears
+    ("conv7_bn_distilled", "within noise", False),  # issue 28: it ships only if it clears
+    ("conv7_bn_distilled", "short", False),
+    ("conv3_bn_bf16", "above", False),              # bfloat16: the zoo ships float32 weights
+    ("conv7_bn_cosine", "within noise", True)])     # a recipe of the default ships its seed
+def test_a_study_ships_only_above_its_bar(name, verdict, ships):
+    from reproductions.recipes import RECIPES
+    from reproductions.ship.export_weights import why_not_shipped
+
+    assert (why_not_shipped(RECIPES[name], verdict) is None) == ships

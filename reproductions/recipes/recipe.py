@@ -103,8 +103,9 @@ class Recipe:
     # schedule and lr_decay_steps=1600). Keeps those runs' hash; new recipes leave it empty.
     hash_only: tuple = ()
     # why the recipe is a study, "" when it is not: a study backs no figure of the lecture or a
-    # paper and ships no weight, or it learns from a shipped weight that the default does not
-    # train (a distilled student), so `reproduce` trains it only when it is named (issue 25).
+    # paper, or it learns from a shipped weight that the default does not train (a distilled
+    # student), so `reproduce` trains it only when it is named (issue 25). It ships a weight only
+    # when its whole interval clears its bar (reproductions/ship/export_weights.py).
     # Not in the hash: it says what the recipe is for, not how it trains.
     study: str = ""
     # the maxima of the source's own runs, where it lists several (Görner 3.1 lists six), quoted

@@ -40,6 +40,19 @@ def _trainable_params(model) -> int:
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
+def why_not_shipped(recipe, verdict: str) -> str | None:
+    """Why a recipe with runs ships no weight, None if it ships. The zoo's weights are float32.
+    A study ships only when its whole interval clears its bar (issue 28: the distilled net ships
+    if it does), its verdict computed by the tables' two-sided rule over its declared seeds."""
+    if recipe.precision is not None:
+        return (f"trained in {recipe.precision}, measured in the tables, not shipped (the zoo "
+                "ships float32 weights)")
+    if recipe.study and verdict != "above":
+        return (f"a study, measured in the tables; it ships only when its whole 95% interval "
+                f"clears its bar (its verdict: {verdict})")
+    return None
+
+
 def export(dataset: str = "mnist") -> list[WeightCard]:
     tf.config.experimental.enable_op_determinism()
     spec = zoo.data.get_dataset(dataset)
@@ -55,9 +68,9 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
         recipe = RECIPES[row["recipe"]]
         if recipe.dataset != dataset:  # leave-one-speaker-out folds are measurements, not zoo
             continue
-        if recipe.precision is not None:  # the zoo's weights are float32: a bfloat16 recipe
-            print(f"{recipe.name}: trained in {recipe.precision}, measured in the tables, "
-                  "not shipped (the zoo ships float32 weights)")
+        unshipped = why_not_shipped(recipe, row["verdict"])
+        if unshipped:
+            print(f"{recipe.name}: {unshipped}")
             continue
         summary = row["summary"]
         mean = row["mean_test_acc"]
