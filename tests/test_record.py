@@ -314,6 +314,27 @@ def test_time_to_accuracy_puts_an_ensemble_at_its_members_time_on_the_reference_
     assert [p["pareto"] for p in pareto([single, point])] == [True, True]
 
 
+def test_time_to_accuracy_puts_a_paced_single_net_on_the_reference_kind():
+    """A recipe given a reference pace is shown at its walls times its pace over that one (by
+    hand: 900 s at 1,000 images/s against 2,000 there, 450 s; 1,000 s at 800: 400 s); others as
+    run."""
+    from reproductions.recipes import RECIPES
+    from reproductions.report.time_to_accuracy import PACED, points
+
+    def seed_row(name, seed, acc, wall, ips):
+        return {"recipe": name, "recipe_hash": RECIPES[name].hash(), "seed": str(seed),
+                "final_test_acc": str(acc), "wall_s": str(wall), "images_per_second": str(ips)}
+
+    rows = [seed_row("conv7_bn_distilled", 1, 0.997, 900, 1000),
+            seed_row("conv7_bn_distilled", 2, 0.996, 1000, 800),
+            *(seed_row("conv7_bn_cosine", seed, 0.996, 380, 2000) for seed in (1, 2, 3))]
+    found = {p["recipe"]: p for p in points(rows, paced={"conv7_bn_distilled": 2000.0})}
+    assert (found["conv7_bn_distilled"]["min_wall_s"], found["conv7_bn_distilled"]["max_wall_s"],
+            found["conv7_bn_distilled"]["wall"]) == (400.0, 450.0, PACED)
+    assert found["conv7_bn_cosine"]["mean_wall_s"] == 380.0
+    assert found["conv7_bn_cosine"]["wall"] == "as run"
+
+
 def test_suite_verbs_of_issue_14_refuse_bad_input(mlflow_store):
     import subprocess
     import sys

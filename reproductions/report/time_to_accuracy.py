@@ -8,7 +8,8 @@ store's, or with --reference the committed per-seed file mnist_seeds.csv, so tha
 plot re-renders without the store), one point: the mean final test accuracy over its seeds (bars: min to max) at the
 mean wall time per seed (training and evaluation, as the runs log it; bars: min to max), on a log
 time axis, with the lecture's 99.5% and the record 99.7% as lines; with --reference, each shipped
-ensemble timed on the reference kind too (`ensemble_points`). A point is on the Pareto
+ensemble timed on the reference kind too (`ensemble_points`), and issue 28's single nets there
+by their runs' pace (the `wall` column says which). A point is on the Pareto
 front when no other recipe is at least as accurate in at most its time (and better in one).
 Writes time_to_accuracy.png and .csv (the points behind it) beside the store's tables (like
 `report`); with --reference, the committed reproductions/results/time_to_accuracy.*.
@@ -23,18 +24,24 @@ from pathlib import Path
 
 from reproductions import RESULTS
 from reproductions.recipes import RECIPES
+from reproductions.report.pace import on_reference_kind, reference_pace
 from reproductions.report.tables import committed_rows, store_rows
 from tracking.summary import declared
 from zoo.files import open_for_writing
 
 LINES = ((0.995, "99.5%: the lecture's net (Görner 4.2)"), (0.997, "99.7%: the lecture's record"))
 COLUMNS = ("recipe", "model", "seeds", "mean_test_acc", "min_test_acc", "max_test_acc",
-           "mean_wall_s", "min_wall_s", "max_wall_s", "pareto")
+           "mean_wall_s", "min_wall_s", "max_wall_s", "wall", "pareto")
+AS_RUN, PACED = "as run", "on the reference kind, by pace"
 
 
-def points(rows: list[dict], family: str = "mnist", recipes=None) -> list[dict]:
+def points(rows: list[dict], family: str = "mnist", recipes=None,
+           paced: dict[str, float] | None = None) -> list[dict]:
     """One dict per recipe of `family` with per-seed rows (tables' seed rows) of its current
-    version on its declared seeds, Pareto membership included."""
+    version on its declared seeds, Pareto membership included. `paced`: {recipe: the reference
+    kind's images a second} for recipes whose walls are shown on the reference kind (issue 28's
+    single nets, timed there by their pace: reproductions/report/pace.py)."""
+    paced = paced or {}
     found = []
     for recipe in (recipes or RECIPES).values():
         if recipe.family != family:
@@ -45,10 +52,14 @@ def points(rows: list[dict], family: str = "mnist", recipes=None) -> list[dict]:
             continue
         acc = [float(r["final_test_acc"]) for r in mine]
         wall = [float(r["wall_s"]) for r in mine]
+        if recipe.name in paced:
+            wall = [on_reference_kind(w, float(r["images_per_second"]), paced[recipe.name])
+                    for w, r in zip(wall, mine)]
         found.append({"recipe": recipe.name, "model": recipe.model, "seeds": len(mine),
                       "mean_test_acc": statistics.fmean(acc), "min_test_acc": min(acc),
                       "max_test_acc": max(acc), "mean_wall_s": statistics.fmean(wall),
-                      "min_wall_s": min(wall), "max_wall_s": max(wall)})
+                      "min_wall_s": min(wall), "max_wall_s": max(wall),
+                      "wall": PACED if recipe.name in paced else AS_RUN})
     return pareto(found)
 
 
@@ -70,7 +81,8 @@ def ensemble_points(results: Path = RESULTS) -> list[dict]:
         found.append({"recipe": f"{recipe.name} x{n}, averaged",
                       "model": f"{recipe.model}_ensemble", "seeds": n,
                       "mean_test_acc": acc, "min_test_acc": acc, "max_test_acc": acc,
-                      "mean_wall_s": wall, "min_wall_s": wall, "max_wall_s": wall})
+                      "mean_wall_s": wall, "min_wall_s": wall, "max_wall_s": wall,
+                      "wall": PACED})
     return found
 
 
@@ -98,7 +110,8 @@ def figure(found: list[dict]):
                     yerr=[[err - 100 * (1 - p["max_test_acc"])],
                           [100 * (1 - p["min_test_acc"]) - err]],
                     fmt="o", color="C3" if p["pareto"] else "C0", capsize=3)
-        ax.annotate(f"{p['recipe']} ({p['seeds']})", (x, err), textcoords="offset points",
+        mark = "*" if p["wall"] == PACED else ""
+        ax.annotate(f"{p['recipe']} ({p['seeds']}){mark}", (x, err), textcoords="offset points",
                     xytext=(6, 6 if i % 2 else -12), fontsize=8)
     front = [p for p in found if p["pareto"]]
     ax.step([p["mean_wall_s"] for p in front], [100 * (1 - p["mean_test_acc"]) for p in front],
@@ -115,7 +128,7 @@ def figure(found: list[dict]):
     ax.minorticks_off()
     ax.invert_yaxis()  # better is up
     ax.set_xlabel("wall time per seed, s (training and evaluation; an ensemble: all its members; "
-                  "log scale)")
+                  "log scale)\n*: on the reference kind, by its runs' pace")
     ax.set_ylabel("final test accuracy (mean over seeds; bars: min-max; log scale of the error)")
     ax.set_title("MNIST recipes: time to accuracy (python -m reproductions time-to-accuracy)")
     ax.grid(alpha=0.3, which="both")
@@ -141,7 +154,13 @@ def run(args) -> int:
     from tracking import check_store
 
     check_store()
-    found = points(committed_rows("mnist") if args.reference else store_rows("mnist"))
+    paced = {}
+    if args.reference:  # the record's single nets on the reference kind, as docs/record.md has
+        from reproductions.report.record_doc import RECIPE, SINGLE_NETS
+
+        paced = {name: reference_pace(RECIPE) for name in SINGLE_NETS if name != RECIPE}
+    found = points(committed_rows("mnist") if args.reference else store_rows("mnist"),
+                   paced=paced)
     if args.reference and found:  # the shipped ensembles, at their members' time
         found = pareto(found + ensemble_points(RESULTS))
     if not found:
