@@ -168,7 +168,7 @@ def test_one_parent_per_recipe_with_the_tables_figures(store):
     # the written table carries the same verdict and interval
     report.write("mnist", store.folder / "tables", [TINY, ONCE])
     text = (store.folder / "tables" / "mnist.csv").read_text()
-    assert f"{row['ci95_low_test_acc']:.4f}" in text and ",short," in text
+    assert f"{row['ci95_low_test_acc']:.6f}" in text and ",short," in text
     # the recipe that ran one seed: no interval, and its verdict says so
     [once] = parents(client, store.experiment, ONCE)
     assert once.data.tags["verdict"] == "undecided" and \

@@ -48,7 +48,7 @@ def test_a_users_run_writes_its_tables_beside_its_store_not_over_the_reference(m
     assert hashlib.sha256(REFERENCE.read_bytes()).hexdigest() == before  # reference untouched
     mine = tmp_path / "mlflow-results" / "mnist.csv"
     assert f"wrote {mine}" in done.stdout
-    assert "softmax,softmax,published,1,1,0.9201," in mine.read_text()
+    assert "softmax,softmax,published,1,1,0.920100," in mine.read_text()
     # the user's figure is printed beside the reference one
     assert "softmax          yours 92.01%, one seed (seeds 1, 7 s/run) | reference 92." in done.stdout
     # rewriting the reference is its own, deliberate verb (here aimed at a copy)
@@ -65,7 +65,7 @@ def test_report_reference_rewrites_the_committed_tables(mlflow_store, tmp_path, 
     monkeypatch.setattr(report, "RESULTS", tmp_path / "reference")
     _finished_run(get_recipe("softmax"), 1, 0.9201)
     assert report.run(Namespace(dataset="mnist", reference=True)) == 0
-    assert "0.9201" in (tmp_path / "reference" / "mnist.csv").read_text()
+    assert "0.920100" in (tmp_path / "reference" / "mnist.csv").read_text()
     assert not (tmp_path / "mlflow-results").exists()
 
 
