@@ -114,3 +114,51 @@ def test_reproduce_refuses_a_re_shipped_teacher_with_a_message(mlflow_store, cap
     err = capfd.readouterr().err
     assert code == 2
     assert "re-shipped" in err and "Traceback" not in err
+
+
+def test_label_smoothing_targets_by_hand():
+    """(1 - e) * one_hot + e / K: for e = 0.1 and K = 4, 0.925 on the label, 0.025 elsewhere."""
+    t = distill.smoothed(np.array([2, 0]), 0.1, 4)
+    np.testing.assert_allclose(t, [[0.025, 0.025, 0.925, 0.025], [0.925, 0.025, 0.025, 0.025]],
+                               rtol=1e-6)
+    assert t.dtype == np.float32
+
+
+def test_a_recipe_smooths_labels_or_distils_not_both():
+    plain = Recipe("plain", "conv3", None, "test")
+    for bad in (0, 1, 1.5, "0.1"):
+        with pytest.raises(ValueError, match="label_smoothing is a fraction"):
+            dataclasses.replace(plain, label_smoothing=bad)
+    with pytest.raises(ValueError, match="not both"):
+        dataclasses.replace(plain, label_smoothing=0.1,
+                            distill=(TEACHER, _teacher_sha(), 0.5, 2.0))
+    assert "label_smoothing" not in plain.training_config()  # older recipes keep their hashes
+    assert dataclasses.replace(plain, label_smoothing=0.1).hash() != plain.hash()
+
+
+def test_a_label_smoothed_run_trains_on_smoothed_rows(mlflow_store, tmp_path):
+    """Training targets are smoothed rows; validation keeps the labels, so its loss is the plain
+    cross-entropy any other recipe reports; the data identity is the images and labels."""
+    import keras
+
+    from reproductions.run.prepare import build_model, compile_model, load_data
+    from reproductions.run.train import train_run
+
+    recipe = Recipe("quick_smoothed", "conv3", None, "a test recipe", pixel_scale=1 / 256,
+                    steps=40, eval_every=20, train_subset=1000, seeds=(1,),
+                    label_smoothing=0.2)
+    data = load_data(recipe, with_test=False)
+    plain = load_data(dataclasses.replace(recipe, label_smoothing=None), with_test=False)
+    assert data.train[1].shape == (1000, 10) and data.val[1].ndim == 1
+    np.testing.assert_array_equal(data.train[1].argmax(axis=1), plain.train[1])
+    np.testing.assert_allclose(np.unique(data.train[1]), [0.02, 0.82], rtol=1e-6)
+    assert data.digest == plain.digest and data.teacher_s == 0
+    model = compile_model(recipe, build_model(recipe))
+    x, y = data.val[0][:200], data.val[1][:200]
+    probabilities = model.predict(x, verbose=0)
+    expected = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities)))
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["loss"] == \
+        pytest.approx(expected, rel=1e-5)
+    result = train_run(recipe, 1, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False)
+    run = MlflowClient().get_run(result["run_id"])
+    assert run.info.status == "FINISHED" and run.data.params["label_smoothing"] == "0.2"

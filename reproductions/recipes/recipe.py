@@ -96,6 +96,11 @@ class Recipe:
     # + (1 - alpha) * its label (reproductions/run/distill.py). None: the labels alone.
     # Left out of the hash when None.
     distill: tuple | None = None
+    # label smoothing (issue 28): each training image's target is (1 - e) * its label + e / the
+    # number of classes (Szegedy et al. 2016), trained like a distilled student's soft targets
+    # against a teacher that says nothing (reproductions/run/distill.py); validation and test
+    # keep the labels. None: the labels alone. Left out of the hash when None.
+    label_smoothing: float | None = None
     seeds: tuple[int, ...] = (1, 2, 3)
     notes: str = ""
     # ((key, value), ...) that enter the hash only: fields the runs were made with when the
@@ -159,6 +164,14 @@ class Recipe:
                             f"{self.precision!r}")
         if self.distill is not None:
             problems += self._distill_problems()
+        if self.label_smoothing is not None:
+            if (not isinstance(self.label_smoothing, (int, float))
+                    or not 0 < self.label_smoothing < 1):
+                problems.append(f"label_smoothing is a fraction in (0, 1), got "
+                                f"{self.label_smoothing!r}")
+            if self.distill is not None:
+                problems.append("give distill or label_smoothing, not both: each sets the "
+                                "training targets")
         if self.train_subset is not None and self.train_subset < self.batch_size:
             problems.append(f"train_subset ({self.train_subset}) is smaller than a batch")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):

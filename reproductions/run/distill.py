@@ -11,6 +11,9 @@ augmented image (turned, zoomed, moved) keeps the target of its original, as the
 which saves a teacher's forward pass for every training step (four nets' worth for an ensemble
 of four).
 
+Label smoothing (a recipe's `label_smoothing`, Szegedy et al. 2016) is the same training with a
+teacher that gives every class the same probability: `smoothed` makes its targets.
+
 Validation and test labels stay plain class numbers: the loss and accuracy below take either a
 row of class probabilities or a class number, so the validation loss of a distilled student is
 the same cross-entropy to the label as any other recipe's, and screenings compare them.
@@ -79,6 +82,13 @@ def teacher_probabilities(student, teacher: str, sha256_prefix: str, x) -> np.nd
                            "name)")
     model = zoo.load(teacher)  # checked against its card (size and sha256)
     return model.predict(x, batch_size=1000, verbose=0)
+
+
+def smoothed(labels, epsilon: float, classes: int) -> np.ndarray:
+    """Label smoothing's targets, (1 - epsilon) * one_hot(label) + epsilon / classes, float32:
+    distillation from a teacher that gives every class the same probability (alpha = epsilon)."""
+    uniform = np.full((len(labels), classes), 1.0 / classes)
+    return targets(uniform, labels, epsilon, 1.0)
 
 
 def targets(probabilities, labels, alpha: float, temperature: float) -> np.ndarray:

@@ -68,7 +68,7 @@ def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=Fals
         optimizer = SDLM(lr, mu=recipe.sdlm_mu)
     else:
         optimizer = keras.optimizers.SGD(lr)
-    if recipe.distill:  # targets are rows of probabilities in training, labels elsewhere
+    if recipe.distill or recipe.label_smoothing:  # rows of probabilities in training only
         loss, metric = distill.soft_cross_entropy, distill.accuracy
     else:
         loss = map_loss if recipe.loss == "map" else "sparse_categorical_crossentropy"
@@ -93,8 +93,8 @@ class RunData:
     val: tuple | None  # None: a published recipe, no split
     test: tuple | None  # None: a blind run (screening), which must not see the test set
     provenance: zoo.data.Provenance
-    # a distilled run (recipe.distill): train holds the teacher's targets; these are the labels
-    # they were made from and the seconds the teacher took to make them
+    # a distilled or label-smoothed run: train holds its target rows; these are the labels they
+    # were made from, and the seconds the teacher took to make them (0 for label smoothing)
     labels: np.ndarray | None = None
     teacher_s: float = 0.0
 
@@ -139,5 +139,9 @@ def load_data(recipe: Recipe, data_dir=None, *, with_test: bool = True) -> RunDa
         probabilities = distill.teacher_probabilities(recipe, teacher, sha, train[0])
         labels, teacher_s = train[1], time.perf_counter() - t0
         train = (train[0], distill.targets(probabilities, labels, alpha, temperature))
+    elif recipe.label_smoothing:
+        labels = train[1]
+        classes = len(zoo.data.get_dataset(recipe.dataset).classes)
+        train = (train[0], distill.smoothed(labels, recipe.label_smoothing, classes))
     return RunData(train, val, loaded.test if with_test else None, loaded.provenance, labels,
                    teacher_s)
