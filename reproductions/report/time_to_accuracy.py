@@ -98,21 +98,23 @@ def pareto(found: list[dict]) -> list[dict]:
 
 
 def figure(found: list[dict]):
+    from adjustText import adjust_text
+
     from zoo import plots
 
     plt = plots.plt
     fig, ax = plt.subplots(figsize=(9, 6))
+    labels = []
     # test ERROR on a log axis, labelled as accuracy: 92% and 99.7% both stay readable (on a
     # linear accuracy axis the softmax squeezes every convnet into one blur at the top)
-    for i, p in enumerate(found):
+    for p in found:
         x, err = p["mean_wall_s"], 100 * (1 - p["mean_test_acc"])
         ax.errorbar(x, err, xerr=[[x - p["min_wall_s"]], [p["max_wall_s"] - x]],
                     yerr=[[err - 100 * (1 - p["max_test_acc"])],
                           [100 * (1 - p["min_test_acc"]) - err]],
                     fmt="o", color="C3" if p["pareto"] else "C0", capsize=3)
         mark = "*" if p["wall"] == PACED else ""
-        ax.annotate(f"{p['recipe']} ({p['seeds']}){mark}", (x, err), textcoords="offset points",
-                    xytext=(6, 6 if i % 2 else -12), fontsize=8)
+        labels.append(ax.text(x, err, f"{p['recipe']} ({p['seeds']}){mark}", fontsize=8))
     front = [p for p in found if p["pareto"]]
     ax.step([p["mean_wall_s"] for p in front], [100 * (1 - p["mean_test_acc"]) for p in front],
             where="post", color="C3", alpha=0.6, label="Pareto front")
@@ -134,6 +136,10 @@ def figure(found: list[dict]):
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower right")
     fig.tight_layout()
+    # recipes of about the same time and accuracy (the 99.5% cluster) would print their names
+    # over each other: adjustText moves each label off the others and the points, with a line
+    # back to its point
+    adjust_text(labels, ax=ax, arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})
     return fig
 
 
