@@ -104,8 +104,11 @@ $(READY): requirements.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# TEST_JOBS: processes `make test` spreads its tests over (pytest-xdist's -n; 0: this one only).
+# Two keep both of 2 cores busy between TensorFlow's ops; measured in docs/tests.md.
+TEST_JOBS ?= 2
 test: $(READY)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS)
 
 # the tests marked slow (pyproject.toml): several processes, servers, benchmarks; CI runs them
 test-slow: $(READY)

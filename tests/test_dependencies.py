@@ -9,7 +9,8 @@ import pytest
 REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
 MODULES = {"tensorflow": "tensorflow", "keras": "keras", "keras-tuner": "keras_tuner",
            "mlflow": "mlflow", "tensorflow-datasets": "tensorflow_datasets",
-           "matplotlib": "matplotlib", "pillow": "PIL", "pytest": "pytest",
+           "matplotlib": "matplotlib", "pillow": "PIL", "adjustText": "adjustText",
+           "pytest": "pytest", "pytest-xdist": "xdist", "execnet": "execnet",
            "protobuf": "google.protobuf", "numpy": "numpy",
            "importlib_resources": "importlib_resources", "tensorboard": "tensorboard",
            "psycopg": "psycopg", "psycopg-binary": "psycopg_binary", "pydub": "pydub",
