@@ -317,3 +317,11 @@ def test_every_screened_smoothing_variant_keeps_its_hash():
     assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_smooth"]
     assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
     assert variants["ls_10"].label_smoothing == 0.1
+
+
+def test_every_screened_averaging_variant_keeps_its_hash():
+    """Pinned when the screening was declared, before any of its runs; l_0 is conv7_bn_cosine."""
+    variants = load_screening("conv7_bn_average").variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_average"]
+    assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
+    assert variants["e_999"].ema_momentum == 0.999

@@ -101,6 +101,13 @@ class Recipe:
     # against a teacher that says nothing (reproductions/run/distill.py); validation and test
     # keep the labels. None: the labels alone. Left out of the hash when None.
     label_smoothing: float | None = None
+    # weight averaging (issue 28): Adam keeps an exponential moving average of the weights with
+    # this momentum (Keras' use_ema; An et al. 2020 use 0.999); validation reads the average, and
+    # the run's final weights are the average (reproductions/run/prepare.py, AveragedValidation).
+    # BatchNorm's moving statistics stay those of the trained weights. Adam only; a chosen recipe
+    # only, since a published one's test cadence reads the trained weights. Out of the hash when
+    # None.
+    ema_momentum: float | None = None
     seeds: tuple[int, ...] = (1, 2, 3)
     notes: str = ""
     # ((key, value), ...) that enter the hash only: fields the runs were made with when the
@@ -172,6 +179,13 @@ class Recipe:
             if self.distill is not None:
                 problems.append("give distill or label_smoothing, not both: each sets the "
                                 "training targets")
+        if self.ema_momentum is not None:
+            if (not isinstance(self.ema_momentum, float) or not 0 < self.ema_momentum < 1):
+                problems.append(f"ema_momentum is a fraction in (0, 1) such as 0.999, got "
+                                f"{self.ema_momentum!r}")
+            if self.optimizer != "adam" or self.published:
+                problems.append("ema_momentum goes with optimizer 'adam' and a validation split "
+                                "(a chosen recipe): validation reads the averaged weights")
         if self.train_subset is not None and self.train_subset < self.batch_size:
             problems.append(f"train_subset ({self.train_subset}) is smaller than a batch")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):

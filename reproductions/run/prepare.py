@@ -49,10 +49,29 @@ def seed_run(recipe: Recipe, seed: int) -> None:
 
 def optimizer_callbacks(recipe: Recipe, data, seed: int) -> list:
     """What the optimizer needs during training: SDLM's curvature, re-estimated before each
-    pass on training images drawn by the seed."""
+    pass on training images drawn by the seed; the averaged weights for each validation."""
     if recipe.optimizer == "sdlm":
         return [Curvature(data.train[0], seed, recipe.sdlm_patterns)]
+    if recipe.ema_momentum:
+        return [AveragedValidation()]
     return []
+
+
+class AveragedValidation(keras.callbacks.Callback):
+    """Validation of a net trained with weight averaging reads the average, the weights the run
+    ends with (Keras' fit puts the average in place after its last step); training goes on from
+    the trained weights, put back after each validation. So each validation figure, the last
+    one included, is that of the net the run yields."""
+
+    def on_test_begin(self, logs=None):
+        variables = self.model.trainable_variables
+        self._trained = [v.numpy() for v in variables]
+        self.model.optimizer.finalize_variable_values(variables)  # the average, in place
+
+    def on_test_end(self, logs=None):
+        for variable, value in zip(self.model.trainable_variables, self._trained):
+            variable.assign(value)
+        self._trained = None
 
 
 def learning_rate(recipe: Recipe):
@@ -63,7 +82,9 @@ def learning_rate(recipe: Recipe):
 def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=False):
     lr = learning_rate(recipe)
     if recipe.optimizer == "adam":
-        optimizer = keras.optimizers.Adam(lr, epsilon=recipe.adam_epsilon)
+        optimizer = keras.optimizers.Adam(lr, epsilon=recipe.adam_epsilon,
+                                          **({"use_ema": True, "ema_momentum": recipe.ema_momentum}
+                                             if recipe.ema_momentum else {}))
     elif recipe.optimizer == "sdlm":
         optimizer = SDLM(lr, mu=recipe.sdlm_mu)
     else:

@@ -1,0 +1,85 @@
+"""Weight averaging (issue 28, a recipe's ema_momentum): validation reads the averaged weights,
+which are the weights the run ends with, and averaging leaves the training itself alone."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from reproductions.recipes import Recipe
+from reproductions.run.prepare import AveragedValidation
+
+
+def _fit(callbacks, ema=True):
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile(keras.optimizers.Adam(0.05, use_ema=ema, ema_momentum=0.9),
+                  "sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(256, 8)).astype("float32"), rng.integers(0, 3, size=256)
+    val = (x[:64] + 0.5, y[:64])
+    history = model.fit(x, y, batch_size=32, epochs=3, validation_data=val, verbose=0,
+                        shuffle=False, callbacks=callbacks)
+    return model, history.history, val
+
+
+def test_the_last_validation_is_that_of_the_weights_the_run_ends_with():
+    model, history, val = _fit([AveragedValidation()])
+    # after fit, Keras has put the average in place: the net the run yields
+    assert history["val_loss"][-1] == pytest.approx(model.evaluate(*val, verbose=0), rel=1e-6)
+    # without the callback, validation read the trained weights, which the run does not yield
+    model, history, val = _fit([])
+    assert history["val_loss"][-1] != pytest.approx(model.evaluate(*val, verbose=0), rel=1e-4)
+
+
+def test_validating_on_the_average_leaves_the_training_alone():
+    """The trained weights are put back after each validation: the same steps, to the bit."""
+    with_it, _, _ = _fit([AveragedValidation()])
+    without, _, _ = _fit([])
+    for a, b in zip(with_it.get_weights(), without.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # and the average differs from the plain run's last weights
+    plain, _, _ = _fit([], ema=False)
+    assert any(not np.array_equal(a, b) for a, b in zip(with_it.get_weights(),
+                                                         plain.get_weights()))
+
+
+def test_a_recipe_averages_only_with_adam_and_a_validation_split():
+    plain = Recipe("plain", "conv3", None, "test")
+    for bad in (0.0, 1.0, 1, "0.999"):
+        with pytest.raises(ValueError, match="ema_momentum is a fraction"):
+            dataclasses.replace(plain, ema_momentum=bad)
+    with pytest.raises(ValueError, match="optimizer 'adam' and a validation split"):
+        dataclasses.replace(plain, ema_momentum=0.999, optimizer="sgd")
+    with pytest.raises(ValueError, match="optimizer 'adam' and a validation split"):
+        dataclasses.replace(plain, ema_momentum=0.999, validation_size=0)
+    assert "ema_momentum" not in plain.training_config()  # older recipes keep their hashes
+    assert dataclasses.replace(plain, ema_momentum=0.999).hash() != plain.hash()
+
+
+def test_an_averaged_run_reports_the_average(mlflow_store, tmp_path):
+    """A short run end to end: its last logged validation loss is the averaged net's, which is
+    the model it logs."""
+    import mlflow
+
+    from reproductions.run.prepare import load_data
+    from reproductions.run.train import train_run
+
+    recipe = Recipe("quick_averaged", "conv3", None, "a test recipe", pixel_scale=1 / 256,
+                    steps=40, eval_every=20, train_subset=1000, seeds=(1,), ema_momentum=0.9)
+    result = train_run(recipe, 1, checkpoint_root=tmp_path / "ckpt", blind=True)
+    client = MlflowClient()
+    run = client.get_run(result["run_id"])
+    assert run.info.status == "FINISHED" and run.data.params["ema_momentum"] == "0.9"
+    path = mlflow.artifacts.download_artifacts(run_id=run.info.run_id,
+                                               artifact_path="model/conv3.keras",
+                                               dst_path=str(tmp_path))
+    model = keras.saving.load_model(path, safe_mode=True)
+    x, y = load_data(recipe, with_test=False).val
+    probabilities = model.predict(x, batch_size=1000, verbose=0)
+    loss = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities)))
+    logged = client.get_metric_history(run.info.run_id, "val_loss")[-1].value
+    assert loss == pytest.approx(logged, rel=1e-4)
