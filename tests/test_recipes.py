@@ -325,3 +325,12 @@ def test_every_screened_averaging_variant_keeps_its_hash():
     assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_average"]
     assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
     assert variants["e_999"].ema_momentum == 0.999
+
+
+def test_every_screened_weight_averaging_variant_keeps_its_hash():
+    """Pinned when the screening was declared, before any of its runs; l_0 is conv7_bn_cosine."""
+    variants = load_screening("conv7_bn_swa").variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_swa"]
+    assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
+    swa = variants["swa_3e4"]
+    assert (swa.schedule.lr_end, swa.ema_momentum, swa.ema_bn_batches) == (0.0003, 0.999, 100)

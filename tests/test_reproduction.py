@@ -352,6 +352,22 @@ def test_cosine_schedule_warms_up_to_lr_max_then_decays_to_zero():
     assert float(lr(1000)) == pytest.approx(0.0, abs=1e-9)
 
 
+def test_cosine_schedule_with_lr_end_decays_to_it_and_keeps_older_hashes():
+    from reproductions.run.prepare import learning_rate
+
+    base = Recipe("x", "conv3", 0.9, "s", steps=1000, eval_every=100,
+                  schedule=CosineWarmup(lr_max=0.01, lr_start=0.001, warmup_steps=200))
+    floored = replace(base, schedule=replace(base.schedule, lr_end=0.002))
+    lr = learning_rate(floored)
+    assert float(lr(200)) == pytest.approx(0.01)
+    # halfway down the cosine: the middle of lr_max and lr_end
+    assert float(lr(600)) == pytest.approx(0.006, rel=1e-3)
+    assert float(lr(1000)) == pytest.approx(0.002, rel=1e-5)
+    assert "lr_end" not in base.training_config() and floored.hash() != base.hash()
+    with pytest.raises(ValueError, match=r"lr_end must be in \[0, lr_max\)"):
+        replace(base, schedule=replace(base.schedule, lr_end=0.01))
+
+
 def test_every_recipe_names_a_registered_model_and_a_target():
     import zoo
 

@@ -104,10 +104,15 @@ class Recipe:
     # weight averaging (issue 28): Adam keeps an exponential moving average of the weights with
     # this momentum (Keras' use_ema; An et al. 2020 use 0.999); validation reads the average, and
     # the run's final weights are the average (reproductions/run/prepare.py, AveragedValidation).
-    # BatchNorm's moving statistics stay those of the trained weights. Adam only; a chosen recipe
-    # only, since a published one's test cadence reads the trained weights. Out of the hash when
-    # None.
+    # BatchNorm's moving statistics stay those of the trained weights unless ema_bn_batches is
+    # set. Adam only; a chosen recipe only, since a published one's test cadence reads the
+    # trained weights. Out of the hash when None.
     ema_momentum: float | None = None
+    # with ema_momentum: BatchNorm's moving statistics recomputed for the averaged weights, as
+    # SWA does (Izmailov et al. 2018, its update of BatchNorm), over this many batches of the
+    # run's own training stream (its first ones: the same images and augmentation), each batch
+    # weighing the same, before each validation and for the final net. Out of the hash when None.
+    ema_bn_batches: int | None = None
     seeds: tuple[int, ...] = (1, 2, 3)
     notes: str = ""
     # ((key, value), ...) that enter the hash only: fields the runs were made with when the
@@ -186,6 +191,12 @@ class Recipe:
             if self.optimizer != "adam" or self.published:
                 problems.append("ema_momentum goes with optimizer 'adam' and a validation split "
                                 "(a chosen recipe): validation reads the averaged weights")
+        if self.ema_bn_batches is not None and (
+                self.ema_momentum is None or not isinstance(self.ema_bn_batches, int)
+                or isinstance(self.ema_bn_batches, bool) or self.ema_bn_batches < 1):
+            problems.append(f"ema_bn_batches is a number of batches >= 1 and goes with "
+                            f"ema_momentum (it refreshes BatchNorm for the averaged weights), got "
+                            f"{self.ema_bn_batches!r}")
         if self.train_subset is not None and self.train_subset < self.batch_size:
             problems.append(f"train_subset ({self.train_subset}) is smaller than a batch")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):

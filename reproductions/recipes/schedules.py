@@ -47,13 +47,16 @@ class Constant:
 
 @dataclass(frozen=True)
 class CosineWarmup:
-    """A linear warm-up from lr_start to lr_max over warmup_steps, then a cosine decay to 0 at
-    the recipe's last step (Keras' CosineDecay)."""
+    """A linear warm-up from lr_start to lr_max over warmup_steps, then a cosine decay to lr_end
+    at the recipe's last step (Keras' CosineDecay, whose alpha is lr_end / lr_max). lr_end is 0
+    but for weight averaging (issue 28): SWA averages weights that still move, at a rate that
+    does not fall to 0."""
 
     kind: ClassVar[str] = "cosine"
     lr_max: float = 0.02
     lr_start: float = 0.001
     warmup_steps: int = 300
+    lr_end: float = 0.0
 
     def problems(self, steps: int) -> list[str]:
         problems = []
@@ -61,12 +64,17 @@ class CosineWarmup:
             problems.append("the cosine schedule needs lr_max > 0 and lr_start >= 0")
         if not 0 <= self.warmup_steps < steps:
             problems.append(f"warmup_steps must be in [0, steps), got {self.warmup_steps!r}")
+        if not 0 <= self.lr_end < self.lr_max:
+            problems.append(f"the cosine schedule's lr_end must be in [0, lr_max), got "
+                            f"{self.lr_end!r}")
         return problems
 
     def legacy(self) -> dict:
-        # the flat form carried lr_decay_steps (unused by this schedule) at its default, 2000
+        # the flat form carried lr_decay_steps (unused by this schedule) at its default, 2000;
+        # lr_end enters only when set, so the schedules that decay to 0 keep their hashes
         return {"lr_schedule": "cosine", "lr_max": self.lr_max, "lr_min": self.lr_start,
-                "lr_warmup_steps": self.warmup_steps, "lr_decay_steps": 2000}
+                "lr_warmup_steps": self.warmup_steps, "lr_decay_steps": 2000} | (
+                    {"lr_end": self.lr_end} if self.lr_end else {})
 
 
 @dataclass(frozen=True)

@@ -49,29 +49,99 @@ def seed_run(recipe: Recipe, seed: int) -> None:
 
 def optimizer_callbacks(recipe: Recipe, data, seed: int) -> list:
     """What the optimizer needs during training: SDLM's curvature, re-estimated before each
-    pass on training images drawn by the seed; the averaged weights for each validation."""
+    pass on training images drawn by the seed; the averaged weights for each validation (and
+    BatchNorm's statistics refreshed for them, on the run's first training batches)."""
     if recipe.optimizer == "sdlm":
         return [Curvature(data.train[0], seed, recipe.sdlm_patterns)]
     if recipe.ema_momentum:
-        return [AveragedValidation()]
+        batches = None
+        if recipe.ema_bn_batches:
+            batches = zoo.data.training_stream(
+                *data.train, recipe.batch_size, seed, recipe.reshuffle_each_epoch,
+                shift=recipe.augment_shift or 0, affine=recipe.augment_affine,
+            ).take(recipe.ema_bn_batches)
+        return [AveragedValidation(batches)]
     return []
+
+
+def batchnorm_layers(model) -> list:
+    """The model's BatchNormalization layers, nested models' included."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            found.append(layer)
+        elif hasattr(layer, "layers"):
+            found += batchnorm_layers(layer)
+    return found
+
+
+def refresh_batchnorm(model, batches) -> None:
+    """BatchNorm's moving statistics recomputed for the weights in place: the mean, each batch
+    weighing the same, of the statistics of `batches` (a dataset of (images, targets)) seen in
+    training mode, as SWA's update of BatchNorm does. Keras' layer updates moving = moving x
+    momentum + batch x (1 - momentum); a momentum of k / (k + 1) at the (k+1)-th batch makes that
+    the running mean (the first batch's momentum, 0, drops the old statistics)."""
+    layers = batchnorm_layers(model)
+    momenta = [layer.momentum for layer in layers]
+    try:
+        for k, (images, _) in enumerate(batches):
+            for layer in layers:
+                layer.momentum = k / (k + 1)
+            model(images, training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta):
+            layer.momentum = momentum
 
 
 class AveragedValidation(keras.callbacks.Callback):
     """Validation of a net trained with weight averaging reads the average, the weights the run
     ends with (Keras' fit puts the average in place after its last step); training goes on from
     the trained weights, put back after each validation. So each validation figure, the last
-    one included, is that of the net the run yields."""
+    one included, is that of the net the run yields.
+
+    With `batches` (a recipe's ema_bn_batches), BatchNorm's moving statistics are recomputed for
+    the average before each validation, and the last validation's are those the run ends with.
+    Everything the refresh moves (the statistics, dropout's random state) is put back after
+    validation, so that training goes on exactly as without it (tested)."""
+
+    def __init__(self, batches=None):
+        super().__init__()
+        self.batches = batches
+        self._trained = self._state = self._refreshed = None
 
     def on_test_begin(self, logs=None):
         variables = self.model.trainable_variables
         self._trained = [v.numpy() for v in variables]
         self.model.optimizer.finalize_variable_values(variables)  # the average, in place
+        if self.batches is not None:
+            self._state = [v.numpy() for v in self.model.non_trainable_variables]
+            refresh_batchnorm(self.model, self.batches)
 
     def on_test_end(self, logs=None):
         for variable, value in zip(self.model.trainable_variables, self._trained):
             variable.assign(value)
-        self._trained = None
+        if self._state is not None:
+            self._refreshed = self._statistics()
+            for variable, value in zip(self.model.non_trainable_variables, self._state):
+                variable.assign(value)
+        self._trained = self._state = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._refreshed = None  # the average has moved since the last validation
+
+    def on_train_end(self, logs=None):
+        # fit has put the average in place (it does so before on_train_end); its statistics are
+        # those of the last validation, which read that same average, unless training went on
+        # after it (a run stopped inside a pass)
+        if self._refreshed is not None:
+            for (mean, variance), (m, v) in zip(self._statistics(variables=True), self._refreshed):
+                mean.assign(m)
+                variance.assign(v)
+
+    def _statistics(self, variables=False):
+        return [(layer.moving_mean, layer.moving_variance) if variables else
+                (layer.moving_mean.numpy(), layer.moving_variance.numpy())
+                for layer in batchnorm_layers(self.model)]
 
 
 def learning_rate(recipe: Recipe):

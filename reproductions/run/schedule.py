@@ -37,7 +37,8 @@ def keras_schedule(schedule, steps: int):
         return FlooredExponentialDecay(schedule.lr, 0.0, 0)
     if isinstance(schedule, CosineWarmup):
         return keras.optimizers.schedules.CosineDecay(
-            schedule.lr_start, steps - schedule.warmup_steps, alpha=0.0,
+            schedule.lr_start, steps - schedule.warmup_steps,
+            alpha=schedule.lr_end / schedule.lr_max,  # 0.0 unless the record sets lr_end
             warmup_target=schedule.lr_max, warmup_steps=schedule.warmup_steps)
     if isinstance(schedule, EpochExponential):
         return keras.optimizers.schedules.ExponentialDecay(
