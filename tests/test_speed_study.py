@@ -4,6 +4,7 @@ refusals. Figures come from `make profile`, `make bench-peers`, `make bench`, `m
 time-alternating`, never from tests."""
 
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,15 +66,19 @@ def test_op_events_are_told_from_runtime_events(name, is_op):
     assert _is_op_event(name) is is_op
 
 
-@pytest.mark.parametrize("variant, name", [
-    ((), "conv3_bn"),
+@pytest.mark.parametrize("variant, isa, name", [
+    ((), None, "conv3_bn"),
     # a variant (goal 2's experiments): derived as reproduce derives, named by what was set
-    (("--set", "batch_size=20", "--set", "precision=mixed_bfloat16"),
-     "conv3_bn+batch_size=20+precision=mixed_bfloat16")])
-def test_profile_writes_its_table_from_a_few_real_steps(tmp_path, variant, name):
+    (("--set", "batch_size=20", "--set", "precision=mixed_bfloat16"), None,
+     "conv3_bn+batch_size=20+precision=mixed_bfloat16"),
+    # oneDNN capped below AVX-512: the other machine kind, approximately, on an AVX-512 one
+    ((), "AVX2", "conv3_bn+isa=AVX2")])
+def test_profile_writes_its_table_from_a_few_real_steps(tmp_path, variant, isa, name):
+    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
     done = subprocess.run([sys.executable, "-m", "reproductions", "profile", "conv3_bn",
                            "--steps", "4", *variant, "--out-dir", str(tmp_path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+                          cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env=env | ({"ONEDNN_MAX_CPU_ISA": isa} if isa else {}))
     assert done.returncode == 0, done.stderr[-3000:]
     rows = list(csv.DictReader((tmp_path / f"profile_{name}.csv").open()))
     types = {r["op_type"] for r in rows}
@@ -83,7 +88,14 @@ def test_profile_writes_its_table_from_a_few_real_steps(tmp_path, variant, name)
     assert "GFLOP/s" in md and "matmul peak" in md
     batch = 20 if variant else 100
     assert f"a step of {batch} images" in md
-    assert f"`python -m reproductions profile conv3_bn --steps 4{' '.join(('',) + variant)}`" in md
+    prefix = "ONEDNN_MAX_CPU_ISA=AVX2 " if isa else ""
+    typed = f"python -m reproductions profile conv3_bn --steps 4{' '.join(('',) + variant)}"
+    assert f"`{prefix}{typed}`" in md
+    flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    if isa and "avx512f" in flags:  # the machine line says what the numbers are of
+        assert "(no AVX-512: an AVX-512 CPU with oneDNN capped at AVX2)" in md
+    elif isa:
+        assert "(no AVX-512)" in md
     if variant:  # bfloat16 compute: the casts are in the profile, and its own peak beside
         assert any("Cast" in t for t in types), types
         assert "of the bfloat16 matmul peak" in md

@@ -46,15 +46,33 @@ def cpu_model() -> str:
 
 def cpu_kind() -> str:
     """"AVX-512" or "no AVX-512": the two kinds of machine this project meets, whose convolutions
-    differ by several times (the float32 matmul peak: 462 against 132 GFLOP/s on 2 cores)."""
+    differ by several times (the float32 matmul peak: 462 against 132 GFLOP/s on 2 cores).
+
+    An AVX-512 CPU whose oneDNN is capped below it (ONEDNN_MAX_CPU_ISA=AVX2, say) is named as
+    such: TensorFlow's convolutions and matmuls are oneDNN's, and its other kernels are built
+    without AVX-512, so the cap stands in for the other kind on the same cores (its clock, caches
+    and memory stay this machine's)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("flags"):
-                    return "AVX-512" if "avx512f" in line.split() else "no AVX-512"
+                    if "avx512f" not in line.split():
+                        return "no AVX-512"
+                    cap = onednn_isa_cap()
+                    return "AVX-512" if cap is None else \
+                        f"no AVX-512: an AVX-512 CPU with oneDNN capped at {cap}"
     except OSError:
         pass
     return "unknown"
+
+
+def onednn_isa_cap() -> str | None:
+    """ONEDNN_MAX_CPU_ISA when it keeps oneDNN below AVX-512 (SSE41, AVX, AVX2, AVX2_VNNI...),
+    else None (unset, ALL, DEFAULT, or an AVX-512 or AVX10 level)."""
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+    if not cap or cap in ("ALL", "DEFAULT") or cap.startswith(("AVX512", "AVX10")):
+        return None
+    return cap
 
 
 def gpus() -> str:

@@ -201,14 +201,15 @@ def report(out_dir: Path) -> Path:
              "| turn | started (UTC) | code | jobs | wall s | runs | speed-up | job estimate | "
              "machine | CPU kind | matmul peak GFLOP/s | 1-min load before |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    baseline = None
+    baselines = {}  # the latest one-process turn of older code, per machine and CPU kind
     for t in turns:
         recipes = t["recipes"].split(",")
         if not t["jobs"]:
-            baseline = t
+            baselines[_kind(t)] = t
+        baseline = baselines.get(_kind(t))
         ratio = (float(baseline["wall_s"]) / float(t["wall_s"])
-                 if baseline and baseline is not t and baseline["machine"] == t["machine"]
-                 and baseline["recipes"] == t["recipes"] else None)
+                 if baseline and baseline is not t and baseline["recipes"] == t["recipes"]
+                 else None)
         estimate = job_estimate(float(t["wall_s"]), recipes, committed)
         lines.append(f"| {t['turn']} | {t['started_utc']} | {t['code']} | {t['jobs'] or '-'} | "
                      f"{float(t['wall_s']):.0f} | {t['runs']} | "
@@ -222,13 +223,17 @@ def report(out_dir: Path) -> Path:
     lines += ["", "## Run by run", "",
               "Test accuracy of each run in each turn, and how many of the 10,000 test answers "
               "differ from the same (recipe, seed) in the first turn of new code at one job "
-              "(`jobs` 1): 0 means the run is the same to the last answer.", "",
+              "(`jobs` 1) on the same machine and CPU kind: 0 means the run is the same to the "
+              "last answer.", "",
               "| recipe | seed | " + " | ".join(f"turn {t['turn']} ({t['code']}, jobs "
                                                 f"{t['jobs'] or '-'})" for t in turns) + " |",
               "|---|---|" + "---|" * len(turns)]
     kept = {t["turn"]: out_dir / "reproduce_jobs_answers" / f"turn{t['turn']}.npz" for t in turns}
     answers = {turn: dict(np.load(path)) for turn, path in kept.items() if path.exists()}
-    ref = next((t["turn"] for t in turns if t["jobs"] == "1"), None)
+    refs = {}  # per machine and CPU kind: a oneDNN capped below AVX-512 sums in other orders
+    for t in turns:
+        if t["jobs"] == "1":
+            refs.setdefault(_kind(t), t["turn"])
     pairs = sorted({(r["recipe"], int(r["seed"])) for r in runs})
     for recipe, seed in pairs:
         cells = []
@@ -239,7 +244,7 @@ def report(out_dir: Path) -> Path:
                 cells.append("-")
                 continue
             key = f"{recipe}-seed{seed}"
-            differ = ""
+            differ, ref = "", refs.get(_kind(t))
             if ref and key in answers.get(ref, {}) and key in answers.get(t["turn"], {}):
                 differ = f", {int(np.sum(answers[ref][key] != answers[t['turn']][key]))} differ"
             cells.append(f"{100 * float(row['test_accuracy']):.2f}% ({float(row['wall_s']):.0f} s"
@@ -248,6 +253,12 @@ def report(out_dir: Path) -> Path:
     path = out_dir / "reproduce_jobs_timing.md"
     write_text(path, "\n".join(lines) + "\n")
     return path
+
+
+def _kind(turn: dict) -> tuple:
+    """Turns whose walls compare: the same machine and the same CPU kind (an AVX-512 CPU with its
+    oneDNN capped below AVX-512 is the other kind: tracking.tags.cpu_kind)."""
+    return turn["machine"], turn["cpu_kind"]
 
 
 def overheads_report(out_dir: Path) -> Path | None:

@@ -261,8 +261,14 @@ def run(args) -> int:
         set_threads(threads)
     if args.threads is not None:  # not the worker's: its own files
         recipe = dataclasses.replace(recipe, name=f"{recipe.name}+threads={threads or 'all'}")
+    from tracking.tags import onednn_isa_cap
+
+    isa = onednn_isa_cap()  # the other machine kind, approximately, on this one (cpu_kind)
+    if isa:
+        recipe = dataclasses.replace(recipe, name=f"{recipe.name}+isa={isa}")
     result = profile_recipe(recipe, args.steps)
-    command = (f"python -m reproductions profile {args.recipe} --steps {args.steps}"
+    command = ((f"ONEDNN_MAX_CPU_ISA={isa} " if isa else "")
+               + f"python -m reproductions profile {args.recipe} --steps {args.steps}"
                + "".join(f" --set {text}" for text in args.set)
                + (f" --threads {args.threads}" if args.threads is not None else ""))
     csv_path, md_path = write(result, Path(args.out_dir) if args.out_dir else RESULTS, command)
