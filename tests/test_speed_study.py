@@ -103,6 +103,20 @@ def test_profile_writes_its_table_from_a_few_real_steps(tmp_path, variant, isa, 
         assert "bfloat16" not in md
 
 
+@pytest.mark.parametrize("value, cap", [
+    (None, None), ("", None), ("ALL", None), ("default", None), ("AVX512_CORE", None),
+    ("avx512_core_amx", None), ("AVX10_1_512", None),
+    ("AVX2", "AVX2"), (" avx2_vnni ", "AVX2_VNNI"), ("SSE41", "SSE41")])
+def test_a_onednn_cap_below_avx512_is_the_other_kind(monkeypatch, value, cap):
+    from tracking.tags import onednn_isa_cap
+
+    if value is None:
+        monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    else:
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", value)
+    assert onednn_isa_cap() == cap
+
+
 @pytest.mark.parametrize("argv, message", [
     (["profile", "conv99"], "unknown recipe 'conv99'"),
     (["profile", "conv3_bn", "--steps", "0"], "'0' is not a whole number from 1"),
