@@ -122,3 +122,28 @@ def test_no_number_in_the_readme_results_lies_outside_the_generated_block():
     section = text.split("## Results", 1)[1].split("\n## ", 1)[0]
     outside = section.replace(readme.render(), "")
     assert not re.findall(r"\d+(?:[.,]\d+)?\s*%|\b\d+\.\d+\b", outside.replace("95%", "")), outside
+
+
+@pytest.mark.parametrize("fraction", [0.00035, "0.000350", 0.0003500027318719255,
+                                      0.00034999999999999997])
+def test_a_spread_on_the_half_prints_the_same_from_the_float_and_from_the_file(fraction):
+    """Four seeds' std can be 0.035 points exactly: the float and the CSV's six digits, read
+    back, once rounded apart (README 0.03, mnist.md 0.04)."""
+    from reproductions.report.numbers import points
+
+    assert points(fraction) == "0.04"
+    assert points(0.000344) == "0.03" and points("0.001200") == "0.12"
+
+
+def test_the_readme_and_mnist_md_print_each_recipes_spread_alike():
+    """The README reads mnist.csv, mnist.md is rendered from the runs' summaries: for every
+    recipe, the two pages print the same mean ± std."""
+    readme_rows = {m.group(1): m.group(2) for m in re.finditer(
+        r"^\| (\S+) \| \S+ \| [\d ]+ \| (\d+\.\d\d% ± \d\.\d\d) \|", (REPO / "README.md").read_text(),
+        re.M)}
+    tables = {m.group(1): m.group(2) for m in re.finditer(
+        r"^\| \S+ \| (\S+) \| \d+ \([\d ]+\) \| (\d+\.\d\d% ± \d\.\d\d) \|",
+        (REPO / "reproductions/results/mnist.md").read_text(), re.M)}
+    assert len(readme_rows) >= 10
+    assert {r: readme_rows[r] for r in tables if r in readme_rows} == \
+        {r: tables[r] for r in tables if r in readme_rows}

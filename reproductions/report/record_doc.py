@@ -25,10 +25,10 @@ runs (reproductions/report/pace.py), since 15 minutes a seed is a budget on that
 from __future__ import annotations
 
 import csv
-import statistics
 from pathlib import Path
 
 from reproductions import RESULTS
+from reproductions.report.numbers import points
 from reproductions.recipes import RECIPES
 from reproductions.report.pace import on_reference_kind, reference_pace
 from reproductions.report.readme import splice
@@ -134,12 +134,9 @@ def render_single(results: Path = RESULTS) -> str:
                 and r["recipe_hash"] == RECIPES[name].hash()]
         scaled = sum(on_reference_kind(float(r["wall_s"]), float(r["images_per_second"]), pace)
                      for r in runs) / len(runs)
-        # the std from the seeds' accuracies, as the tables compute it: the CSV's six digits
-        # can round it the other way (0.000350 printed 0.03 where mnist.md says 0.04)
-        std = statistics.stdev(float(r["final_test_acc"]) for r in runs)
         lines.append(
             f"| `{name}` | {row['seeds']} | {_pct(row['mean_test_acc'])} ± "
-            f"{100 * std:.2f} | {_pct(row['ci95_low_test_acc'])}-"
+            f"{points(row['std_test_acc'])} | {_pct(row['ci95_low_test_acc'])}-"
             f"{_pct(row['ci95_high_test_acc'])} | {row['verdict']} ({_pct(row['target_acc'])}) | "
             f"{float(row['wall_s_per_run']):,.0f} ({row['machine']}) | {scaled:,.0f} |")
     lines += ["", SINGLE_END]

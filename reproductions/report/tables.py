@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 
 from reproductions import RESULTS
+from reproductions.report.numbers import points
 from reproductions.recipes import RECIPES
 from tracking import REPO_ROOT, check_store
 from tracking.parents import update_parent
@@ -379,7 +380,7 @@ def _mean_spread(r: dict) -> str:
     """"99.48% ± 0.04", or "64.40% (one seed)" where there is no spread to show."""
     if int(r["n_seeds"]) == 1:
         return f"{100 * r['mean_test_acc']:.2f}% (one seed)"
-    return f"{100 * r['mean_test_acc']:.2f}% ± {100 * r['std_test_acc']:.2f}"
+    return f"{100 * r['mean_test_acc']:.2f}% ± {points(r['std_test_acc'])}"
 
 
 def _seconds(value) -> str:
@@ -419,9 +420,9 @@ def print_comparison(dataset: str, folder: Path) -> None:
     for row in rows:
         ref = reference.get(row["recipe"])
         theirs = (f"{100 * float(ref['mean_test_acc']):.2f}% ± "
-                  f"{100 * float(ref['std_test_acc']):.2f} (seeds {ref['seeds']}, "
+                  f"{points(ref['std_test_acc'])} (seeds {ref['seeds']}, "
                   f"{float(ref['wall_s_per_run']):.0f} s/run)" if ref else "no reference figure")
-        spread = (f" ± {100 * float(row['std_test_acc']):.2f}" if int(row["n_seeds"]) > 1
+        spread = (f" ± {points(row['std_test_acc'])}" if int(row["n_seeds"]) > 1
                   else ", one seed")
         print(f"  {row['recipe']:16} yours {100 * float(row['mean_test_acc']):.2f}%{spread} "
               f"(seeds {row['seeds']}, "
