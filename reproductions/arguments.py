@@ -104,6 +104,12 @@ def weight_names():
     return zoo.list_weights()
 
 
+def views_names():
+    from reproductions.recipes.viewing import views_names as declared
+
+    return declared()
+
+
 def screening_names():
     from reproductions.recipes import SCREENING
 

@@ -9,6 +9,13 @@ and the spread is written to reproductions/results/<recipe>_ensemble.csv: the te
 every k-member sub-ensemble of the members, for each k (k = 1: the single nets). The spread of
 sub-ensembles drawn from n members is not that of independent ensembles (they share members);
 `disjoint` gives the independent figure when enough members were trained (2 groups of 4 from 8).
+
+    python -m reproductions ensemble conv7_bn_cosine --views   # the views chosen on validation
+
+With --views, the same members read each picture through the test-time views that
+`python -m reproductions views <recipe>` chose blind on validation (recipes/views/<recipe>.json):
+shipped under the name that file declares (conv7_bn_ensemble.views), its spread in
+results/<recipe>_views_ensemble.csv, every member's probabilities averaged over its views.
 """
 
 from __future__ import annotations
@@ -101,22 +108,28 @@ def spread_rows(member_probs: dict, y, wall_s: dict | None = None,
 
 
 
-def ship(members: dict, recipe, x_test, y_test, facts: dict):
+def ship(members: dict, recipe, x_test, y_test, facts: dict, views=None):
     """Save the ensemble of `members` ({seed: keras.Model}) as the weight of `recipe`'s ensemble
     and return its WeightCard. `facts`: data_sha256, keras_version, tensorflow_version,
-    git_commit, as the member runs were tagged (the caller checks they agree)."""
+    git_commit, as the member runs were tagged (the caller checks they agree). `views`: the
+    recipe's declared views (reproductions.recipes.viewing), whose chosen moves every member
+    reads, shipped under the name the declaration gives."""
     import zoo
     from zoo.data.idx import sha256_of
     from zoo.files import atomic_path
     from zoo.models.ensemble import ensemble
-    from zoo.weights import WEIGHTS_DIR, WeightCard, accuracy, load_file
+    from zoo.weights import WEIGHTS_DIR, WeightCard, WeightName, accuracy, load_file
 
-    name = ensemble_name(recipe)
+    name = ensemble_name(recipe) if views is None else WeightName.parse(views.weight)
+    if name.arch != ensemble_name(recipe).arch:
+        raise ValueError(f"the views of {recipe.name} must ship as a weight of "
+                         f"{ensemble_name(recipe).arch}, not {name}")
     zoo.registry.get_spec(name.arch)  # "<net>_ensemble" must be a registered model
     seeds = sorted(members)
+    shifts = ((0, 0),) if views is None else views.shifts(views.chosen)
     target = WEIGHTS_DIR / f"{name}.keras"
     with atomic_path(target) as temp:
-        ensemble([members[s] for s in seeds], name=name.arch).save(temp)
+        ensemble([members[s] for s in seeds], name=name.arch, shifts=shifts).save(temp)
     model = load_file(target)  # what users load: hash-free here, the card records it next
     acc = accuracy(model, x_test, y_test)
     spec = zoo.data.get_dataset(recipe.dataset)
@@ -128,29 +141,38 @@ def ship(members: dict, recipe, x_test, y_test, facts: dict):
         recipe_seeds=len(seeds), target_acc=0.997,
         target_source="the lecture's 'record du monde', 99.7%",
         command=f"make reproduce-{recipe.family} RECIPES={recipe.name} "
-                f"SEEDS={','.join(map(str, seeds))} && python -m reproductions ensemble "
-                f"{recipe.name} --seeds {','.join(map(str, seeds))}",
+                f"SEEDS={','.join(map(str, seeds))} && " + (
+                    f"python -m reproductions ensemble {recipe.name} --seeds "
+                    f"{','.join(map(str, seeds))}" if views is None else
+                    f"python -m reproductions views {recipe.name} && python -m reproductions "
+                    f"ensemble {recipe.name} --views"),
         seed=None, mlflow_run_id=None,
-        chosen=f"all {len(seeds)} members, seeds {', '.join(map(str, seeds))}, probabilities "
-               f"averaged; the spread of its sub-ensembles: results/{recipe.name}_ensemble.csv",
+        chosen=f"all {len(seeds)} members, seeds {', '.join(map(str, seeds))}, " + (
+            "probabilities averaged" if views is None else
+            f"each reading {len(shifts)} views of the picture (views {views.chosen}, chosen on "
+            f"validation: results/{recipe.name}_views.md), all probabilities averaged")
+        + f"; the spread of its sub-ensembles: results/{spread_file(recipe, views)}",
         input=spec.input, license=spec.weights_license, recipe_hash=recipe.hash(), **facts)
+
+
+def spread_file(recipe, views=None) -> str:
+    return f"{recipe.name}{'' if views is None else '_views'}_ensemble.csv"
 
 
 def run(args) -> int:
     """The `ensemble` verb: members from the store, the spread CSV, the shipped weight."""
-    import mlflow
-
     import zoo
     import zoo.data
     from reproductions.report import record_doc
     from reproductions.ship.models_md import write_models_md
     from reproductions import RESULTS
     from reproductions.recipes import ENSEMBLES, RECIPES
+    from reproductions.recipes.viewing import load_views
     from reproductions.report.pace import check_same_work, on_reference_kind, reference_pace
+    from reproductions.run.members import member_probabilities, trained_members
     from tracking import check_store
-    from tracking.runs import existing_experiment, finished_runs
     from zoo.files import open_for_writing, write_text
-    from zoo.weights import MANIFEST, load_file
+    from zoo.weights import MANIFEST
 
     if args.recipe not in RECIPES:
         args.verb_parser.error(f"unknown recipe {args.recipe!r}")
@@ -166,28 +188,33 @@ def run(args) -> int:
             + (f"{', '.join(map(str, declared))}, not {', '.join(map(str, seeds))}"
                if declared else "it declares none")
             + " (ENSEMBLES in reproductions/recipes/catalog.py)")
+    views = None
+    if args.views:  # the views chosen blind on validation, never on the test set read below
+        try:
+            views = load_views(recipe.name)
+        except ValueError as err:
+            args.verb_parser.error(str(err))
+        if views.chosen is None:
+            args.verb_parser.error(f"{recipe.name}'s views are not chosen yet: run `python -m "
+                                   f"reproductions views {recipe.name}` and record its choice")
+        if views.shifts(views.chosen) == ((0, 0),):
+            args.verb_parser.error(f"the rule kept the picture alone ({views.chosen}): that "
+                                   "ensemble ships without --views")
     check_store()
-    experiment = existing_experiment(recipe.family)
-    runs = finished_runs(experiment, recipe) if experiment else {}
-    missing = [s for s in seeds if s not in runs]
-    if missing:
-        args.verb_parser.error(f"no FINISHED run of {recipe.name} (hash {recipe.hash()}) for "
-                               f"seed(s) {', '.join(map(str, missing))}: train them first "
-                               f"(make reproduce-mnist RECIPES={recipe.name} SEEDS=...)")
+    try:
+        runs, members = trained_members(recipe, seeds)
+    except ValueError as err:
+        args.verb_parser.error(str(err))
     (_, _), (x_test, y_test) = zoo.data.load(recipe.dataset)
-    members, probs = {}, {}
-    for seed in seeds:
-        path = mlflow.artifacts.download_artifacts(run_id=runs[seed].info.run_id,
-                                                   artifact_path=f"model/{recipe.model}.keras")
-        members[seed] = load_file(path)
-        probs[seed] = members[seed].predict(x_test, batch_size=1000, verbose=0)
+    shifts = ((0, 0),) if views is None else views.shifts(views.chosen)
+    probs = {seed: member_probabilities(members[seed], shifts, x_test) for seed in seeds}
     tags = [{k: runs[s].data.tags.get(t) for k, t in (
         ("data_sha256", "data_sha256"), ("keras_version", "version.keras"),
         ("tensorflow_version", "version.tensorflow"), ("git_commit", "git_commit"))}
         for s in seeds]
     if any(t["data_sha256"] != tags[0]["data_sha256"] for t in tags):
         args.verb_parser.error("the members were trained on different data (data_sha256)")
-    out = RESULTS / f"{recipe.name}_ensemble.csv"
+    out = RESULTS / spread_file(recipe, views)
     walls = {s: runs[s].data.metrics["wall_s"] for s in seeds}
     reference = None
     if args.pace_of:  # the members' time on the reference kind, by their pace against it
@@ -213,7 +240,7 @@ def run(args) -> int:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    card = ship(members, recipe, x_test, y_test, tags[0])
+    card = ship(members, recipe, x_test, y_test, tags[0], views)
     merged = sorted([c for c in zoo.weights.cards().values() if c.name != card.name] + [card],
                     key=lambda c: str(c.name))
     write_text(MANIFEST, json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")
@@ -222,5 +249,5 @@ def run(args) -> int:
     print(f"{card.name}: test accuracy {100 * card.test_accuracy:.2f}%; wrote {out}, "
           f"{card.path}, {MANIFEST}")
     if recipe.name == record_doc.RECIPE and record_doc.update(record_doc.DOC):
-        print(f"wrote the ensemble's part of {record_doc.DOC}")
+        print(f"wrote the ensembles' part of {record_doc.DOC}")
     return 0

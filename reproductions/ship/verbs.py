@@ -49,6 +49,9 @@ def ensemble(sub):
     p.add_argument("--pace-of", type=one_name_among("recipe", recipe_names),
                    help="a recipe whose committed runs train the same net on the reference "
                    "machine kind: the members' time is also given scaled to that kind")
+    p.add_argument("--views", action="store_true",
+                   help="each member also reads the picture moved as `views <recipe>` chose on "
+                   "validation (recipes/views/<recipe>.json); ships under the name it declares")
     p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
     return p, "reproductions.ship.ensemble:run"
 

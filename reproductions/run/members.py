@@ -1,0 +1,38 @@
+"""An ensemble's members as trained: the FINISHED run of each declared seed of a recipe, and the
+net it logged, loaded safely. Read by the ship room (the shipped ensemble, on the test set) and
+the search room (its views, chosen on validation); neither may import the other.
+"""
+
+from __future__ import annotations
+
+
+def trained_members(recipe, seeds) -> tuple[dict, dict]:
+    """({seed: run}, {seed: keras.Model}) for `seeds` of `recipe` (its current hash) in the
+    MLflow store; a ValueError naming the seeds that have no FINISHED run and how to train them."""
+    import mlflow
+
+    from tracking.runs import existing_experiment, finished_runs
+    from zoo.weights import load_file
+
+    experiment = existing_experiment(recipe.family)
+    runs = finished_runs(experiment, recipe) if experiment else {}
+    missing = [s for s in seeds if s not in runs]
+    if missing:
+        raise ValueError(f"no FINISHED run of {recipe.name} (hash {recipe.hash()}) for seed(s) "
+                         f"{', '.join(map(str, missing))}: train them first (make "
+                         f"reproduce-{recipe.family} RECIPES={recipe.name} SEEDS=...)")
+    models = {}
+    for seed in seeds:
+        path = mlflow.artifacts.download_artifacts(run_id=runs[seed].info.run_id,
+                                                   artifact_path=f"model/{recipe.model}.keras")
+        models[seed] = load_file(path)
+    return {s: runs[s] for s in seeds}, models
+
+
+def member_probabilities(model, shifts, x, batch_size: int = 1000):
+    """One member's probabilities over `x`, averaged over its views (`shifts`: whole-pixel moves;
+    the picture alone: the member itself), through zoo.models.ensemble, the model that ships."""
+    from zoo.models.ensemble import ensemble
+
+    viewed = model if len(shifts) == 1 else ensemble([model], shifts=shifts)
+    return viewed.predict(x, batch_size=batch_size, verbose=0)
