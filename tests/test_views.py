@@ -43,9 +43,19 @@ def test_an_ensemble_with_views_averages_every_member_on_every_moved_picture(tmp
         [nets[0].predict(robustness.shift(x, *s), verbose=0) for s in shifts], axis=0), atol=1e-6)
 
 
+def test_a_members_probabilities_read_its_views_and_the_picture_alone_is_the_net(mnist_batch):
+    from reproductions.run.members import member_probabilities
+
+    x, _ = mnist_batch
+    net = _nets()[0]
+    np.testing.assert_array_equal(member_probabilities(net, [[0, 0]], x), net.predict(x, verbose=0))
+    np.testing.assert_allclose(member_probabilities(net, [[1, 0]], x),
+                               net.predict(robustness.shift(x, 1, 0), verbose=0), atol=1e-6)
+
+
 @pytest.mark.parametrize("members, shifts, message", [
     (1, ((0, 0),), "at least 2 members"), (2, ((0, 0), (0, 0)), "distinct moves"),
-    (2, ((0, 0), (28, 0)), "inside the picture")])
+    (2, ((0, 0), (28, 0)), "inside the picture"), (2, (), "distinct moves")])
 def test_an_ensemble_refuses_what_is_not_one(members, shifts, message):
     from zoo.models.ensemble import ensemble
 

@@ -28,8 +28,8 @@ import csv
 from pathlib import Path
 
 from reproductions import RESULTS
-from reproductions.report.numbers import points
 from reproductions.recipes import RECIPES
+from reproductions.report.numbers import points
 from reproductions.report.pace import on_reference_kind, reference_pace
 from reproductions.report.readme import splice
 from tracking import REPO_ROOT

@@ -31,8 +31,8 @@ import sys
 from pathlib import Path
 
 from reproductions import RESULTS
-from reproductions.report.numbers import points
 from reproductions.recipes import RECIPES
+from reproductions.report.numbers import points
 from tracking import REPO_ROOT, check_store
 from tracking.parents import update_parent
 from tracking.store import results_folder

@@ -32,7 +32,8 @@ def trained_members(recipe, seeds) -> tuple[dict, dict]:
 def member_probabilities(model, shifts, x, batch_size: int = 1000):
     """One member's probabilities over `x`, averaged over its views (`shifts`: whole-pixel moves;
     the picture alone: the member itself), through zoo.models.ensemble, the model that ships."""
-    from zoo.models.ensemble import ensemble
+    from zoo.models.ensemble import PICTURE, ensemble
 
-    viewed = model if len(shifts) == 1 else ensemble([model], shifts=shifts)
+    shifts = tuple(tuple(s) for s in shifts)
+    viewed = model if shifts == PICTURE else ensemble([model], shifts=shifts)
     return viewed.predict(x, batch_size=batch_size, verbose=0)

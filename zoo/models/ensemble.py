@@ -40,14 +40,14 @@ def _moved(pixels, dy: int, dx: int):
 def ensemble(members, name="ensemble", shifts=PICTURE):
     """One model averaging the probabilities of `members` (keras.Models of the same input and
     classes), each reading the picture through every view of `shifts` ((rows, columns) moves;
-    the default: the picture alone). At least two readings in all: two members, or one member
-    and two views. Each member is wrapped under the name member1, member2, ... so that members
+    the default: the picture alone). Two members at least, or one read through moved views.
+    Each member is wrapped under the name member1, member2, ... so that members
     built alike (same layer and model names) live side by side."""
     members, shifts = list(members), [tuple(map(int, s)) for s in shifts]
-    if not members or len(members) * len(shifts) < 2:
-        raise ValueError(f"an ensemble needs at least 2 members (or one member and 2 views), "
-                         f"got {len(members)} member(s) and {len(shifts)} view(s)")
-    if len(set(shifts)) != len(shifts) or any(abs(v) >= s for dy_dx in shifts
+    if not members or (len(members) == 1 and tuple(shifts) == PICTURE):
+        raise ValueError(f"an ensemble needs at least 2 members (or one member read through moved "
+                         f"views), got {len(members)} member(s) and the views {shifts}")
+    if not shifts or len(set(shifts)) != len(shifts) or any(abs(v) >= s for dy_dx in shifts
                                                for v, s in zip(dy_dx, MNIST_SHAPE)):
         raise ValueError(f"the views must be distinct moves inside the picture, got {shifts}")
     widths = {m.output.shape[-1] for m in members}
