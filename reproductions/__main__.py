@@ -48,7 +48,7 @@ VERBS = (  # each "module:function" declares one verb and returns (its parser, i
     "reproductions.ship.verbs:register",                         # register
     "reproductions.search.verbs:tune",                           # tune
     "reproductions.search.verbs:screen",                         # screen
-    "reproductions.search.verbs:views",                          # views
+    "reproductions.search.verbs:ensemble_screen",                # ensemble-screen
     "reproductions.ship.verbs:ensemble",                         # ensemble
     "reproductions.report.verbs:time_to_accuracy",               # time-to-accuracy
     "reproductions.ship.verbs:robustness",                       # robustness

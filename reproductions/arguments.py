@@ -104,8 +104,8 @@ def weight_names():
     return zoo.list_weights()
 
 
-def views_names():
-    from reproductions.recipes.viewing import views_names as declared
+def ensemble_screening_names():
+    from reproductions.recipes.ensemble_screening import ensemble_screening_names as declared
 
     return declared()
 

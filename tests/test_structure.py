@@ -197,8 +197,8 @@ def test_the_command_line_reads_as_before_the_move(monkeypatch):
     bench-serving (issue 30); the new verb molecules, the molecule reproductions (issue 29);
     reproduce's --jobs, profile's --threads and the new verb time-job (issue 26); ensemble's
     --pace-of, the members' time on the reference kind, and its --seeds defaulting to the declared
-    members (issue 28); the new verb views and ensemble's --views, test-time views of the
-    ensemble chosen on validation (issue 28)."""
+    members (issue 28); the new verb ensemble-screen and ensemble's --screening, candidate
+    ensembles (their members, their test-time views) chosen on validation (issue 28)."""
     monkeypatch.setenv("COLUMNS", "80")  # argparse wraps to the terminal's width
     before = json.loads((REPO / "tests" / "data" / "cli_help" / "before.json").read_text())
     after = _help_texts()

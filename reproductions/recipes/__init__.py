@@ -4,6 +4,8 @@
 - recipe.py: the Recipe dataclass (its checks, JSON form and hash) and variants (`derive`);
 - catalog.py: the built-in recipes and the tuned ones (tuned/*.json): RECIPES, get_recipe;
 - screening.py: screenings, variants of a recipe as data files (screening/*.json);
+- ensemble_screening.py: candidate ensembles of trained nets, their members and test-time views
+  (ensembles/*.json);
 - notes.py: a run, a recipe's parent run and an experiment described in words.
 
 The room imports no other room of the suite (an import-linter contract); every other room reads

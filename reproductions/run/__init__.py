@@ -7,7 +7,9 @@
 - artifacts.py: what a finished run logs besides metrics (plots, .keras, recipe.json, model);
 - reproduce.py: the `reproduce` verb (claims, plan, progress, timing file, tables);
 - estimate.py: the plan's time estimate for this machine, from a few seconds of calibration;
-- console.py: the quiet console (MLflow's, TensorFlow's and Keras' lines in a log file).
+- console.py: the quiet console (MLflow's, TensorFlow's and Keras' lines in a log file);
+- members.py: an ensemble's trained members from the store, and a member's probabilities
+  through its views (for shipping and for ensemble screenings).
 
 Uses the recipes and report rooms; benchmarks, searches and shipping use it, never the reverse.
 """

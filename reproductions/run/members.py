@@ -5,6 +5,19 @@ the search room (its views, chosen on validation); neither may import the other.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class Member(NamedTuple):
+    """A member of an ensemble of several recipes' nets (one recipe's members are its seeds):
+    ordered by seed, then recipe, so that groups cut in order mix the recipes."""
+
+    seed: int
+    recipe: str
+
+    def __str__(self) -> str:
+        return f"{self.recipe}:{self.seed}"
+
 
 def trained_members(recipe, seeds) -> tuple[dict, dict]:
     """({seed: run}, {seed: keras.Model}) for `seeds` of `recipe` (its current hash) in the

@@ -2,5 +2,7 @@
 
 - spaces.py: KerasTuner search spaces around a recipe;
 - tune.py: the `tune` verb (one machine or a chief and workers), and its committed record;
-- screen.py: the `screen` verb, a screening's variants trained blind and tabulated.
+- screen.py: the `screen` verb, a screening's variants trained blind and tabulated;
+- ensemble_screen.py: the `ensemble-screen` verb, candidate ensembles of trained nets read
+  blind on validation and the declared rule's choice.
 """

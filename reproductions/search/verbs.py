@@ -1,4 +1,5 @@
-"""The search room's verbs: their command lines (their work: tune.py, screen.py, views.py).
+"""The search room's verbs: their command lines (their work: tune.py, screen.py,
+ensemble_screen.py).
 
 Each function declares one verb on the suite's parser and names the function that runs it
 ("module:function", imported only when the verb runs, so that `--help` stays quick);
@@ -7,8 +8,8 @@ reproductions/__main__.py lists them in the order of `--help`.
 
 from __future__ import annotations
 
-from reproductions.arguments import (one_name_among, positive_int, recipe_names, screening_names,
-                                     views_names)
+from reproductions.arguments import (ensemble_screening_names, one_name_among, positive_int,
+                                     recipe_names, screening_names)
 
 
 def tune(sub):
@@ -43,11 +44,11 @@ def screen(sub):
     return p, "reproductions.search.screen:run"
 
 
-def views(sub):
-    p = sub.add_parser("views", help="choose, blind on validation, the test-time views of a "
-                       "declared ensemble (recipes/views/<recipe>.json)")
+def ensemble_screen(sub):
+    p = sub.add_parser("ensemble-screen", help="choose, blind on validation, among candidate "
+                       "ensembles of trained nets (recipes/ensembles/<name>.json)")
     p.add_argument("name", type=one_name_among(
-                   "views declaration", views_names, "no views declared for {wrong}; "
-                   "declared: {valid}"), help="the ensemble's recipe, e.g. conv7_bn_cosine")
+                   "ensemble screening", ensemble_screening_names, "no ensemble screening "
+                   "{wrong}; declared: {valid}"), help="the screening, e.g. conv7_bn_views")
     p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
-    return p, "reproductions.search.views:run"
+    return p, "reproductions.search.ensemble_screen:run"

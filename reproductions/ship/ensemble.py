@@ -10,12 +10,13 @@ every k-member sub-ensemble of the members, for each k (k = 1: the single nets).
 sub-ensembles drawn from n members is not that of independent ensembles (they share members);
 `disjoint` gives the independent figure when enough members were trained (2 groups of 4 from 8).
 
-    python -m reproductions ensemble conv7_bn_cosine --views   # the views chosen on validation
+    python -m reproductions ensemble conv7_bn_cosine --screening conv7_bn_views
 
-With --views, the same members read each picture through the test-time views that
-`python -m reproductions views <recipe>` chose blind on validation (recipes/views/<recipe>.json):
-shipped under the name that file declares (conv7_bn_ensemble.views), its spread in
-results/<recipe>_views_ensemble.csv, every member's probabilities averaged over its views.
+With --screening, the candidate that `python -m reproductions ensemble-screen <name>` chose blind
+on validation (recipes/ensembles/<name>.json) ships instead: its members, each reading the
+picture through its views, under the name the file declares, its spread in
+results/<name>_ensemble.csv. Its members may come from several recipes that train the recipe's
+net on its data; they are then named recipe:seed (reproductions.run.members.Member).
 """
 
 from __future__ import annotations
@@ -108,25 +109,32 @@ def spread_rows(member_probs: dict, y, wall_s: dict | None = None,
 
 
 
-def ship(members: dict, recipe, x_test, y_test, facts: dict, views=None):
-    """Save the ensemble of `members` ({seed: keras.Model}) as the weight of `recipe`'s ensemble
+def ship(members: dict, recipe, x_test, y_test, facts: dict, screening=None):
+    """Save the ensemble of `members` ({seed or Member: keras.Model}) as the weight of `recipe`'s
+    ensemble
     and return its WeightCard. `facts`: data_sha256, keras_version, tensorflow_version,
-    git_commit, as the member runs were tagged (the caller checks they agree). `views`: the
-    recipe's declared views (reproductions.recipes.viewing), whose chosen moves every member
-    reads, shipped under the name the declaration gives."""
+    git_commit, as the member runs were tagged (the caller checks they agree). `screening`: an
+    ensemble screening (reproductions.recipes.ensemble_screening) whose chosen candidate these
+    members are: they read its views, under the name the screening declares."""
     import zoo
     from zoo.data.idx import sha256_of
     from zoo.files import atomic_path
     from zoo.models.ensemble import ensemble
     from zoo.weights import WEIGHTS_DIR, WeightCard, WeightName, accuracy, load_file
 
-    name = ensemble_name(recipe) if views is None else WeightName.parse(views.weight)
+    name = ensemble_name(recipe) if screening is None else WeightName.parse(screening.weight)
     if name.arch != ensemble_name(recipe).arch:
-        raise ValueError(f"the views of {recipe.name} must ship as a weight of "
+        raise ValueError(f"an ensemble of {recipe.name} nets must ship as a weight of "
                          f"{ensemble_name(recipe).arch}, not {name}")
     zoo.registry.get_spec(name.arch)  # "<net>_ensemble" must be a registered model
     seeds = sorted(members)
-    shifts = ((0, 0),) if views is None else views.shifts(views.chosen)
+    by_recipe = {}  # {recipe: its seeds}: the runs to train first
+    for key in seeds:
+        by_recipe.setdefault(getattr(key, "recipe", recipe.name), []).append(int(
+            getattr(key, "seed", key)))
+    train = " && ".join(f"make reproduce-{recipe.family} RECIPES={name} "
+                        f"SEEDS={','.join(map(str, these))}" for name, these in by_recipe.items())
+    shifts = ((0, 0),) if screening is None else screening.candidates[screening.chosen].shifts
     target = WEIGHTS_DIR / f"{name}.keras"
     with atomic_path(target) as temp:
         ensemble([members[s] for s in seeds], name=name.arch, shifts=shifts).save(temp)
@@ -140,23 +148,25 @@ def ship(members: dict, recipe, x_test, y_test, facts: dict, views=None):
         test_accuracy=acc, recipe=recipe.name, recipe_mean=acc, recipe_std=0.0,
         recipe_seeds=len(seeds), target_acc=0.997,
         target_source="the lecture's 'record du monde', 99.7%",
-        command=f"make reproduce-{recipe.family} RECIPES={recipe.name} "
-                f"SEEDS={','.join(map(str, seeds))} && " + (
+        command=f"{train} && " + (
                     f"python -m reproductions ensemble {recipe.name} --seeds "
-                    f"{','.join(map(str, seeds))}" if views is None else
-                    f"python -m reproductions views {recipe.name} && python -m reproductions "
-                    f"ensemble {recipe.name} --views"),
+                    f"{','.join(map(str, seeds))}" if screening is None else
+                    f"python -m reproductions ensemble-screen {screening.name} && python -m "
+                    f"reproductions ensemble {recipe.name} --screening {screening.name}"),
         seed=None, mlflow_run_id=None,
-        chosen=f"all {len(seeds)} members, seeds {', '.join(map(str, seeds))}, " + (
-            "probabilities averaged" if views is None else
-            f"each reading {len(shifts)} views of the picture (views {views.chosen}, chosen on "
-            f"validation: results/{recipe.name}_views.md), all probabilities averaged")
-        + f"; the spread of its sub-ensembles: results/{spread_file(recipe, views)}",
+        chosen=f"all {len(seeds)} members, "
+               + (f"seeds {', '.join(map(str, seeds))}, " if len(by_recipe) == 1 else
+                  f"{', '.join(map(str, seeds))} (recipe:seed), ") + (
+            "probabilities averaged" if screening is None else
+            f"each reading {len(shifts)} view(s) of the picture (candidate {screening.chosen}, "
+            f"chosen on validation: results/{screening.name}_ensemble_screening.md), all "
+            "probabilities averaged")
+        + f"; the spread of its sub-ensembles: results/{spread_file(recipe, screening)}",
         input=spec.input, license=spec.weights_license, recipe_hash=recipe.hash(), **facts)
 
 
-def spread_file(recipe, views=None) -> str:
-    return f"{recipe.name}{'' if views is None else '_views'}_ensemble.csv"
+def spread_file(recipe, screening=None) -> str:
+    return f"{recipe.name if screening is None else screening.name}_ensemble.csv"
 
 
 def run(args) -> int:
@@ -167,9 +177,9 @@ def run(args) -> int:
     from reproductions.ship.models_md import write_models_md
     from reproductions import RESULTS
     from reproductions.recipes import ENSEMBLES, RECIPES
-    from reproductions.recipes.viewing import load_views
+    from reproductions.recipes.ensemble_screening import load_ensemble_screening
     from reproductions.report.pace import check_same_work, on_reference_kind, reference_pace
-    from reproductions.run.members import member_probabilities, trained_members
+    from reproductions.run.members import Member, member_probabilities, trained_members
     from tracking import check_store
     from zoo.files import open_for_writing, write_text
     from zoo.weights import MANIFEST
@@ -177,36 +187,60 @@ def run(args) -> int:
     if args.recipe not in RECIPES:
         args.verb_parser.error(f"unknown recipe {args.recipe!r}")
     recipe = RECIPES[args.recipe]
-    declared = ENSEMBLES.get(recipe.name)
-    # whole numbers, checked while parsing (reproductions.__main__); none: the declared members
-    seeds = list(args.seeds) if args.seeds is not None else list(declared or ())
-    if args.seeds is not None and len(seeds) < 2:
-        args.verb_parser.error("an ensemble needs at least 2 member seeds")
-    if tuple(sorted(seeds)) != declared:
-        args.verb_parser.error(
-            f"{recipe.name}'s ensemble declares its member seeds before training: "
-            + (f"{', '.join(map(str, declared))}, not {', '.join(map(str, seeds))}"
-               if declared else "it declares none")
-            + " (ENSEMBLES in reproductions/recipes/catalog.py)")
-    views = None
-    if args.views:  # the views chosen blind on validation, never on the test set read below
+    screening = None
+    if args.screening:  # a candidate chosen blind on validation, never on the test set read below
+        if args.seeds is not None:
+            args.verb_parser.error("--seeds and --screening exclude each other: the screening's "
+                                   "chosen candidate names its members")
         try:
-            views = load_views(recipe.name)
+            screening = load_ensemble_screening(args.screening)
         except ValueError as err:
             args.verb_parser.error(str(err))
-        if views.chosen is None:
-            args.verb_parser.error(f"{recipe.name}'s views are not chosen yet: run `python -m "
-                                   f"reproductions views {recipe.name}` and record its choice")
-        if views.shifts(views.chosen) == ((0, 0),):
-            args.verb_parser.error(f"the rule kept the picture alone ({views.chosen}): that "
-                                   "ensemble ships without --views")
+        if screening.ensemble != recipe.name:
+            args.verb_parser.error(f"ensemble screening {screening.name} is about "
+                                   f"{screening.ensemble}'s ensemble, not {recipe.name}'s")
+        if screening.chosen is None:
+            args.verb_parser.error(f"{screening.name} has no choice yet: run `python -m "
+                                   f"reproductions ensemble-screen {screening.name}` and record "
+                                   "its choice in its file")
+        if screening.chosen == next(iter(screening.candidates)):
+            args.verb_parser.error(f"the rule kept the shipped ensemble ({screening.chosen}): "
+                                   "nothing new to ship")
+        candidate = screening.candidates[screening.chosen]
+        alien = [r for r in candidate.recipes if (RECIPES[r].model, RECIPES[r].dataset)
+                 != (recipe.model, recipe.dataset)]
+        if alien:
+            args.verb_parser.error(f"{screening.chosen}'s members of {', '.join(alien)} are not "
+                                   f"{recipe.model} nets of {recipe.dataset}: they cannot ship "
+                                   f"as {recipe.model}'s ensemble")
+        pairs = list(candidate.members)
+    else:
+        declared = ENSEMBLES.get(recipe.name)
+        # whole numbers, checked while parsing (reproductions.__main__); none: the declared ones
+        seeds = list(args.seeds) if args.seeds is not None else list(declared or ())
+        if args.seeds is not None and len(seeds) < 2:
+            args.verb_parser.error("an ensemble needs at least 2 member seeds")
+        if tuple(sorted(seeds)) != declared:
+            args.verb_parser.error(
+                f"{recipe.name}'s ensemble declares its member seeds before training: "
+                + (f"{', '.join(map(str, declared))}, not {', '.join(map(str, seeds))}"
+                   if declared else "it declares none")
+                + " (ENSEMBLES in reproductions/recipes/catalog.py)")
+        pairs = [(recipe.name, seed) for seed in seeds]
     check_store()
-    try:
-        runs, members = trained_members(recipe, seeds)
-    except ValueError as err:
-        args.verb_parser.error(str(err))
+    names = sorted({name for name, _ in pairs})
+    runs, members = {}, {}  # by seed; by Member where the nets come from several recipes
+    for name in names:
+        try:
+            found, models = trained_members(RECIPES[name], [s for r, s in pairs if r == name])
+        except ValueError as err:
+            args.verb_parser.error(str(err))
+        for seed in found:
+            key = seed if names == [recipe.name] else Member(seed, name)
+            runs[key], members[key] = found[seed], models[seed]
+    seeds = sorted(members)
     (_, _), (x_test, y_test) = zoo.data.load(recipe.dataset)
-    shifts = ((0, 0),) if views is None else views.shifts(views.chosen)
+    shifts = ((0, 0),) if screening is None else screening.candidates[screening.chosen].shifts
     probs = {seed: member_probabilities(members[seed], shifts, x_test) for seed in seeds}
     tags = [{k: runs[s].data.tags.get(t) for k, t in (
         ("data_sha256", "data_sha256"), ("keras_version", "version.keras"),
@@ -214,12 +248,13 @@ def run(args) -> int:
         for s in seeds]
     if any(t["data_sha256"] != tags[0]["data_sha256"] for t in tags):
         args.verb_parser.error("the members were trained on different data (data_sha256)")
-    out = RESULTS / spread_file(recipe, views)
+    out = RESULTS / spread_file(recipe, screening)
     walls = {s: runs[s].data.metrics["wall_s"] for s in seeds}
     reference = None
     if args.pace_of:  # the members' time on the reference kind, by their pace against it
         try:
-            check_same_work(recipe, args.pace_of)
+            for name in names:
+                check_same_work(RECIPES[name], args.pace_of)
             pace = reference_pace(args.pace_of)
         except ValueError as err:
             args.verb_parser.error(str(err))
@@ -240,7 +275,7 @@ def run(args) -> int:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    card = ship(members, recipe, x_test, y_test, tags[0], views)
+    card = ship(members, recipe, x_test, y_test, tags[0], screening)
     merged = sorted([c for c in zoo.weights.cards().values() if c.name != card.name] + [card],
                     key=lambda c: str(c.name))
     write_text(MANIFEST, json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")

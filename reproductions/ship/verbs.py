@@ -8,8 +8,8 @@ reproductions/__main__.py lists them in the order of `--help`.
 
 from __future__ import annotations
 
-from reproductions.arguments import (names_among, one_name_among, positive_int, recipe_names,
-                                     seed_list, weight_names)
+from reproductions.arguments import (ensemble_screening_names, names_among, one_name_among,
+                                     positive_int, recipe_names, seed_list, weight_names)
 from zoo.ports import port_number
 
 
@@ -49,9 +49,11 @@ def ensemble(sub):
     p.add_argument("--pace-of", type=one_name_among("recipe", recipe_names),
                    help="a recipe whose committed runs train the same net on the reference "
                    "machine kind: the members' time is also given scaled to that kind")
-    p.add_argument("--views", action="store_true",
-                   help="each member also reads the picture moved as `views <recipe>` chose on "
-                   "validation (recipes/views/<recipe>.json); ships under the name it declares")
+    p.add_argument("--screening", type=one_name_among(
+                   "ensemble screening", ensemble_screening_names,
+                   "no ensemble screening {wrong}; declared: {valid}"),
+                   help="ship the candidate an ensemble screening chose on validation "
+                   "(recipes/ensembles/<name>.json), under the name it declares")
     p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
     return p, "reproductions.ship.ensemble:run"
 
