@@ -133,7 +133,7 @@ def test_a_bad_declaration_is_refused(tmp_path):
 @pytest.mark.parametrize("name", ["conv7_bn_views", "conv7_bn_mixed"])
 def test_the_committed_choice_is_the_rules_on_the_committed_validation_figures(name):
     from reproductions.recipes.ensemble_screening import load_ensemble_screening
-    from reproductions.search.ensemble_screen import choose, member_label
+    from reproductions.search.ensemble_screen import choose
 
     screening = load_ensemble_screening(name)
     with open(RESULTS / f"{name}_ensemble_screening.csv", newline="") as f:
@@ -141,7 +141,7 @@ def test_the_committed_choice_is_the_rules_on_the_committed_validation_figures(n
     assert [r["candidate"] for r in rows] == list(screening.candidates)
     for r in rows:
         candidate = screening.candidates[r["candidate"]]
-        assert r["members"] == " ".join(member_label(*m) for m in candidate.members)
+        assert r["members"] == " ".join(f"{recipe}:{seed}" for recipe, seed in candidate.members)
         assert r["shifts"] == " ".join(f"{dy},{dx}" for dy, dx in candidate.shifts)
         assert int(r["val_images"]) == 5000 and not any("test" in k for k in r)
         assert float(r["val_acc"]) == pytest.approx(1 - int(r["val_errors"]) / 5000)

@@ -47,13 +47,9 @@ def figures(probs, y) -> tuple[int, float]:
     return errors, loss
 
 
-def member_label(recipe: str, seed: int) -> str:
-    return f"{recipe}:{seed}"
-
-
 def rows_for(screening, models: dict, x, y, machine: str) -> list[dict]:
     """One row a candidate; `models`: {(recipe, seed): keras.Model} holding every member."""
-    from reproductions.run.members import member_probabilities
+    from reproductions.run.members import Member, member_probabilities
 
     rows = []
     for name, candidate in screening.candidates.items():
@@ -63,7 +59,7 @@ def rows_for(screening, models: dict, x, y, machine: str) -> list[dict]:
         spent = time.perf_counter() - t0
         errors, loss = figures(probs, y)
         rows.append({"candidate": name,
-                     "members": " ".join(member_label(*m) for m in candidate.members),
+                     "members": " ".join(str(Member(s, r)) for r, s in candidate.members),
                      "views": len(candidate.shifts),
                      "shifts": " ".join(f"{dy},{dx}" for dy, dx in candidate.shifts),
                      "val_images": len(y), "val_errors": errors,

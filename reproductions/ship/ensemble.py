@@ -111,8 +111,7 @@ def spread_rows(member_probs: dict, y, wall_s: dict | None = None,
 
 def ship(members: dict, recipe, x_test, y_test, facts: dict, screening=None):
     """Save the ensemble of `members` ({seed or Member: keras.Model}) as the weight of `recipe`'s
-    ensemble
-    and return its WeightCard. `facts`: data_sha256, keras_version, tensorflow_version,
+    ensemble and return its WeightCard. `facts`: data_sha256, keras_version, tensorflow_version,
     git_commit, as the member runs were tagged (the caller checks they agree). `screening`: an
     ensemble screening (reproductions.recipes.ensemble_screening) whose chosen candidate these
     members are: they read its views, under the name the screening declares."""
@@ -132,8 +131,8 @@ def ship(members: dict, recipe, x_test, y_test, facts: dict, screening=None):
     for key in seeds:
         by_recipe.setdefault(getattr(key, "recipe", recipe.name), []).append(int(
             getattr(key, "seed", key)))
-    train = " && ".join(f"make reproduce-{recipe.family} RECIPES={name} "
-                        f"SEEDS={','.join(map(str, these))}" for name, these in by_recipe.items())
+    train = " && ".join(f"make reproduce-{recipe.family} RECIPES={r} "
+                        f"SEEDS={','.join(map(str, these))}" for r, these in by_recipe.items())
     shifts = ((0, 0),) if screening is None else screening.candidates[screening.chosen].shifts
     target = WEIGHTS_DIR / f"{name}.keras"
     with atomic_path(target) as temp:
