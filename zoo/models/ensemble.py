@@ -41,8 +41,8 @@ def ensemble(members, name="ensemble", shifts=PICTURE):
     """One model averaging the probabilities of `members` (keras.Models of the same input and
     classes), each reading the picture through every view of `shifts` ((rows, columns) moves;
     the default: the picture alone). Two members at least, or one read through moved views.
-    Each member is wrapped under the name member1, member2, ... so that members
-    built alike (same layer and model names) live side by side."""
+    Each member is wrapped under the name member1, member2, ... so that members built alike
+    (same layer and model names) live side by side."""
     members, shifts = list(members), [tuple(map(int, s)) for s in shifts]
     if not members or (len(members) == 1 and tuple(shifts) == PICTURE):
         raise ValueError(f"an ensemble needs at least 2 members (or one member read through moved "
@@ -67,11 +67,9 @@ def members_of(model) -> list:
     return [layer for layer in model.layers if layer.name.startswith("member")]
 
 
-def conv7_bn_ensemble(members=8, shifts=PICTURE, **kwargs):
+def conv7_bn_ensemble(members=8, **kwargs):
     """`members` fresh conv7_bn nets averaged (the registry's conv7_bn_ensemble: 8 members, the
-    most issue 28 allows; 4 until then), read through `shifts` (its `.views` weight reads more
-    than the picture). kwargs go to each conv7_bn."""
+    most issue 28 allows; 4 until then). kwargs go to each conv7_bn."""
     from zoo.models.deotte import conv7_bn
 
-    return ensemble([conv7_bn(**kwargs) for _ in range(members)], name="conv7_bn_ensemble",
-                    shifts=shifts)
+    return ensemble([conv7_bn(**kwargs) for _ in range(members)], name="conv7_bn_ensemble")
