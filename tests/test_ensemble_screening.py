@@ -102,6 +102,9 @@ def test_each_declaration_starts_from_the_shipped_ensemble_and_names_one_of_its_
             (screening.ensemble, s) for s in ENSEMBLES[screening.ensemble])
         assert screening.rule["objective"] == "val_acc"
         assert WeightName.parse(screening.weight).arch == "conv7_bn_ensemble"
+    from zoo.models import ensemble as zoo_ensemble
+
+    assert PICTURE == zoo_ensemble.PICTURE  # the recipes' copy, kept free of Keras
     mixed = load_ensemble_screening("conv7_bn_mixed").candidates["mixed_8"]
     assert mixed.recipes == ("conv7_bn_cosine", "conv7_bn_swa") and len(mixed.members) == 8
     assert mixed.members[:4] == (("conv7_bn_cosine", 1), ("conv7_bn_swa", 1),

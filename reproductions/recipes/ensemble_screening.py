@@ -17,7 +17,9 @@ from pathlib import Path
 from reproductions.recipes.catalog import ENSEMBLES, get_recipe
 
 ENSEMBLE_SCREENING = Path(__file__).resolve().parent / "ensembles"  # one file per screening
-PICTURE = ((0, 0),)  # the picture alone, as it comes
+# the picture alone: zoo.models.ensemble.PICTURE, written again so that the recipes load without
+# Keras (tests/test_ensemble_screening.py checks the two agree)
+PICTURE = ((0, 0),)
 
 
 @dataclass(frozen=True)
