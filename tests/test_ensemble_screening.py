@@ -297,3 +297,35 @@ def test_a_screenings_choice_ships_as_one_model_with_its_spread(mlflow_store, tm
     assert rows[-1]["groups"] == "conv7_bn:5+conv7_bn_cosine:5+conv7_bn:6"
     assert "the nets conv7_bn:5, conv7_bn_cosine:5, conv7_bn:6 (recipe:seed)" in \
         record_doc.render_screened("s", tmp_path)
+
+
+def test_reading_members_from_the_store_leaves_no_copy_behind(mlflow_store, tmp_path,
+                                                               monkeypatch):
+    """MLflow's download_artifacts, given no folder, copies into a temporary folder nobody
+    removes: every screening once left its members' files in /tmp. Read through
+    tracking.runs.artifact_file, the members load and the temporary folder stays empty."""
+    import tempfile
+
+    import mlflow
+
+    from reproductions.recipes import RECIPES
+    from reproductions.run.members import trained_members
+    from tracking.runs import experiment_for
+
+    recipe = RECIPES["conv3"]
+    keras.utils.set_random_seed(0)
+    net = zoo.create_model(recipe.model)
+    path = tmp_path / "net" / f"{recipe.model}.keras"
+    path.parent.mkdir()
+    net.save(path)
+    with mlflow.start_run(experiment_id=experiment_for(recipe), tags={
+            "recipe": recipe.name, "recipe_hash": recipe.hash(), "seed": "3"}):
+        mlflow.log_artifact(str(path), "model")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    _, models = trained_members(recipe, (3,))
+    assert [w.shape for w in models[3].get_weights()] == [w.shape for w in net.get_weights()]
+    for got, want in zip(models[3].get_weights(), net.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert list(scratch.iterdir()) == []

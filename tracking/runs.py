@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
 
 import mlflow
 from mlflow.tracking import MlflowClient
@@ -17,6 +20,19 @@ from mlflow.tracking import MlflowClient
 from tracking.claims import pid_alive
 from tracking.store import check_store, experiment_id
 from tracking.ui import save_view
+
+
+@contextmanager
+def artifact_file(run_id: str, artifact_path: str):
+    """One artifact of a run, as a local path valid inside the `with` block.
+
+    MLflow's download_artifacts without dst_path copies into a fresh temporary folder that
+    nobody removes: every ensemble screening left its members' .keras files in /tmp (hundreds,
+    enough to fill a disk over a few weeks). Here the copy lives in a folder removed on leaving.
+    """
+    with tempfile.TemporaryDirectory(prefix="zoo-artifact-") as tmp:
+        yield Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact_path,
+                                                       dst_path=tmp))
 
 
 def experiment_name(family: str) -> str:

@@ -21,7 +21,7 @@ import zoo.data
 from reproductions.report import tables as report
 from reproductions.recipes import RECIPES
 from tracking import run_tags
-from tracking.runs import experiment_for, finished_runs
+from tracking.runs import artifact_file, experiment_for, finished_runs
 from zoo import plots
 from zoo.files import write_text
 from zoo.models.xo import CLASSES, FEATURES, O_IMAGE, X_IMAGE, lecture_kernel
@@ -88,9 +88,9 @@ def run(args=None) -> int:
         learned = None
         if xo_row:
             newest = max(finished_runs(exp, recipe).values(), key=lambda r: r.info.start_time)
-            path = mlflow.artifacts.download_artifacts(run_id=newest.info.run_id,
-                                                       artifact_path="model/xo.keras")
-            learned = zoo.weights.load_file(path).get_layer("features").get_weights()[0]
+            with artifact_file(newest.info.run_id, "model/xo.keras") as path:
+                model = zoo.weights.load_file(path)
+            learned = model.get_layer("features").get_weights()[0]
             fig = plots.kernels({"lecture": lecture_kernel()[:, :, 0, :],
                                  "learned": learned[:, :, 0, :]},
                                 "the lecture's three features and those xo learned")

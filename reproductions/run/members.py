@@ -22,9 +22,7 @@ class Member(NamedTuple):
 def trained_members(recipe, seeds) -> tuple[dict, dict]:
     """({seed: run}, {seed: keras.Model}) for `seeds` of `recipe` (its current hash) in the
     MLflow store; a ValueError naming the seeds that have no FINISHED run and how to train them."""
-    import mlflow
-
-    from tracking.runs import existing_experiment, finished_runs
+    from tracking.runs import artifact_file, existing_experiment, finished_runs
     from zoo.weights import load_file
 
     experiment = existing_experiment(recipe.family)
@@ -36,9 +34,8 @@ def trained_members(recipe, seeds) -> tuple[dict, dict]:
                          f"reproduce-{recipe.family} RECIPES={recipe.name} SEEDS=...)")
     models = {}
     for seed in seeds:
-        path = mlflow.artifacts.download_artifacts(run_id=runs[seed].info.run_id,
-                                                   artifact_path=f"model/{recipe.model}.keras")
-        models[seed] = load_file(path)
+        with artifact_file(runs[seed].info.run_id, f"model/{recipe.model}.keras") as path:
+            models[seed] = load_file(path)
     return {s: runs[s] for s in seeds}, models
 
 

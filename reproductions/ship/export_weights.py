@@ -28,6 +28,7 @@ from reproductions.recipes import RECIPES
 from reproductions.ship.models_md import MODELS_MD, write_models_md
 from reproductions.ship.naming import DEFAULT_TAGS, ENSEMBLE_SUFFIX, shipped_seed, weight_name
 from tracking import check_store
+from tracking.runs import artifact_file
 from zoo.data.idx import sha256_of
 from zoo.files import atomic_path, copy_file, write_text
 from zoo.weights import MANIFEST, WEIGHTS_DIR, WeightCard, WeightName, accuracy, load_file
@@ -81,10 +82,9 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
                              f"RECIPES={recipe.name})")
         run = mlflow.get_run(summary.run_ids[summary.seeds.index(seed)])
         name = weight_name(recipe)
-        artifact = mlflow.artifacts.download_artifacts(
-            run_id=run.info.run_id, artifact_path=f"model/{recipe.model}.keras")
         target = WEIGHTS_DIR / f"{name}.keras"
-        copy_file(artifact, target)
+        with artifact_file(run.info.run_id, f"model/{recipe.model}.keras") as artifact:
+            copy_file(artifact, target)
         model = load_file(target)
         entries.append(WeightCard(
             name=name, dataset=dataset, file=target.name, sha256=sha256_of(target),
