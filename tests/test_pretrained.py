@@ -136,14 +136,21 @@ def test_unknown_weight_name_lists_close_matches():
         zoo.load("conv3.mnst")
 
 
-def test_register_and_load_through_the_registry(mlflow_store, mnist_batch):
+def _folder(path):
+    """A new folder for MLflow to copy a model into (its dst_path must exist); under the test's
+    tmp_path, where MLflow's own temporary copies would stay behind."""
+    path.mkdir()
+    return path
+
+
+def test_register_and_load_through_the_registry(mlflow_store, mnist_batch, tmp_path):
     from tracking.register import register
 
     name = "softmax.mnist"
     [uri] = register([name])
     assert uri == "models:/softmax@mnist"
     x, _ = mnist_batch
-    loaded = mlflow.keras.load_model(uri)
+    loaded = mlflow.keras.load_model(uri, dst_path=_folder(tmp_path / "loaded"))
     np.testing.assert_allclose(loaded.predict(x, verbose=0), zoo.load(name).predict(x, verbose=0),
                                atol=1e-6)
     assert register([name]) == [uri]  # the same file is not registered twice
@@ -151,7 +158,7 @@ def test_register_and_load_through_the_registry(mlflow_store, mnist_batch):
     assert len(versions) == 1 and versions[0].tags["sha256"] == zoo.weight_info(name).sha256
     # a signature (pixels in, as requests send them: float32 holding whole numbers 0-255 unless
     # params.pixel_range says otherwise; 10 probabilities out) and real test digits as example
-    local = mlflow.artifacts.download_artifacts(uri)
+    local = mlflow.artifacts.download_artifacts(uri, dst_path=_folder(tmp_path / "logged"))
     logged = mlflow.models.Model.load(local)
     [spec] = logged.signature.inputs.inputs
     assert (spec.type, spec.shape) == (np.dtype("float32"), (-1, 28, 28))
@@ -161,7 +168,7 @@ def test_register_and_load_through_the_registry(mlflow_store, mnist_batch):
     np.testing.assert_array_equal(logged.load_input_example(local), x[:2])
     # served (pyfunc), the model checks its input against the signature: float32 arrays, as
     # a request's JSON arrives (uint8 arrays are MLflow's dtype error: say float32)
-    served = mlflow.pyfunc.load_model(uri)
+    served = mlflow.pyfunc.load_model(uri, dst_path=_folder(tmp_path / "served"))
     # answered by ONNX Runtime from the weight's export: TensorFlow's last bits differ (1e-6)
     np.testing.assert_allclose(served.predict(x.astype("float32")), loaded.predict(x, verbose=0),
                                atol=1e-5)

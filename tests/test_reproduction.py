@@ -31,8 +31,10 @@ QUICK = Recipe("quick", "conv3_dropout", 0.5, "a test recipe", pixel_scale=1 / 2
 
 
 def final_weights(run_id, model="conv3_dropout"):
-    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=f"model/{model}.keras")
-    return keras.saving.load_model(path, safe_mode=True).get_weights()
+    from tracking.runs import artifact_file
+
+    with artifact_file(run_id, f"model/{model}.keras") as path:
+        return keras.saving.load_model(path, safe_mode=True).get_weights()
 
 
 # the published protocol: no validation split, the test set at every evaluation
@@ -57,7 +59,7 @@ def ckpt(tmp_path):
     return tmp_path / "checkpoints"
 
 
-def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
+def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt, tmp_path):
     result = train_run(QUICK, seed=1, checkpoint_root=ckpt)
     client = MlflowClient()
     run = client.get_run(result["run_id"])
@@ -87,11 +89,13 @@ def test_run_logs_params_metrics_tags_and_artifacts(mlflow_store, ckpt):
     artifacts = {f.path for d in ("plots", "model") for f in client.list_artifacts(run.info.run_id, d)}
     assert {"plots/training_curves.png", "plots/confusion_matrix.png", "plots/misclassified.png",
             "model/conv3_dropout.keras"} <= artifacts
-    model = mlflow.keras.load_model(f"runs:/{run.info.run_id}/mlflow_model")
+    model = mlflow.keras.load_model(f"runs:/{run.info.run_id}/mlflow_model",
+                                    dst_path=tmp_path)
     assert model.count_params() == 244_076
     # the logged model has a signature and an input example: the raw test digits, as a request
     # sends them (float32 whole numbers 0-255: tracking/signatures.py)
-    local = mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/mlflow_model")
+    local = mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/mlflow_model",
+                                                dst_path=tmp_path)
     logged = mlflow.models.Model.load(local)
     [spec] = logged.signature.inputs.inputs
     assert (spec.type, spec.shape) == (np.dtype("float32"), (-1, 28, 28))

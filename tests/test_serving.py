@@ -204,7 +204,9 @@ def _call(app, body: bytes, chunks: int = 1, headers=None):
 
     headers = headers if headers is not None else [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    scope = {"type": "http", "method": "POST", "path": "/invocations", "headers": headers}
+    scope = {"type": "http", "method": "POST", "path": "/invocations", "raw_path": b"/invocations",
+             "query_string": b"", "root_path": "", "scheme": "http", "http_version": "1.1",
+             "asgi": {"version": "3.0"}, "server": ("127.0.0.1", 80), "headers": headers}
     size = max(1, len(body) // chunks + 1)
     parts = [body[i:i + size] for i in range(0, len(body), size)] or [b""]
     sent = []
@@ -257,3 +259,33 @@ def test_the_guard_answers_deep_json_and_never_echoes_the_input():
     status, body = _call(guard, secret)
     assert status == 400 and calls == [secret]
     assert json.loads(body) == {"error_code": "INVALID_PARAMETER_VALUE", "message": "it is wrong"}
+
+
+def test_the_app_answers_from_memory_and_leaves_no_copy_of_the_model(mlflow_store, mnist_batch,
+                                                                      tmp_path, monkeypatch):
+    """MLflow's load_model copies a model that is not a plain local folder (a run's artifact, a
+    tracking server's) into a temporary folder it never removes: one copy in /tmp per server
+    start. create_app loads it through a folder of its own, removed once the model is in memory,
+    and the app still answers (its probabilities: the weight's own). Served here by its run."""
+    import tempfile
+
+    import mlflow
+
+    import zoo
+    from tracking.register import register
+    from tracking.scoring import create_app
+
+    [registered] = register(["softmax.mnist"])
+    info = mlflow.models.get_model_info(registered)
+    uri = f"runs:/{info.run_id}/softmax"  # logged under its arch name (tracking/register.py)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    app = create_app(uri)
+    assert list(scratch.iterdir()) == []
+    x, _ = mnist_batch
+    body = json.dumps({"instances": x[:3].tolist()}).encode()
+    status, answer = _call(app, body)
+    assert status == 200
+    want = zoo.load("softmax.mnist").predict(x[:3], verbose=0)
+    np.testing.assert_allclose(json.loads(answer)["predictions"], want, atol=1e-5)

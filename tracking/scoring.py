@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 
 import numpy as np
 
@@ -197,7 +198,11 @@ def create_app(model_uri: str):
     import mlflow.pyfunc
     from mlflow.pyfunc import scoring_server
 
-    model = mlflow.pyfunc.load_model(model_uri)
+    # MLflow copies the model into a fresh temporary folder it never removes (one more copy in
+    # /tmp at each server start); everything the zoo's loader needs is in memory (the Keras
+    # model) or in the zoo's cache (the ONNX export) once it returns, so the copy goes with it
+    with tempfile.TemporaryDirectory(prefix="zoo-serve-") as tmp:
+        model = mlflow.pyfunc.load_model(model_uri, dst_path=tmp)
     return Guard(scoring_server.init(model), fast=FastInputs(model))
 
 
