@@ -26,9 +26,9 @@ from tracking.ui import save_view
 def artifact_file(run_id: str, artifact_path: str):
     """One artifact of a run, as a local path valid inside the `with` block.
 
-    MLflow's download_artifacts without dst_path copies into a fresh temporary folder that
-    nobody removes: every ensemble screening left its members' .keras files in /tmp (hundreds,
-    enough to fill a disk over a few weeks). Here the copy lives in a folder removed on leaving.
+    MLflow's download_artifacts without dst_path copies from the zoo's stores into a fresh
+    temporary folder that nobody removes: every ensemble screening left its members' .keras files
+    in /tmp, hundreds of them. Here the copy lives in a folder removed on leaving.
     """
     with tempfile.TemporaryDirectory(prefix="zoo-artifact-") as tmp:
         yield Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact_path,

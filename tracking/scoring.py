@@ -198,9 +198,10 @@ def create_app(model_uri: str):
     import mlflow.pyfunc
     from mlflow.pyfunc import scoring_server
 
-    # MLflow copies the model into a fresh temporary folder it never removes (one more copy in
-    # /tmp at each server start); everything the zoo's loader needs is in memory (the Keras
-    # model) or in the zoo's cache (the ONNX export) once it returns, so the copy goes with it
+    # MLflow copies a model that is not a plain local folder (a run's artifact, a tracking
+    # server's) into a temporary folder it never removes: one more copy in /tmp at each server
+    # start. Once it returns, the zoo's loader holds all it needs in memory (the Keras model) or
+    # in the zoo's cache (the ONNX export), so the copy goes with it.
     with tempfile.TemporaryDirectory(prefix="zoo-serve-") as tmp:
         model = mlflow.pyfunc.load_model(model_uri, dst_path=tmp)
     return Guard(scoring_server.init(model), fast=FastInputs(model))

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
-import mlflow
 from mlflow.tracking import MlflowClient
 
 from reproductions.molecules.report import summary_rows, seed_rows
 from reproductions.molecules.store import EXPERIMENT
 from reproductions.recipes.molecules import NETS, RECIPES, SHIPPED_TAGS
+from tracking.runs import artifact_file
 from zoo.data.idx import sha256_of
 from zoo.data.specs import get_dataset
-from zoo.files import atomic_path
+from zoo.files import atomic_path, copy_file
 from zoo.molecules import weights
 
 COMMAND = "python -m reproductions molecules --reference --ship"
@@ -51,11 +49,8 @@ def ship(folder: Path | None = None) -> list[str]:
             best = min(mine, key=lambda r: (sign * r["validation"], r["seed"]))
             name = f"{net}.{tag}"
             target = folder / f"{name}.keras"
-            with tempfile.TemporaryDirectory() as tmp:
-                got = mlflow.artifacts.download_artifacts(
-                    run_id=best["run_id"], artifact_path="model.keras", dst_path=tmp)
-                with atomic_path(target) as part:
-                    shutil.copyfile(got, part)
+            with artifact_file(best["run_id"], "model.keras") as got:
+                copy_file(got, target)
             figure = summary[(net, dataset)]
             entries.append(weights.MoleculeCard(
                 name=name, net=net, dataset=dataset, task=spec.task, target=spec.target,
