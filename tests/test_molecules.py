@@ -327,6 +327,60 @@ def test_shipping_needs_the_reference_on_purpose(mlflow_store, capfd):
     assert "give --reference too" in capfd.readouterr().err
 
 
+
+def test_shipping_copies_each_nets_best_validation_seed_and_leaves_no_copy_behind(
+        mlflow_store, tmp_path, monkeypatch):
+    """ship() on a store whose every shipped recipe has its declared seeds (their figures made
+    up; one logged file per run, its bytes naming the run): each weight is the file of the seed
+    with the best validation figure, its card says so, and the copies read from the store are
+    gone from the temporary folder."""
+    import json
+    import tempfile
+
+    import mlflow
+
+    from reproductions.molecules import ship
+    from reproductions.recipes.molecules import NETS, RECIPES, SHIPPED_TAGS
+
+    rows = []
+    for dataset in SHIPPED_TAGS:
+        metric = "accuracy" if zoo.data.get_dataset(dataset).task == "classification" else "rmse"
+        for net in NETS:
+            recipe = RECIPES[f"{net}@{dataset}"]
+            for seed in recipe.trained_seeds:
+                model = tmp_path / "logged" / f"{recipe.name}-{seed}" / "model.keras"
+                model.parent.mkdir(parents=True)
+                model.write_bytes(f"{recipe.name} seed {seed}".encode())
+                with mlflow.start_run() as run:
+                    mlflow.log_artifact(str(model))
+                rows.append({"recipe": recipe.name, "recipe_hash": recipe.hash(),
+                             "model": net, "dataset": dataset, "seed": seed, "metric": metric,
+                             "validation": 0.5 + seed / 100, "test": 0.6, "train_seconds": 1.0,
+                             "run_id": run.info.run_id})
+    monkeypatch.setattr(ship, "seed_rows", lambda client, exp_id: rows)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    try:
+        said = ship.ship(folder)
+    finally:
+        _molecule_weights().cards.cache_clear()  # the shipped cards, not this test's
+    assert list(scratch.iterdir()) == []
+    entries = {e["name"]: e for e in json.loads((folder / "manifest.json").read_text())}
+    assert sorted(entries) == sorted(f"{n}.{t}" for n in NETS for t in SHIPPED_TAGS.values())
+    for dataset, tag in SHIPPED_TAGS.items():
+        classes = zoo.data.get_dataset(dataset).task == "classification"
+        for net in NETS:
+            seeds = RECIPES[f"{net}@{dataset}"].trained_seeds
+            best = max(seeds) if classes else min(seeds)  # validation 0.5 + seed / 100
+            entry = entries[f"{net}.{tag}"]
+            assert entry["seed"] == best
+            assert (folder / f"{net}.{tag}.keras").read_bytes() == \
+                f"{net}@{dataset} seed {best}".encode()
+    assert len(said) == len(entries)
+
 # ---- the shipped weights and `zoo predict` on SMILES ------------------------------------------
 
 def _committed(name: str) -> list[dict]:
