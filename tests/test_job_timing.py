@@ -65,3 +65,43 @@ def test_a_checkout_without_its_environment_is_refused(tmp_path):
                            str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "has no .venv/bin/python" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_best_split_is_found_by_trying_every_assignment_not_by_greed():
+    # longest first ends at 10 (5 + 3 against 4 + 3 + 3); the best is 5 + 4 against 3 + 3 + 3
+    assert job_timing.best_split([5, 4, 3, 3, 3], 2) == 9
+    # three workers: 5 alone, then 4 + 3 and 3 + 3 (the 13 left cannot split below 7)
+    assert job_timing.best_split([5, 4, 3, 3, 3], 3) == 7
+    assert job_timing.best_split([8.0], 2) == 8.0
+    assert job_timing.best_split([1.0] * 20, 2) is None  # too many assignments to try
+    assert job_timing.best_split([], 2) is None
+
+
+def test_the_overheads_report_bounds_a_turn_of_several_workers_by_its_best_split(tmp_path):
+    """Each run's time in its worker is its training and what it spent outside training, the
+    worker's start-up left out and MLflow's sampling thread (beside the steps) too; a turn of
+    two workers is bounded by the best split of those times, a one-process turn is not."""
+    base = {"started_utc": "2026-12-05T00:00:00Z", "git_commit": "x", "runs": 3,
+            "recipes": "a,b,c", "seeds": "1", "load_1m": "0.1", "machine": "M, 2 cores",
+            "cpu_kind": "AVX-512", "matmul_peak_gflops": "400", "command": "c"}
+    _write(tmp_path / "reproduce_jobs_timing.csv", job_timing.COLUMNS, [
+        {**base, "turn": 1, "code": "new", "jobs": "1", "wall_s": "2000.0"},
+        {**base, "turn": 2, "code": "new", "jobs": "2", "wall_s": "1500.0"}])
+    empty = dict.fromkeys(job_timing.OVERHEAD_COLUMNS, "")
+    rows = []
+    for turn in (1, 2):
+        rows += [
+            # 1,000 + 200 outside (test_evals), its worker's 7 s of start-up not counted
+            empty | {"turn": turn, "recipe": "a", "seed": 1, "wall_s": 1000.0,
+                     "test_evals_s": 200.0, "startup_s": 7.0, "system_metrics_s": 50.0},
+            empty | {"turn": turn, "recipe": "b", "seed": 1, "wall_s": 700.0,
+                     "artifacts_s": 100.0},
+            empty | {"turn": turn, "recipe": "c", "seed": 1, "wall_s": 300.0,
+                     "data_s": 100.0}]
+    _write(tmp_path / "reproduce_jobs_overheads.csv", job_timing.OVERHEAD_COLUMNS, rows)
+    text = job_timing.overheads_report(tmp_path).read_text()
+    one, two = text.split("## Turn 2")
+    assert "best split" not in one
+    # runs of 1,200, 800 and 400 s: 1,200 alone against 800 + 400
+    assert ("best split of these runs over 2 workers" in two and
+            "1,200 s for the busiest worker, against the turn's 1,500 s wall" in two)

@@ -24,6 +24,7 @@ row per run) and, from those, reproduce_jobs_timing.md.
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import subprocess
 import sys
@@ -44,6 +45,23 @@ COLUMNS = ("turn", "started_utc", "code", "git_commit", "jobs", "wall_s", "runs"
 RUN_COLUMNS = ("turn", "recipe", "recipe_hash", "seed", "test_accuracy", "wall_s")
 # what a run spends besides its training steps (reproductions/run/phases.py); older code logs none
 OVERHEAD_COLUMNS = ("turn", "recipe", "seed", "wall_s") + tuple(f"{p}_s" for p in PHASES)
+MAX_SPLITS = 2 ** 16  # best_split tries every assignment of runs to workers up to this many
+
+
+def best_split(times: list[float], workers: int) -> float | None:
+    """The least time in which the busiest of `workers` can finish runs of these `times`, each run
+    kept whole on one worker: every assignment tried (a handful of runs), None past MAX_SPLITS.
+    What no order of handing out the runs can beat, however the claims fall."""
+    if not times or workers < 1 or workers ** (len(times) - 1) > MAX_SPLITS:
+        return None
+    best = float("inf")
+    # the first run on worker 0: the workers are alike, so this only drops mirror images
+    for rest in itertools.product(range(workers), repeat=len(times) - 1):
+        loads = [0.0] * workers
+        for time_s, worker in zip(times, (0, *rest)):
+            loads[worker] += time_s
+        best = min(best, max(loads))
+    return best
 
 
 def _read(path: Path) -> list[dict]:
@@ -285,13 +303,23 @@ def overheads_report(out_dir: Path) -> Path | None:
                   "| recipe | seed | training | " + " | ".join(shown)
                   + " | outside training, all | share |",
                   "|---|---|---|" + "---|" * len(shown) + "---|---|"]
+        busy = []  # each run's time in its worker: training and outside, start-up left out
         for r in sorted(mine, key=lambda r: (r["recipe"], int(r["seed"]))):
             # system_metrics runs beside the steps, not between them: not added
             outside = sum(float(r[f"{p}_s"] or 0) for p in shown if p != "system_metrics")
             wall = float(r["wall_s"])
+            busy.append(wall + outside - float(r.get("startup_s") or 0))
             lines.append(f"| {r['recipe']} | {r['seed']} | {wall:.1f} | "
                          + " | ".join(r[f"{p}_s"] or "-" for p in shown)
                          + f" | {outside:.1f} | {100 * outside / (outside + wall):.0f}% |")
+        jobs = int(t.get("jobs") or 1)
+        bound = best_split(busy, jobs) if jobs > 1 else None
+        if bound is not None:
+            lines += ["", f"The best split of these runs over {jobs} workers (each run's time: "
+                      f"training and outside it, start-up left out; every assignment of whole "
+                      f"runs tried): {bound:,.0f} s for the busiest worker, against the turn's "
+                      f"{float(t['wall_s']):,.0f} s wall. With these run times no order of "
+                      f"handing out the runs finishes sooner."]
         lines.append("")
     path = out_dir / "reproduce_jobs_overheads.md"
     write_text(path, "\n".join(lines))
