@@ -143,6 +143,24 @@ def test_fused_batchnorm_trains_like_keras_batchnorm(scale):
     for keras_value, fused_value in zip(*results):
         np.testing.assert_allclose(np.asarray(fused_value), np.asarray(keras_value),
                                    rtol=1e-4, atol=1e-4)
+    # ...and the fused kernel is what ran: Keras 3 keeps axis=-1, which a check on axis == 3
+    # alone turned away, so that every call fell back to Keras' ops and this compared them twice
+    traced = tf.function(lambda t: layer(t, training=True)).get_concrete_function(x).graph
+    assert "FusedBatchNormV3" in {op.type for op in traced.get_operations()}
+
+
+@pytest.mark.parametrize("name", ["conv3_bn", "conv7_bn"])
+def test_the_batchnorm_nets_train_through_the_fused_kernel_when_asked(name):
+    import tensorflow as tf
+
+    x = tf.zeros((2, 28, 28, 1))
+    ops_of = {}
+    for fused in (False, True):
+        model = zoo.create_model(name, fused_bn=fused)
+        graph = tf.function(lambda t: model(t, training=True)).get_concrete_function(x).graph
+        ops_of[fused] = sum(op.type == "FusedBatchNormV3" for op in graph.get_operations())
+    convolutions = {"conv3_bn": 3, "conv7_bn": 7}[name]  # conv3_bn's dense BatchNorm: Keras' ops
+    assert ops_of == {False: 0, True: convolutions}
 
 
 def test_conv3_bn_with_fused_batchnorm_saves_and_reloads(mnist_batch, tmp_path):

@@ -138,6 +138,8 @@ def test_suite_lists_its_verbs():
 @pytest.mark.parametrize("args,message", [
     (("reproduce", "--recipes", "conv3_bm"), "unknown recipe 'conv3_bm'"),
     (("reproduce", "--recipes", "conv3", "--set", "stepz=1"), "has no field 'stepz'"),
+    (("reproduce", "--recipes", "conv3", "--set", "model_options=fused_bn:true"),
+     "model_options must be [builder argument, value] pairs"),
     (("screen", "nope"), "no screening 'nope'"),
     (("reproduce", "--dataset", "mnst"), "no recipe trains on 'mnst'"),
     (("export-weights", "fsdd/loso-theo"), "export-weights takes data sets with shipped weights"),

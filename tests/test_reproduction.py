@@ -194,6 +194,30 @@ def test_screening_trains_blind(mlflow_store, monkeypatch, tmp_path):
     assert "Rule: the recipe's goal" in text
 
 
+def test_a_batchnorm_net_trains_fused_and_the_same_seed_gives_the_same_weights(mlflow_store,
+                                                                               ckpt):
+    """The suite trains BatchNorm through TensorFlow's fused kernel (prepare.training_kernels):
+    deterministic as Keras' ops were, and each run says which kernel it had."""
+    quick_bn = replace(QUICK, name="quick_bn", model="conv3_bn")
+    a = train_run(quick_bn, 1, checkpoint_root=ckpt, log_mlflow_model=False)
+    b = train_run(replace(quick_bn, name="quick_bn_again"), 1, checkpoint_root=ckpt,
+                  log_mlflow_model=False)
+    assert same(final_weights(a["run_id"], "conv3_bn"), final_weights(b["run_id"], "conv3_bn"))
+    tags = MlflowClient().get_run(a["run_id"]).data.tags
+    assert tags["batchnorm_kernel"] == "fused+keras"  # its dense BatchNorm stays Keras'
+    plain = train_run(replace(QUICK, name="quick_plain"), 1, checkpoint_root=ckpt,
+                      log_mlflow_model=False)
+    assert MlflowClient().get_run(plain["run_id"]).data.tags["batchnorm_kernel"] == "none"
+
+
+def test_recipes_train_batchnorm_fused_unless_they_say_otherwise():
+    from reproductions.run.prepare import batchnorm_kernel, build_model
+
+    assert batchnorm_kernel(build_model(RECIPES["conv7_bn_cosine"])) == "fused"
+    assert batchnorm_kernel(build_model(RECIPES["conv3_bn_fast"])) == "keras"  # as screened
+    assert batchnorm_kernel(build_model(RECIPES["lenet5"])) == "none"
+
+
 def test_same_seed_same_weights_other_seed_other_weights(mlflow_store, ckpt):
     a = train_run(QUICK, 1, checkpoint_root=ckpt, log_mlflow_model=False)
     b = train_run(replace(QUICK, name="quick_again"), 1, checkpoint_root=ckpt,

@@ -56,8 +56,9 @@ class Variant:
 
 BEFORE = Variant("before", "reproductions before this study: stream, op determinism, 1 step "
                            "per call")
-RECIPE_NOW = Variant("recipe", "what reproductions use now: stream, op determinism, "
-                               "steps_per_execution=100", steps_per_execution=100)
+RECIPE_NOW = Variant("recipe", "how reproductions trained from issue 18 to 2026-12-06: stream, "
+                               "op determinism, steps_per_execution=100, Keras' BatchNorm ops",
+                     steps_per_execution=100)
 VARIANTS = (
     BEFORE,
     replace(BEFORE, name="no_determinism", what="op determinism off", determinism=False),
@@ -76,7 +77,8 @@ VARIANTS = (
     replace(BEFORE, name="batch_500", what="batch 500 (changes the recipe)", batch_size=500),
     RECIPE_NOW,
     replace(RECIPE_NOW, name="fused_bn", what="recipe + TensorFlow's fused BatchNorm kernel "
-            "(zoo.layers.FusedBatchNormalization)", model_options=(("fused_bn", True),)),
+            "(zoo.layers.FusedBatchNormalization): how reproductions train now",
+            model_options=(("fused_bn", True),)),
     Variant("mlp5_before", "mlp5 (a small, overhead-bound net), as reproductions trained it",
             model="mlp5"),
     Variant("mlp5_recipe", "mlp5 as reproductions train it now (steps_per_execution=100)",

@@ -143,7 +143,15 @@ class Recipe:
             problems.append("optimizer 'sdlm' takes sdlm_mu and sdlm_patterns, and only it")
         if self.loss not in (None, "map"):
             problems.append(f"loss is None (cross-entropy) or 'map', got {self.loss!r}")
-        if (self.loss == "map") != (("map_training", True) in (self.model_options or ())):
+        options = self.model_options or ()
+        if not (isinstance(options, tuple) and all(
+                isinstance(o, tuple) and len(o) == 2 and isinstance(o[0], str) for o in options)):
+            # a pair list (from --set, as JSON), not a string: "in" on a string would raise
+            problems.append(f"model_options must be [builder argument, value] pairs, e.g. "
+                            f"--set 'model_options=[[\"fused_bn\", true]]', "
+                            f"got {self.model_options!r}")
+            options = ()
+        if (self.loss == "map") != (("map_training", True) in options):
             problems.append("loss 'map' goes with model option map_training=True (the RBF "
                             "output's log-probabilities), and only with it")
         for name in ("batch_size", "steps", "eval_every"):

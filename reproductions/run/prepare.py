@@ -16,6 +16,7 @@ import numpy as np
 
 import zoo
 import zoo.data
+import zoo.registry
 from reproductions.recipes import Recipe
 from reproductions.run import distill
 from reproductions.run.schedule import keras_schedule
@@ -175,7 +176,39 @@ def build_model(recipe: Recipe):
     Keras-global: it is set for every model built here (float32 unless the recipe says), so a
     process that trains a bfloat16 variant and then a float32 one builds the latter in float32."""
     keras.mixed_precision.set_global_policy(recipe.precision or "float32")
-    return zoo.create_model(recipe.model, **recipe.model_kwargs())
+    return zoo.create_model(recipe.model, **(training_kernels(recipe) | recipe.model_kwargs()))
+
+
+def training_kernels(recipe: Recipe) -> dict:
+    """{"fused_bn": True} where the net's builder takes it and the recipe does not say: its
+    BatchNorm trains through TensorFlow's fused kernel (zoo.layers.FusedBatchNormalization), the
+    same math with other sums, like another thread count, so the recipe and its hash stay what
+    they are. On one thread it trains conv3_bn 1.1 and conv7_bn 1.3 times as fast
+    (reproductions/results/profile_*.md); a recipe that names fused_bn keeps its choice
+    (conv3_bn_fast: Keras' ops, as screened). Each run says which it got (batchnorm_kernel)."""
+    import inspect
+
+    if "fused_bn" in inspect.signature(zoo.registry.builder(recipe.model)).parameters:
+        return {"fused_bn": True}
+    return {}
+
+
+def batchnorm_kernel(model) -> str:
+    """The `batchnorm_kernel` tag of a run: "fused" (TensorFlow's kernel in training), "keras"
+    (Keras' own ops), "fused+keras" (both: the fused layer runs Keras' ops on a dense layer's
+    output) or "none". Read off the model, so that a run resumed from a checkpoint saved by older
+    code says what it goes on with."""
+    from zoo.layers import FusedBatchNormalization
+
+    def walk(layer):
+        yield layer
+        for inner in getattr(layer, "layers", ()):  # a model inside the model
+            yield from walk(inner)
+
+    kinds = {"fused" if isinstance(layer, FusedBatchNormalization)
+             and len(layer.input.shape) == 4 else "keras"
+             for layer in walk(model) if isinstance(layer, keras.layers.BatchNormalization)}
+    return "+".join(sorted(kinds)) or "none"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from reproductions.run.artifacts import log_artifacts
 from reproductions.run.checkpoint import Checkpoints, EvaluationEnd
 from reproductions.run.interrupt import StopAtBatchEnd
 from reproductions.run.phases import Phases, system_metrics_cpu_seconds
-from reproductions.run.prepare import (build_model, compile_model, load_data,
+from reproductions.run.prepare import (batchnorm_kernel, build_model, compile_model, load_data,
                                        optimizer_callbacks, seed_run, steps_per_execution)
 from reproductions.run.source_tests import SourceTests, test_reads
 from reproductions.recipes import RECIPES, Recipe, notes
@@ -121,7 +121,8 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
             "data_sha256": data.provenance.digest, "data_source": data.provenance.source,
             "data_digest": data.digest, "test_set": test_reads(recipe, blind),
             "protocol": "published" if recipe.published else "chosen",
-            "exploratory": str(recipe.name not in RECIPES).lower()}  # never in the tables
+            "exploratory": str(recipe.name not in RECIPES).lower(),  # never in the tables
+            "batchnorm_kernel": batchnorm_kernel(model)}
     if resumed:
         tags["resumed_from_epoch"] = str(initial_epoch)
     t0 = time.perf_counter()

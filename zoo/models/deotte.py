@@ -15,11 +15,14 @@ three. The only addition is the zoo's input: raw uint8 pixels, divided by 255 in
 
 import keras
 
+from zoo.layers import FusedBatchNormalization
 from zoo.models.common import pixels_input
 
 
-def conv7_bn(scale=1 / 255, dropout=0.4, bn_momentum=0.99):
-    """Deotte's net. `bn_momentum` is Keras' default (0.99), as in the notebook."""
+def conv7_bn(scale=1 / 255, dropout=0.4, bn_momentum=0.99, fused_bn=False):
+    """Deotte's net. `bn_momentum` is Keras' default (0.99), as in the notebook. `fused_bn`
+    trains with TensorFlow's fused BatchNorm kernel (zoo.layers): the same math, other sums."""
+    batchnorm = FusedBatchNormalization if fused_bn else keras.layers.BatchNormalization
     inputs, x = pixels_input(scale)
     layers = ((32, 3, 1, "valid"), (32, 3, 1, "valid"), (32, 5, 2, "same"), None,
               (64, 3, 1, "valid"), (64, 3, 1, "valid"), (64, 5, 2, "same"), None,
@@ -33,7 +36,7 @@ def conv7_bn(scale=1 / 255, dropout=0.4, bn_momentum=0.99):
         filters, kernel, stride, padding = spec
         x = keras.layers.Conv2D(filters, kernel, strides=stride, padding=padding,
                                 activation="relu", name=f"conv{conv}")(x)
-        x = keras.layers.BatchNormalization(momentum=bn_momentum, name=f"bn{conv}")(x)
+        x = batchnorm(momentum=bn_momentum, name=f"bn{conv}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(10, activation="softmax", name="output")(x)

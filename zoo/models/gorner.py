@@ -105,8 +105,8 @@ def conv3_bn(scale=GORNER_SCALE, filters=(24, 48, 64), dense=200, dropout=0.25,
     `bn_momentum` is the decay of those moving averages: Görner's 0.999 averages over the last
     ~1,000 steps, too long for a run of a few thousand (conv3_bn_fast uses less).
     `fused_bn` trains with TensorFlow's fused BatchNorm kernel (zoo.layers): the same math, other
-    last bits; Görner's recipes keep Keras' layer, so their stored runs stay bit-for-bit
-    reproducible."""
+    last bits. The zoo's own default is Keras' layer; the reproductions train with the fused
+    kernel (reproductions/run/prepare.training_kernels), faster on the CPU."""
     return _conv3_bn("conv3_bn", filters, dense, dropout, bn_momentum, fused_bn, scale)
 
 
@@ -115,9 +115,10 @@ def conv3_bn_small(scale=GORNER_SCALE, bn_momentum=0.9, fused_bn=True):
     18.7 MFLOP an image), so 2 CPU cores train it about 1.9 times as fast (`make bench`).
     BatchNorm averages over ~10 steps (decay 0.9), fit for runs of a few thousand steps. Not
     Görner's: the zoo's own variant for its time-to-accuracy recipe, conv3_bn_fast.
-    `fused_bn` defaults to the fused kernel the first screening ran with, so that the runs stored
-    under those recipes' hashes still name this net; conv3_bn_fast, chosen by the blind
-    re-screening as conv3_bn's own layer (variant s_c9), sets it False."""
+    `fused_bn` defaults to the fused layer the first screening was built with, so that the runs
+    stored under those recipes' hashes still name this net (the layer fell back to Keras' ops
+    until 2026-12-06, zoo/layers.py, so those runs trained with Keras' ops); conv3_bn_fast,
+    chosen by the blind re-screening as conv3_bn's own layer (variant s_c9), sets it False."""
     return _conv3_bn("conv3_bn_small", (16, 32, 48), 200, 0.25, bn_momentum, fused_bn, scale)
 
 
