@@ -145,7 +145,9 @@ def test_fused_batchnorm_trains_like_keras_batchnorm(scale):
                                    rtol=1e-4, atol=1e-4)
     # ...and the fused kernel is what ran: Keras 3 keeps axis=-1, which a check on axis == 3
     # alone turned away, so that every call fell back to Keras' ops and this compared them twice
-    traced = tf.function(lambda t: layer(t, training=True)).get_concrete_function(x).graph
+    fused_layer = layer
+    assert isinstance(fused_layer, FusedBatchNormalization)
+    traced = tf.function(lambda t: fused_layer(t, training=True)).get_concrete_function(x).graph
     assert "FusedBatchNormV3" in {op.type for op in traced.get_operations()}
 
 

@@ -5,6 +5,7 @@ time-alternating`, never from tests."""
 
 import csv
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,11 @@ def test_op_events_are_told_from_runtime_events(name, is_op):
     (("--set", "batch_size=20", "--set", "precision=mixed_bfloat16"), None,
      "conv3_bn+batch_size=20+precision=mixed_bfloat16"),
     # oneDNN capped below AVX-512: the other machine kind, approximately, on an AVX-512 one
-    ((), "AVX2", "conv3_bn+isa=AVX2")])
+    ((), "AVX2", "conv3_bn+isa=AVX2"),
+    # Keras' BatchNorm ops instead of the fused kernel the suite trains with: a value with
+    # brackets and quotes, kept out of the file name and quoted in the command
+    (("--set", 'model_options=[["fused_bn", false]]'), None,
+     "conv3_bn+model_options=fused_bn,false")])
 def test_profile_writes_its_table_from_a_few_real_steps(tmp_path, variant, isa, name):
     env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
     done = subprocess.run([sys.executable, "-m", "reproductions", "profile", "conv3_bn",
@@ -86,17 +91,22 @@ def test_profile_writes_its_table_from_a_few_real_steps(tmp_path, variant, isa, 
     assert abs(sum(float(r["share"]) for r in rows) - 1) < 0.01
     md = (tmp_path / f"profile_{name}.md").read_text()
     assert "GFLOP/s" in md and "matmul peak" in md
-    batch = 20 if variant else 100
+    batch = 20 if "batch_size=20" in variant else 100
     assert f"a step of {batch} images" in md
     prefix = "ONEDNN_MAX_CPU_ISA=AVX2 " if isa else ""
-    typed = f"python -m reproductions profile conv3_bn --steps 4{' '.join(('',) + variant)}"
+    typed = f"python -m reproductions profile conv3_bn --steps 4{' ' * bool(variant)}" \
+        + shlex.join(variant)
     assert f"`{prefix}{typed}`" in md
     flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
     if isa and "avx512f" in flags:  # the machine line says what the numbers are of
         assert "(no AVX-512: an AVX-512 CPU with oneDNN capped at AVX2)" in md
     elif isa:
         assert "(no AVX-512)" in md
-    if variant:  # bfloat16 compute: the casts are in the profile, and its own peak beside
+    # conv3_bn's convolutions' BatchNorm: the fused kernel, unless the variant asks for Keras'
+    # ops or computes in bfloat16 (the kernel is float32's: zoo.layers)
+    fused = any("FusedBatchNorm" in t for t in types)
+    assert fused is ("fused_bn" not in name and "bfloat16" not in name), types
+    if "precision=mixed_bfloat16" in variant:  # the casts are in the profile, its own peak beside
         assert any("Cast" in t for t in types), types
         assert "of the bfloat16 matmul peak" in md
     else:

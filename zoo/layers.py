@@ -129,6 +129,7 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
 
     def _fusable(self, inputs, training, mask):
         return (training and self.trainable and mask is None and not self.renorm
+                and not self.synchronized and self.compute_dtype == "float32"
                 and keras.backend.backend() == "tensorflow"
                 and len(inputs.shape) == 4 and self.axis in (3, -1)
                 and inputs.dtype == "float32")

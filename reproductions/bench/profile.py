@@ -35,6 +35,8 @@ import dataclasses
 import glob
 import math
 import os
+import re
+import shlex
 import sys
 import tempfile
 import time
@@ -188,6 +190,12 @@ def profile_recipe(recipe, steps: int) -> dict:
 COLUMNS = ("op_type", "where", "self_ms", "self_ms_per_step", "share", "count", "count_per_step")
 
 
+def file_stem(name: str) -> str:
+    """A variant's name as a file name: brackets, quotes and spaces of a --set value dropped
+    (conv3_bn+model_options=[["fused_bn",false]] -> conv3_bn+model_options=fused_bn,false)."""
+    return re.sub(r"[^\w+=.,-]", "", name)
+
+
 def write(result: dict, out_dir: Path, command: str) -> tuple[Path, Path]:
     """The CSV and the table; `command`: the command line that made them, as typed."""
     from tracking.tags import cpu_kind, machine
@@ -195,7 +203,7 @@ def write(result: dict, out_dir: Path, command: str) -> tuple[Path, Path]:
     recipe, steps, table = result["recipe"], result["steps"], result["table"]
     total_us = sum(r.self_us for r in table)
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / f"profile_{recipe.name}.csv"
+    csv_path = out_dir / f"profile_{file_stem(recipe.name)}.csv"
     with open_for_writing(csv_path, newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
@@ -241,7 +249,7 @@ def write(result: dict, out_dir: Path, command: str) -> tuple[Path, Path]:
             continue
         lines.append(f"| {r.op_type} | {r.where} | {r.self_us / 1e3 / steps:.3f} | "
                      f"{100 * r.self_us / total_us:.1f}% | {r.count / steps:.3g} |")
-    md_path = out_dir / f"profile_{recipe.name}.md"
+    md_path = out_dir / f"profile_{file_stem(recipe.name)}.md"
     write_text(md_path, "\n".join(lines) + "\n")
     return csv_path, md_path
 
@@ -269,7 +277,7 @@ def run(args) -> int:
     result = profile_recipe(recipe, args.steps)
     command = ((f"ONEDNN_MAX_CPU_ISA={isa} " if isa else "")
                + f"python -m reproductions profile {args.recipe} --steps {args.steps}"
-               + "".join(f" --set {text}" for text in args.set)
+               + "".join(f" --set {shlex.quote(text)}" for text in args.set)
                + (f" --threads {args.threads}" if args.threads is not None else ""))
     csv_path, md_path = write(result, Path(args.out_dir) if args.out_dir else RESULTS, command)
     print(md_path.read_text())

@@ -35,7 +35,7 @@ def log_artifacts(recipe, seed, model, state, held_out, which, log_mlflow_model,
                                                       classes, title=f"{title}: errors"),
     }
     # the trained weights in a fresh, uncompiled zoo model: it loads with `import zoo` alone
-    clean = build_model(recipe)
+    clean = build_model(recipe, for_training=False)
     clean.set_weights(model.get_weights())
     with tempfile.TemporaryDirectory() as tmp:
         for name, fig in figures.items():

@@ -171,12 +171,15 @@ def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=Fals
     return model
 
 
-def build_model(recipe: Recipe):
+def build_model(recipe: Recipe, for_training: bool = True):
     """The recipe's fresh, uncompiled zoo model, in the recipe's dtype policy. The policy is
     Keras-global: it is set for every model built here (float32 unless the recipe says), so a
-    process that trains a bfloat16 variant and then a float32 one builds the latter in float32."""
+    process that trains a bfloat16 variant and then a float32 one builds the latter in float32.
+    for_training=False: the net as `zoo.create_model` builds it, without the training kernels
+    (the copy a run saves and ships: it loads wherever the zoo's own net does)."""
     keras.mixed_precision.set_global_policy(recipe.precision or "float32")
-    return zoo.create_model(recipe.model, **(training_kernels(recipe) | recipe.model_kwargs()))
+    kernels = training_kernels(recipe) if for_training else {}
+    return zoo.create_model(recipe.model, **(kernels | recipe.model_kwargs()))
 
 
 def training_kernels(recipe: Recipe) -> dict:
@@ -195,9 +198,9 @@ def training_kernels(recipe: Recipe) -> dict:
 
 def batchnorm_kernel(model) -> str:
     """The `batchnorm_kernel` tag of a run: "fused" (TensorFlow's kernel in training), "keras"
-    (Keras' own ops), "fused+keras" (both: the fused layer runs Keras' ops on a dense layer's
-    output) or "none". Read off the model, so that a run resumed from a checkpoint saved by older
-    code says what it goes on with."""
+    (Keras' own ops), "fused+keras" (both: conv3_bn's dense BatchNorm is Keras' layer) or
+    "none". Read off the model, as each layer decides in training (so a run resumed from a
+    checkpoint saved by older code says what it goes on with)."""
     from zoo.layers import FusedBatchNormalization
 
     def walk(layer):
@@ -206,7 +209,7 @@ def batchnorm_kernel(model) -> str:
             yield from walk(inner)
 
     kinds = {"fused" if isinstance(layer, FusedBatchNormalization)
-             and len(layer.input.shape) == 4 else "keras"
+             and layer._fusable(layer.input, True, None) else "keras"
              for layer in walk(model) if isinstance(layer, keras.layers.BatchNormalization)}
     return "+".join(sorted(kinds)) or "none"
 

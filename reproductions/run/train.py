@@ -120,9 +120,8 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
             "seed": str(seed), "model": recipe.model, "pid": str(os.getpid()),
             "data_sha256": data.provenance.digest, "data_source": data.provenance.source,
             "data_digest": data.digest, "test_set": test_reads(recipe, blind),
-            "protocol": "published" if recipe.published else "chosen",
-            "exploratory": str(recipe.name not in RECIPES).lower(),  # never in the tables
-            "batchnorm_kernel": batchnorm_kernel(model)}
+            "protocol": "published" if recipe.published else "chosen", "batchnorm_kernel":
+            batchnorm_kernel(model), "exploratory": str(recipe.name not in RECIPES).lower()}
     if resumed:
         tags["resumed_from_epoch"] = str(initial_epoch)
     t0 = time.perf_counter()
