@@ -203,14 +203,9 @@ def batchnorm_kernel(model) -> str:
     checkpoint saved by older code says what it goes on with)."""
     from zoo.layers import FusedBatchNormalization
 
-    def walk(layer):
-        yield layer
-        for inner in getattr(layer, "layers", ()):  # a model inside the model
-            yield from walk(inner)
-
     kinds = {"fused" if isinstance(layer, FusedBatchNormalization)
              and layer._fusable(layer.input, True, None) else "keras"
-             for layer in walk(model) if isinstance(layer, keras.layers.BatchNormalization)}
+             for layer in batchnorm_layers(model)}
     return "+".join(sorted(kinds)) or "none"
 
 
