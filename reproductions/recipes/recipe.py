@@ -113,6 +113,13 @@ class Recipe:
     # run's own training stream (its first ones: the same images and augmentation), each batch
     # weighing the same, before each validation and for the final net. Out of the hash when None.
     ema_bn_batches: int | None = None
+    # a refit (issue 28): the name of the chosen recipe whose fields this one keeps, trained
+    # again on every training image, its validation split too (validation_size=0), once the
+    # choice is made; as scikit-learn's refit=True. Nothing is chosen on its runs (it has no
+    # split) and the test set is read once, after the last step, as for the recipe it refits.
+    # catalog.refit_problems checks that only validation_size and this differ. Out of the hash
+    # when None.
+    refit_of: str | None = None
     seeds: tuple[int, ...] = (1, 2, 3)
     notes: str = ""
     # ((key, value), ...) that enter the hash only: fields the runs were made with when the
@@ -164,6 +171,11 @@ class Recipe:
             problems.append(f"steps ({self.steps}) must be a multiple of eval_every "
                             f"({self.eval_every})")
         problems += self._cadence_problems()
+        if self.refit_of is not None and (not isinstance(self.refit_of, str)
+                                          or self.validation_size != 0):
+            problems.append(f"refit_of names the chosen recipe this one trains again on every "
+                            f"training image (validation_size 0), got {self.refit_of!r} with "
+                            f"validation_size {self.validation_size!r}")
         if not isinstance(self.schedule, tuple(SCHEDULES.values())):
             problems.append(f"schedule must be one of {', '.join(SCHEDULES)} (a record of "
                             f"reproductions.recipes), got {self.schedule!r}")
@@ -196,7 +208,7 @@ class Recipe:
             if (not isinstance(self.ema_momentum, float) or not 0 < self.ema_momentum < 1):
                 problems.append(f"ema_momentum is a fraction in (0, 1) such as 0.999, got "
                                 f"{self.ema_momentum!r}")
-            if self.optimizer != "adam" or self.published:
+            if self.optimizer != "adam" or self.validation_size == 0:
                 problems.append("ema_momentum goes with optimizer 'adam' and a validation split "
                                 "(a chosen recipe): validation reads the averaged weights")
         if self.ema_bn_batches is not None and (
@@ -222,9 +234,9 @@ class Recipe:
         if self.test_every is None:
             return (["early_test_every needs test_every"]
                     if self.early_test_every is not None else [])
-        if self.validation_size != 0:
+        if not self.published:
             return ["test_every is a published recipe's (validation_size=0): a chosen recipe "
-                    "reads the test set once, after the last step"]
+                    "or its refit reads the test set once, after the last step"]
         every, early = self.test_every, self.early_test_every
         if not isinstance(every, int) or every <= 0 or self.eval_every % every:
             return [f"test_every must divide eval_every ({self.eval_every}), got {every!r}"]
@@ -276,9 +288,9 @@ class Recipe:
         no validation split; all training images train, the test set is evaluated at every
         evaluation (its max over training is the source's own, optimistic, measure) and the
         figure is the final one. Any other recipe is a chosen one: chosen on its validation
-        split with the test set never computed (train_run(..., blind=True)); its reported seeds
-        evaluate the test set once, after the last step."""
-        return self.validation_size == 0
+        split with the test set never computed (train_run(..., blind=True)), or the refit of
+        one (refit_of); its reported seeds evaluate the test set once, after the last step."""
+        return self.validation_size == 0 and self.refit_of is None
 
     @property
     def epochs(self) -> int:

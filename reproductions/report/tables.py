@@ -207,6 +207,10 @@ def evaluation_text(recipe) -> str:
         return ("published protocol: every training image trains (no validation split); the "
                 f"test set is evaluated {cadence}, and its max over training (the source's own "
                 "measure) is optimistic")
+    if recipe.refit_of:
+        return (f"the refit of {recipe.refit_of}: its fields, chosen on its validation split, "
+                "trained again on every training image (its validation images too); the test "
+                "set is read once, after the last step")
     return (f"chosen on a {recipe.validation_size:,}-image validation split (evaluated every "
             f"{recipe.eval_every:,} steps); the test set is read once, after the last step")
 

@@ -199,10 +199,12 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
 
 def searched(recipe: Recipe) -> Recipe:
     """The recipe a search judges trials with: a published recipe (no split) gets the default
-    validation split, since a search chooses and must choose on validation, not on the test."""
-    if recipe.published:
+    validation split, since a search chooses and must choose on validation, not on the test;
+    so does a refit (refit_of), which is searched as the chosen recipe it refits."""
+    if recipe.validation_size == 0:
         # derive: a chosen recipe drops its source's test cadence (and keeps its name)
-        return derive(recipe, {"validation_size": zoo.data.VALIDATION_SIZE}, name=recipe.name)
+        return derive(recipe, {"validation_size": zoo.data.VALIDATION_SIZE, "refit_of": None},
+                      name=recipe.name)
     return recipe
 
 
