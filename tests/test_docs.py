@@ -70,7 +70,10 @@ def test_the_records_ensemble_is_generated_from_its_spread_file():
 def test_the_records_single_nets_are_generated_from_the_tables(tmp_path):
     """docs/record.md's single nets are record_doc's rendering of the committed tables; on
     tables made by hand, the time on the reference kind is each run's wall times its pace over
-    conv7_bn_cosine's (900 s at 1,000 images/s against 2,000 there: 450 s)."""
+    conv7_bn_cosine's (900 s at 1,000 images/s against 2,000 there: 450 s), and each recipe is
+    judged again with the four tries at the bar counted: Student t at 98.75% (scipy: t(3) 5.392,
+    t(7) 3.027), so eight seeds whose 95% interval clears 99.65% (99.6555%) fall within noise
+    (99.6490%)."""
     import csv
 
     from reproductions.recipes import RECIPES
@@ -81,25 +84,33 @@ def test_the_records_single_nets_are_generated_from_the_tables(tmp_path):
                "std_test_acc": "0.000163", "ci95_low_test_acc": "0.9964",
                "ci95_high_test_acc": "0.9970", "verdict": "within noise", "target_acc": "0.9965",
                "wall_s_per_run": "900.0", "machine": "here"}
+    refit = summary | {"recipe": "conv7_bn_cosine_refit", "seeds": "1 2 3 4 5 6 7 10",
+                       "mean_test_acc": "0.9967125", "std_test_acc": "0.000189",
+                       "ci95_low_test_acc": "0.99655", "ci95_high_test_acc": "0.99687",
+                       "verdict": "above"}
     with open(tmp_path / "mnist.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, list(summary))
         writer.writeheader()
-        writer.writerow(summary)
+        writer.writerows([summary, refit])
     runs = [("conv7_bn_cosine", seed, "yes", 400, 2000, 0.9966) for seed in (1, 2, 3)]
     runs += [("conv7_bn_cosine", 4, "no", 100, 8000, 0.9966)]  # undeclared: not in the pace
     # the std is the seeds' own (sample std 0.000163: "0.02"), not the CSV's rounded column
     runs += [("conv7_bn_distilled", seed, "yes", 900, 1000, acc)
              for seed, acc in zip((1, 2, 3, 4), (0.9965, 0.9967, 0.9969, 0.9967))]
+    runs += [("conv7_bn_cosine_refit", seed, "yes", 400, 2000, acc) for seed, acc in zip(
+        (1, 2, 3, 4, 5, 6, 7, 10), (0.9968, 0.9966, 0.9969, 0.9965, 0.9968, 0.9966, 0.997, 0.9965))]
     with open(tmp_path / "mnist_seeds.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["recipe", "recipe_hash", "seed", "declared", "wall_s",
-                         "images_per_second", "final_test_acc"])
-        writer.writerows((name, RECIPES[name].hash(), seed, declared, wall, ips, acc)
+                         "images_per_second", "final_test_acc", "test_examples"])
+        writer.writerows((name, RECIPES[name].hash(), seed, declared, wall, ips, acc, 10_000)
                          for name, seed, declared, wall, ips, acc in runs)
     lines = record_doc.render_single(tmp_path).splitlines()
     assert "| `conv7_bn_distilled` | 1 2 3 4 | 99.67% ± 0.02 | 99.64%-99.70% | within noise " \
-           "(99.65%) | 900 (here) | 450 |" in lines
-    assert "| `conv7_bn_cosine` | 1 2 3 | not trained yet | | | | |" in lines
+           "(99.65%) | 99.63%-99.71%, within noise | 900 (here) | 450 |" in lines
+    assert "| `conv7_bn_cosine_refit` | 1 2 3 4 5 6 7 10 | 99.67% ± 0.02 | 99.66%-99.69% | " \
+           "above (99.65%) | 99.65%-99.69%, within noise | 900 (here) | 400 |" in lines
+    assert "| `conv7_bn_cosine` | 1 2 3 | not trained yet | | | | | |" in lines
 
 
 @pytest.mark.parametrize("whole, halves, said", [

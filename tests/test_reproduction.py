@@ -133,6 +133,32 @@ def test_a_published_recipe_trains_on_all_images_and_reads_the_test_set_each_eva
     assert run.data.tags["test_set"] == "every evaluation"
 
 
+def test_a_refit_trains_on_every_image_and_reads_the_test_set_once(mlflow_store, ckpt,
+                                                                    monkeypatch):
+    """A refit (issue 28) learns from the validation images too, yet stays a chosen recipe: no
+    test reading during training, one after the last step; a blind run of it is refused."""
+    from reproductions.run import prepare, train
+
+    refit = replace(QUICK, name="quick_refit", validation_size=0, refit_of="quick",
+                    train_subset=None)
+    held = []
+    monkeypatch.setattr(train, "load_data",
+                        lambda r, d=None, **kw: held.append(prepare.load_data(r, d, **kw))
+                        or held[-1])
+    small = replace(refit, train_subset=2000)
+    result = train_run(small, seed=1, checkpoint_root=ckpt, log_mlflow_model=False)
+    assert not refit.published and held[0].val is None
+    assert len(prepare.load_data(refit).train[0]) == 60_000
+    run = MlflowClient().get_run(result["run_id"])
+    history = MlflowClient().get_metric_history(run.info.run_id, "test_accuracy")
+    assert [m.step for m in history] == [40]  # once, after the last step
+    assert run.data.tags["protocol"] == "chosen"
+    assert run.data.tags["test_set"] == "once, after the last step"
+    assert not any(k.startswith("val_") or k == "peak_test_accuracy" for k in run.data.metrics)
+    with pytest.raises(ValueError, match="no validation split"):
+        train_run(small, seed=2, checkpoint_root=ckpt, blind=True)
+
+
 def test_a_published_recipe_on_its_sources_cadence_tests_at_each_of_its_steps(mlflow_store, ckpt):
     """Görner's cadence (issue 31): the untrained net, every early_test_every steps before the
     first test_every, then every test_every; the max is over all of them, their time apart."""

@@ -178,8 +178,8 @@ BUILT_IN: tuple[Recipe, ...] = (
            "seed on 2 CPU cores",
            **(_conv7_bn_cosine | dict(validation_size=0)), refit_of="conv7_bn_cosine",
            seeds=(1, 2, 3, 4, 5, 6, 7, 10),
-           study="issue 28's record: its eight seeds are an ensemble's members, which the default "
-                 "does not train (about 50 minutes on the reference kind)",
+           study="issue 28's record: its eight seeds are also an ensemble's members, which the "
+                 "default does not train",
            notes="conv7_bn_cosine's settings, chosen on its validation split, trained again on "
                  "all 60,000 training images (800,000 images, ~13.3 passes); nothing is chosen "
                  "on its runs, and the test set is read once, after the last step"),

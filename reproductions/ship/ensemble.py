@@ -282,6 +282,6 @@ def run(args) -> int:
     write_models_md(merged)
     print(f"{card.name}: test accuracy {100 * card.test_accuracy:.2f}%; wrote {out}, "
           f"{card.path}, {MANIFEST}")
-    if recipe.name == record_doc.RECIPE and record_doc.update(record_doc.DOC):
+    if recipe.name in ENSEMBLES and record_doc.update(record_doc.DOC, recipes=[recipe.name]):
         print(f"wrote the ensembles' part of {record_doc.DOC}")
     return 0

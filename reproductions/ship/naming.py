@@ -3,7 +3,8 @@
 Naming rule (`weight_name`): a model's canonical recipe, or the only recipe of a model that has
 none of its name, ships as "<model>.<data set tag>" ("conv3_bn.mnist", "conv3_bn_small.mnist",
 "xo.generated", "audio_conv.fsdd"); recipe "<model>_<rest>" ships as "<model>.<rest>"
-("conv3.tuned"); a recipe's ensemble as "<net>_ensemble.<data set tag>".
+("conv3.tuned"); a recipe's ensemble as "<net>_ensemble.<data set tag>", a refit's as
+"<net>_ensemble.<rest>" ("conv7_bn_ensemble.cosine_refit").
 """
 
 from __future__ import annotations
@@ -30,4 +31,9 @@ def shipped_seed(recipe) -> int:
 
 
 def ensemble_name(recipe) -> WeightName:
-    return WeightName(f"{recipe.model}{ENSEMBLE_SUFFIX}", DEFAULT_TAGS[recipe.dataset])
+    """conv7_bn_ensemble.mnist for a recipe's ensemble; conv7_bn_ensemble.cosine_refit for a
+    refit's (refit_of), since the recipe it refits has the data set's tag: no ensemble ships over
+    another (and conv7_bn_distilled pins conv7_bn_ensemble.mnist's file as its teacher)."""
+    tag = (recipe.name.removeprefix(f"{recipe.model}_") if recipe.refit_of
+           else DEFAULT_TAGS[recipe.dataset])
+    return WeightName(f"{recipe.model}{ENSEMBLE_SUFFIX}", tag)

@@ -6,7 +6,8 @@ The result is a plain functional keras.Model that takes what every zoo model tak
 pixels, (n, 28, 28)) and holds each member as a nested model; the average is Keras' own Average
 layer, so the file saves as .keras and loads with safe_mode=True (no Lambda, no code). Naming:
 the ensemble of the net `<net>` is the model `<net>_ensemble`, shipped as `<net>_ensemble.mnist`
-(reproductions/ship/ensemble.py builds it from the runs of the net's recipe).
+(reproductions/ship/ensemble.py builds it from the runs of the net's recipe; a refit's ensemble
+ships under the rest of its recipe's name: conv7_bn_ensemble.cosine_refit).
 
 Test-time views (issue 28): with `shifts`, every member also reads the picture moved by whole
 pixels, (rows, columns) down and right, the uncovered edge at 0 (MNIST's background), and all
