@@ -137,7 +137,8 @@ def _render(path: Path, recipe: str, weight: str, how: str, start: str, end: str
             else f"the `{recipe}` nets of seeds {members}")
     lines = [start, "",
              f"**The ensemble of {n}** ({weight}, {nets}, {how}): test accuracy "
-             f"**{_pct(whole['mean_test_acc'])}**, {gap:+d} test images from the bar of "
+             f"**{_pct(whole['mean_test_acc'])}**, {gap:+d} test "
+             f"image{'' if abs(gap) == 1 else 's'} from the bar of "
              f"{100 * BAR:.2f}% ({BAR_SOURCE}). Verdict: **{said}**"
              + (f" (its disjoint halves of {n // 2}: {_pct(halves['min_test_acc'])}"
                 f" and {_pct(halves['max_test_acc'])}; the rule is in reproductions/report/"
