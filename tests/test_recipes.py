@@ -387,7 +387,7 @@ def test_a_refit_that_changes_a_setting_or_refits_no_choice_is_refused():
         dataclasses.replace(base, refit_of=base.name)  # a refit keeps no split
 
 
-def test_a_later_ensemble_of_a_net_ships_under_its_own_tag():
+def test_a_refits_ensemble_ships_under_its_own_tag():
     """conv7_bn_distilled pins conv7_bn_ensemble.mnist's file: the refit's ensemble must not
     ship over it."""
     from reproductions.ship.naming import ensemble_name

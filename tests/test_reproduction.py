@@ -142,9 +142,12 @@ def test_a_refit_trains_on_every_image_and_reads_the_test_set_once(mlflow_store,
     refit = replace(QUICK, name="quick_refit", validation_size=0, refit_of="quick",
                     train_subset=None)
     held = []
-    monkeypatch.setattr(train, "load_data",
-                        lambda r, d=None, **kw: held.append(prepare.load_data(r, d, **kw))
-                        or held[-1])
+
+    def spy(recipe, data_dir=None, **kw):
+        held.append(prepare.load_data(recipe, data_dir, **kw))
+        return held[-1]
+
+    monkeypatch.setattr(train, "load_data", spy)
     small = replace(refit, train_subset=2000)
     result = train_run(small, seed=1, checkpoint_root=ckpt, log_mlflow_model=False)
     assert not refit.published and held[0].val is None
