@@ -158,3 +158,33 @@ def test_the_readme_and_mnist_md_print_each_recipes_spread_alike():
     assert len(readme_rows) >= 10 and len(tables) >= 10  # both pages parsed, not two empty sets
     assert {r: readme_rows[r] for r in tables if r in readme_rows} == \
         {r: tables[r] for r in tables if r in readme_rows}
+
+
+def test_the_record_names_the_declared_ensemble_and_not_a_screenings_choice(tmp_path,
+                                                                             monkeypatch):
+    """A screening's choice ships from the same recipe as the declared ensemble; the record's
+    block names the weight of the declared members, told apart by the screening files' declared
+    weight names, not by any wording of the cards."""
+    import dataclasses
+    import json
+
+    import reproductions.recipes.ensemble_screening as declared
+    import zoo.weights
+    from reproductions.report.record_doc import shipped_ensemble
+
+    real = zoo.weights.cards()["conv7_bn_ensemble.mnist"]
+    chosen = dataclasses.replace(real, name=zoo.weights.WeightName.parse("conv7_bn_ensemble.pick"))
+    for name in ("conv7_bn_mixed", "conv7_bn_views"):
+        (tmp_path / f"{name}.json").write_text(
+            (declared.ENSEMBLE_SCREENING / f"{name}.json").read_text())
+    monkeypatch.setattr(declared, "ENSEMBLE_SCREENING", tmp_path)
+    monkeypatch.setattr(zoo.weights, "cards", lambda: {str(c.name): c for c in (real, chosen)})
+    with pytest.raises(ValueError, match="has 2 weight"):  # nothing declares .pick yet
+        shipped_ensemble("conv7_bn_cosine")
+    data = json.loads((tmp_path / "conv7_bn_views.json").read_text())
+    (tmp_path / "conv7_bn_views.json").write_text(
+        json.dumps({**data, "weight": "conv7_bn_ensemble.pick"}))
+    assert shipped_ensemble("conv7_bn_cosine") == "conv7_bn_ensemble.mnist"
+    monkeypatch.setattr(zoo.weights, "cards", lambda: {"conv7_bn_ensemble.pick": chosen})
+    with pytest.raises(ValueError, match="has 0 weight"):
+        shipped_ensemble("conv7_bn_cosine")

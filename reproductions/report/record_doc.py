@@ -91,10 +91,14 @@ def render(results: Path = RESULTS, recipe: str = RECIPE) -> str:
 def shipped_ensemble(recipe: str) -> str:
     """The name of the ensemble weight shipped from `recipe`'s declared members (its card)."""
     import zoo.weights
+    from reproductions.recipes.ensemble_screening import (ensemble_screening_names,
+                                                          load_ensemble_screening)
 
+    # a screening's choice is shipped from the same recipe under the name its file declares
+    screened = {load_ensemble_screening(n).weight for n in ensemble_screening_names()}
     names = [str(c.name) for c in zoo.weights.cards().values()
              if c.recipe == recipe and c.name.arch.endswith("_ensemble") and c.seed is None
-             and "candidate" not in c.chosen]  # a screening's choice names its candidate
+             and str(c.name) not in screened]
     if len(names) != 1:
         raise ValueError(f"{recipe}'s ensemble: the manifest has {len(names)} weight(s) of it, "
                          f"not 1 ({', '.join(names) or 'none'}); run `python -m reproductions "
