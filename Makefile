@@ -36,7 +36,10 @@ EXPLAIN_PORT = $(if $(filter file,$(origin PORT)),8050,$(PORT))
 SERVE_PORT = $(if $(filter file,$(origin PORT)),5001,$(PORT))
 # JOBS=N: N runs at once, each process with its share of the cores (default: one a core)
 JOBS ?=
-JOBS_ARG = $(if $(JOBS),--jobs $(JOBS))
+JOBS_ARG = $(if $(JOBS),--jobs $(JOBS))$(if $(THREADS), --threads $(THREADS))
+# THREADS=N: TensorFlow's threads in each run's process (default: its share of the cores); a
+# weight's card names the threads its run trained with
+THREADS ?=
 # V=1: every MLflow, TensorFlow and Keras line on the console too (default: in runs/logs/)
 VERBOSE = $(if $(V),--verbose)
 # embedded MLflow store inside the repository (git ignores it)
@@ -49,7 +52,7 @@ help:
 	@echo "make test             run the test suite (creates .venv on first use)"
 	@echo "make test-slow        the tests of 20 s or more (several processes, servers, benchmarks); CI runs both"
 	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=..., JOBS=N"
-	@echo "                      runs at once, default one a core;"
+	@echo "                      runs at once, default one a core; THREADS=N each run's threads;"
 	@echo "                      V=1: MLflow's, TensorFlow's and Keras' messages shown too)"
 	@echo "make reproduce-xo     the lecture's X/O walk-through, and xo trained on generated X/O"
 	@echo "make reproduce-fsdd   spoken digits: audio_conv on FSDD, official split and each speaker held out"

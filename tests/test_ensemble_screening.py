@@ -229,7 +229,9 @@ def test_a_screenings_choice_ships_as_one_model_with_its_spread(mlflow_store, tm
         with mlflow.start_run(experiment_id=experiment_for(recipe), tags={
                 "recipe": recipe.name, "recipe_hash": recipe.hash(), "seed": str(seed),
                 "data_sha256": "d" * 64, "version.keras": keras.__version__,
-                "version.tensorflow": "2.21.0", "git_commit": "abc"}):
+                "version.tensorflow": "2.21.0", "git_commit": "abc",
+                # conv7_bn's two trained as workers of --jobs 2, the other with the default
+                "tf_threads": f"intra {1 if name == 'conv7_bn' else 'default'}, inter 1"}):
             mlflow.log_metrics({"test_accuracy": 0.1, "wall_s": 100.0 * seed,
                                 "test_examples": 10_000})
             mlflow.log_artifact(str(path), "model")
@@ -287,7 +289,7 @@ def test_a_screenings_choice_ships_as_one_model_with_its_spread(mlflow_store, tm
     assert "`conv7_bn_ensemble.views`" in block and "each reading 5 view(s)" in block
     card = ship("mixed")
     assert "conv7_bn:5, conv7_bn_cosine:5, conv7_bn:6 (recipe:seed)" in card.chosen
-    assert "RECIPES=conv7_bn SEEDS=5,6 && " in card.command
+    assert "RECIPES=conv7_bn SEEDS=5,6 THREADS=1 && " in card.command
     assert "RECIPES=conv7_bn_cosine SEEDS=5 && " in card.command
     model = weights.load_file(shipped / card.file, card.sha256)
     np.testing.assert_allclose(model.predict(x, verbose=0), np.mean(

@@ -393,7 +393,8 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
         with mlflow.start_run(experiment_id=experiment, tags={
                 "recipe": recipe.name, "recipe_hash": recipe.hash(), "seed": str(seed),
                 "data_sha256": "d" * 64, "version.keras": keras.__version__,
-                "version.tensorflow": "2.21.0", "git_commit": "abc"}):
+                "version.tensorflow": "2.21.0", "git_commit": "abc",
+                "tf_threads": "intra 1, inter 1"}):  # as a worker of --jobs 2 trains
             mlflow.log_metrics({"test_accuracy": 0.1, "wall_s": 100.0 * seed,
                                 "images_per_second": 500.0, "test_examples": 10_000})
             mlflow.log_artifact(str(path), "model")
@@ -432,6 +433,7 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
         assert {str(c.name) for c in export_weights.export("fsdd")} >= {"audio_conv.fsdd"}
         assert (shipped / "manifest.json").read_bytes() == before
         kept = export_weights.export("mnist")
+        kept_entries = json.loads((shipped / "manifest.json").read_text())
         assert {"conv7_bn.mnist", "conv7_bn_ensemble.mnist"} <= {str(c.name) for c in kept}
         assert not any("bf16" in str(c.name) for c in kept)
         assert "conv3_bn_bf16: trained in mixed_bfloat16" in capsys.readouterr().out
@@ -450,6 +452,13 @@ def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, 
     model = weights.load_file(shipped / card.file, card.sha256)
     assert card.recipe == "conv7_bn" and card.recipe_hash == recipe.hash()
     assert card.data_sha256 == "d" * 64 and card.git_commit == "abc"
+    # the commands that make the file again: the members' threads, the pace that scaled them
+    assert card.command == ("make reproduce-mnist RECIPES=conv7_bn SEEDS=5,6 THREADS=1 && "
+                            "python -m reproductions ensemble conv7_bn --seeds 5,6 "
+                            "--pace-of conv7_bn")
+    single = next(e for e in kept_entries if e["name"] == "conv7_bn.mnist")
+    assert single["command"] == ("make reproduce-mnist RECIPES=conv7_bn SEEDS=5 THREADS=1 && "
+                                 "make zoo-weights")
     assert card.params == 2 * 326_410 and len(model.layers) == 4  # input, 2 members, average
     with open(tmp_path / "conv7_bn_ensemble.csv") as f:
         rows = list(csv.DictReader(f))

@@ -210,3 +210,25 @@ def test_ctrl_c_while_training_stops_at_the_next_batch_end_not_inside_it():
     with interrupt.deferred():
         pass
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # no stop: restored
+
+
+@pytest.mark.parametrize("args, jobs, threads", [
+    (["--jobs", "1", "--threads", "1"], 1, 1),  # one process, which starts with one thread
+    (["--jobs", "2", "--threads", "1"], 2, 1)])
+def test_threads_go_to_the_workers_even_for_one_run(mlflow_store, monkeypatch, capfd, mnist,
+                                                     args, jobs, threads):
+    """A weight's card names the threads its run trained with (`THREADS=1` for a worker of
+    `--jobs 2`); `reproduce --threads N` must then train with N, which TensorFlow only takes
+    before it starts: in a worker process, even with --jobs 1."""
+    from reproductions.__main__ import main as suite_main
+
+    seen = []
+
+    def spy(todo, jobs, data_dir, progress, rows, log, on_done, threads=None):
+        seen.append((len(todo), jobs, threads))
+        raise workers.WorkerError("spied")  # stops the verb before any training
+
+    monkeypatch.setattr(workers, "train_parallel", spy)
+    assert suite_main(["reproduce", "--recipes", "softmax", "--seeds", "98,99", *args]) == 2
+    assert seen == [(2, jobs, threads)]
+    assert "error: spied" in capfd.readouterr().err

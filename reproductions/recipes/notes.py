@@ -53,6 +53,19 @@ def _screening_of(recipe):
     return None
 
 
+def threads_of(tag: str | None) -> int | None:
+    """The TensorFlow threads a run's `tf_threads` tag names ("intra 1, inter 1" -> 1), or None
+    for TensorFlow's default (one a core) or no tag. A worker of `reproduce --jobs 2` trains
+    with one thread, and the same seed trained with two ends some test images apart."""
+    match = re.match(r"intra (\d+)", tag or "")
+    return int(match.group(1)) if match else None
+
+
+def with_threads(make_command: str, threads: int | None) -> str:
+    """`make reproduce-<family> ...` with the threads its run trained with, when it says any."""
+    return make_command + (f" THREADS={threads}" if threads else "")
+
+
 def command(recipe, seed: int | None = None) -> str:
     """The command that trains `recipe` (on `seed`, else on its seeds), or how it was made."""
     seeds = f" SEEDS={seed}" if seed is not None else ""

@@ -4,6 +4,8 @@
     python -m reproductions reproduce --recipes conv3_bn --seeds 1,2,3,4,5
     python -m reproductions reproduce --recipes conv3 --set steps=2000   # a derived variant
     python -m reproductions reproduce --jobs 1     # one run at a time (default: one a core)
+    python -m reproductions reproduce --recipes conv7_bn_cosine_refit --seeds 1 --threads 1
+                                                   # as a worker of --jobs 2 trained it
 
 `make reproduce-mnist` runs this (RECIPES= and SEEDS= on the make line select recipes and seeds).
 Pairs (recipe, seed) already FINISHED in the MLflow store are skipped; an interrupted pair resumes
@@ -157,9 +159,10 @@ def run(args) -> int:
                       "never averaged in", flush=True)
         progress = Progress(todo)
         jobs = min(args.jobs or workers.default_jobs(), len(todo))
-        if jobs > 1:
+        # threads are set before TensorFlow starts, so a run with --threads trains in a worker
+        if jobs > 1 or (args.threads and todo):
             done = workers.train_parallel(todo, jobs, args.data_dir, progress, rows,
-                                          console.current_log, _said_done)
+                                          console.current_log, _said_done, args.threads)
             trained = len(done)
             # not trained here, not finished by another process meanwhile: still held elsewhere
             held = [(r, s) for k, (r, s) in enumerate(todo)

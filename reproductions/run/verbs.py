@@ -33,6 +33,10 @@ def reproduce(sub):
                    help="runs at once, each in its own process with its share of the cores "
                    "(default: one a core, measured fastest: reproductions/results/"
                    "reproduce_jobs_timing.md); --jobs 1: one process, one run after the other")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="TensorFlow's threads in each run's process (default: its share of the "
+                   "cores); a run trained with other threads may end some test images apart, "
+                   "so a weight's card names the threads of the run it came from")
     p.add_argument("--verbose", action="store_true", help="show MLflow's, TensorFlow's and "
                    "Keras' messages here too (default: in runs/logs/, and on each run)")
     # refused early if the store is bad; quiet: the console gets the plan, the progress line and

@@ -109,13 +109,17 @@ def spread_rows(member_probs: dict, y, wall_s: dict | None = None,
 
 
 
-def ship(members: dict, recipe, x_test, y_test, facts: dict, screening=None):
+def ship(members: dict, recipe, x_test, y_test, facts: dict, screening=None,
+         threads: dict | None = None, pace_of: str | None = None):
     """Save the ensemble of `members` ({seed or Member: keras.Model}) as the weight of `recipe`'s
     ensemble and return its WeightCard. `facts`: data_sha256, keras_version, tensorflow_version,
     git_commit, as the member runs were tagged (the caller checks they agree). `screening`: an
     ensemble screening (reproductions.recipes.ensemble_screening) whose chosen candidate these
-    members are: they read its views, under the name the screening declares."""
+    members are: they read its views, under the name the screening declares. `threads`: {recipe:
+    the TensorFlow threads its members trained with}, named in the card's command, as is
+    `pace_of`, the recipe whose pace scaled the members' time in the spread file."""
     import zoo
+    from reproductions.recipes.notes import with_threads
     from zoo.data.idx import sha256_of
     from zoo.files import atomic_path
     from zoo.models.ensemble import ensemble
@@ -131,8 +135,9 @@ def ship(members: dict, recipe, x_test, y_test, facts: dict, screening=None):
     for key in seeds:
         by_recipe.setdefault(getattr(key, "recipe", recipe.name), []).append(int(
             getattr(key, "seed", key)))
-    train = " && ".join(f"make reproduce-{recipe.family} RECIPES={r} "
-                        f"SEEDS={','.join(map(str, these))}" for r, these in by_recipe.items())
+    train = " && ".join(with_threads(f"make reproduce-{recipe.family} RECIPES={r} "
+                                     f"SEEDS={','.join(map(str, these))}",
+                                     (threads or {}).get(r)) for r, these in by_recipe.items())
     shifts = ((0, 0),) if screening is None else screening.candidates[screening.chosen].shifts
     target = WEIGHTS_DIR / f"{name}.keras"
     with atomic_path(target) as temp:
@@ -151,7 +156,8 @@ def ship(members: dict, recipe, x_test, y_test, facts: dict, screening=None):
                     f"python -m reproductions ensemble {recipe.name} --seeds "
                     f"{','.join(map(str, seeds))}" if screening is None else
                     f"python -m reproductions ensemble-screen {screening.name} && python -m "
-                    f"reproductions ensemble {recipe.name} --screening {screening.name}"),
+                    f"reproductions ensemble {recipe.name} --screening {screening.name}")
+                + (f" --pace-of {pace_of}" if pace_of else ""),
         seed=None, mlflow_run_id=None,
         chosen=f"all {len(seeds)} members, "
                + (f"seeds {', '.join(map(str, seeds))}, " if len(by_recipe) == 1 else
@@ -177,6 +183,7 @@ def run(args) -> int:
     from reproductions import RESULTS
     from reproductions.recipes import ENSEMBLES, RECIPES
     from reproductions.recipes.ensemble_screening import load_ensemble_screening
+    from reproductions.recipes.notes import threads_of
     from reproductions.report.pace import check_same_work, on_reference_kind, reference_pace
     from reproductions.run.members import Member, member_probabilities, trained_members
     from tracking import check_store
@@ -274,7 +281,12 @@ def run(args) -> int:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    card = ship(members, recipe, x_test, y_test, tags[0], screening)
+    by_recipe = {}  # {recipe: the threads its members trained with}, where they all agree
+    for member in seeds:
+        by_recipe.setdefault(getattr(member, "recipe", recipe.name), set()).add(
+            threads_of(runs[member].data.tags.get("tf_threads")))
+    card = ship(members, recipe, x_test, y_test, tags[0], screening,
+                {r: t.pop() for r, t in by_recipe.items() if len(t) == 1}, args.pace_of)
     merged = sorted([c for c in zoo.weights.cards().values() if c.name != card.name] + [card],
                     key=lambda c: str(c.name))
     write_text(MANIFEST, json.dumps([c.to_manifest() for c in merged], indent=2) + "\n")

@@ -25,6 +25,7 @@ import zoo
 import zoo.data
 from reproductions.report import tables as report
 from reproductions.recipes import RECIPES
+from reproductions.recipes.notes import threads_of, with_threads
 from reproductions.ship.models_md import MODELS_MD, write_models_md
 from reproductions.ship.naming import DEFAULT_TAGS, ENSEMBLE_SUFFIX, shipped_seed, weight_name
 from tracking import check_store
@@ -93,8 +94,9 @@ def export(dataset: str = "mnist") -> list[WeightCard]:
             recipe=recipe.name, recipe_mean=mean, recipe_std=row["std_test_acc"],
             recipe_seeds=row["n_seeds"], target_acc=recipe.target_acc,
             target_source=recipe.target_source,
-            command=f"make reproduce-{dataset} RECIPES={recipe.name} SEEDS={seed} && "
-                    "make zoo-weights",
+            command=with_threads(f"make reproduce-{dataset} RECIPES={recipe.name} SEEDS={seed}",
+                                 threads_of(run.data.tags.get("tf_threads")))
+                    + " && make zoo-weights",
             seed=seed, mlflow_run_id=run.info.run_id,
             chosen="the recipe's first reported seed, fixed before training (never chosen by "
                    "test accuracy)",
