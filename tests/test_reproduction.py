@@ -545,7 +545,7 @@ def test_reproducing_again_in_the_same_store_trains_nothing_and_rewrites_the_sam
     monkeypatch.setattr(reproduce, "train_run", lambda r, s, **kw: real_train(
         r, s, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False, **kw))
     args = argparse.Namespace(dataset="mnist", recipes=[], seeds=[], set=[], data_dir=None,
-                              jobs=None, verb_parser=None)
+                              jobs=None, threads=None, verb_parser=None)
     assert reproduce.run(args) == 0
     mine = tmp_path / "mlflow-results"  # beside the store, tmp_path/mlflow.db
     first = {p.name: p.read_bytes() for p in mine.glob("mnist*")}
@@ -573,6 +573,16 @@ def test_reproducing_again_in_the_same_store_trains_nothing_and_rewrites_the_sam
     assert report.run(argparse.Namespace(dataset="mnist", reference=True)) == 0
     assert (reference / "reproduce_mnist_timing.csv").read_bytes() == timing_before
     assert (reference / "mnist_seeds.csv").read_bytes() == first["mnist_seeds.csv"]
+    # the commit the sitting started at, though HEAD moves before it ends
+    import tracking.tags
+
+    monkeypatch.setattr(tracking.tags, "git_commit", iter(["start", "end"]).__next__)
+    args.seeds, args.jobs, args.threads = [1, 2], 1, None
+    assert reproduce.run(args) == 0
+    last = list(csv.DictReader((mine / "reproduce_mnist_timing.csv").open()))[-1]
+    assert last["git_commit"] == "start"
+    assert last["command"] == "python -m reproductions reproduce --dataset mnist --seeds 1,2 " \
+        "--jobs 1"
 
 
 def test_a_reproduction_keeps_the_console_quiet_and_the_rest_in_its_log(tmp_path):

@@ -26,7 +26,7 @@ from reproductions.report import tables as report
 from reproductions.recipes import RECIPES, derive, get_recipe, parse_override
 from reproductions.run import console, estimate, interrupt, workers
 from reproductions.run.train import train_run
-from tracking import TrackingError
+from tracking import TrackingError, tags
 from tracking.claims import ClaimHeld
 from tracking.store import results_folder
 from tracking.runs import experiment_for, finished_run
@@ -133,6 +133,7 @@ def run(args) -> int:
     except (KeyError, ValueError) as err:
         args.verb_parser.error(str(err).strip("'\""))
     started, t0 = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), time.perf_counter()
+    commit = tags.git_commit()  # the code the runs train with, though HEAD may move meanwhile
     try:
         # fail on a bad store now, not after the first hour of training
         todo = []
@@ -205,7 +206,9 @@ def run(args) -> int:
                          skipped=sum(len(seeds or r.seeds) for r in recipes) - trained,
                          recipes=",".join(args.recipes and names or ["all"]),
                          seeds=",".join(map(str, seeds or [])) or "each recipe's",
-                         folder=folder)
+                         folder=folder, commit=commit,
+                         options=(f" --jobs {args.jobs}" if args.jobs else "")
+                         + (f" --threads {args.threads}" if args.threads else ""))
     print(f"appended the wall time ({_hms(time.perf_counter() - t0)}) to {path}")
     return 0
 
@@ -215,19 +218,20 @@ TIMING_COLUMNS = ("started_utc", "wall_s", "runs_trained", "runs_skipped", "reci
 
 
 def record_timing(dataset, started, wall_s, *, trained, skipped, recipes, seeds,
-                  folder: Path | None = None) -> Path:
+                  folder: Path | None = None, commit: str, options: str = "") -> Path:
     """Append one row to <folder>/reproduce_<dataset>_timing.csv: the wall time of the whole
-    reproduction (training, skipping, tables), with the commit (tagged -dirty when the tree
-    was) and machine, so that the README's figure for `make reproduce-mnist` has a file."""
+    reproduction (training, skipping, tables), with the commit it started at (tagged -dirty
+    when the tree was), the machine and the command with its --jobs and --threads, so that the
+    README's figure for `make reproduce-mnist` has a file."""
     command = (f"python -m reproductions reproduce --dataset {dataset}"
                + ("" if recipes == "all" else f" --recipes {recipes}")
-               + ("" if seeds == "each recipe's" else f" --seeds {seeds}"))
-    from tracking.tags import git_commit, machine
+               + ("" if seeds == "each recipe's" else f" --seeds {seeds}") + options)
+    from tracking.tags import machine
     from zoo.files import append_csv_rows
 
     path = (folder or report.RESULTS) / f"reproduce_{dataset}_timing.csv"
     append_csv_rows(path, TIMING_COLUMNS, [{
         "started_utc": started, "wall_s": f"{wall_s:.1f}", "runs_trained": trained,
-        "runs_skipped": skipped, "recipes": recipes, "seeds": seeds, "git_commit": git_commit(),
+        "runs_skipped": skipped, "recipes": recipes, "seeds": seeds, "git_commit": commit,
         "machine": machine(), "command": command}])
     return path
