@@ -191,7 +191,7 @@ def _declare(folder, recipe, chosen):
         "candidates": [{"name": "v1", "shifts": [[0, 0]]},
                        {"name": "v5", "shifts": [[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]]},
                        {"name": "mixed", "members": {recipe: [5, 6], "conv7_bn_cosine": [5]}},
-                       {"name": "alien", "members": {recipe: [5], "conv3": [5]}}],
+                       {"name": "alien", "members": {recipe: [5], "conv3_tuned": [5]}}],
         "chosen": chosen, "weight": "conv7_bn_ensemble.views"}))
 
 
@@ -253,7 +253,7 @@ def test_a_screenings_choice_ships_as_one_model_with_its_spread(mlflow_store, tm
     monkeypatch.setattr(zoo.data, "load", first_500)
     for chosen, args, message in (
             (None, (), "no choice yet"), ("v1", (), "nothing new to ship"),
-            ("alien", (), "conv3 are not conv7_bn nets"),
+            ("alien", (), "conv3_tuned are not conv7_bn nets"),
             ("v5", ("--seeds", "5,6"), "exclude each other")):
         _declare(tmp_path, "conv7_bn", chosen)
         with pytest.raises(SystemExit) as stopped:
@@ -331,3 +331,21 @@ def test_reading_members_from_the_store_leaves_no_copy_behind(mlflow_store, tmp_
     for got, want in zip(models[3].get_weights(), net.get_weights()):
         np.testing.assert_array_equal(got, want)
     assert list(scratch.iterdir()) == []
+
+
+def test_a_refits_nets_cannot_be_screened(tmp_path, monkeypatch):
+    """The refit's nets learned the 5,000 validation images an ensemble screening reads: a
+    declaration naming them, as members or as its ensemble, is refused when it loads."""
+    import reproductions.recipes.ensemble_screening as declared
+
+    monkeypatch.setattr(declared, "ENSEMBLE_SCREENING", tmp_path)
+    _declare(tmp_path, "conv7_bn_cosine", None)
+    data = json.loads((tmp_path / "s.json").read_text())
+    data["candidates"] = data["candidates"][:1] + [
+        {"name": "refit", "members": {"conv7_bn_cosine_refit": [1, 2]}}]
+    (tmp_path / "s.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="conv7_bn_cosine_refit trains on every training image"):
+        declared.load_ensemble_screening("s")
+    _declare(tmp_path, "conv7_bn_cosine_refit", None)
+    with pytest.raises(ValueError, match="its nets cannot be screened"):
+        declared.load_ensemble_screening("s")

@@ -366,7 +366,31 @@ def test_a_refit_is_its_chosen_recipe_trained_on_every_image():
     assert refit_problems(RECIPES) == []
     assert evaluation_text(refit).startswith("the refit of conv7_bn_cosine: its fields, chosen "
                                              "on its validation split, trained again on every")
-    assert set(refit.seeds).isdisjoint({8, 9})  # the family's screening seeds
+    # the seeds of every screening of its choice are none of its own (load_screening refuses)
+    screened = {s for path in (REPO / "reproductions" / "recipes" / "screening").glob("*.json")
+                if load_screening(path.stem).recipe == chosen.name
+                for v in load_screening(path.stem).variants.values() for s in v.seeds}
+    assert screened and set(refit.seeds).isdisjoint(screened)
+
+
+def test_a_screening_refuses_a_variant_without_a_split_or_a_refits_seeds(tmp_path):
+    """A screening chooses on validation: a variant that keeps no split (a published recipe's
+    or a refit's settings) is refused, and so is a screening seed that a refit of its choice
+    reports, since that refit's runs learn the validation images."""
+    data = json.loads((REPO / "reproductions" / "recipes" / "screening" / "conv7_bn_long.json")
+                      .read_text())
+    (tmp_path / "ok.json").write_text(json.dumps(data))
+    assert load_screening("ok", tmp_path).recipe == "conv7_bn_cosine"
+    data["variants"][-1]["set"]["validation_size"] = 0
+    (tmp_path / "no_split.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="has no validation split"):
+        load_screening("no_split", tmp_path)
+    data["variants"][-1]["set"].pop("validation_size")
+    data["variants"][-1]["set"]["seeds"] = [10]  # a seed of conv7_bn_cosine_refit only
+    assert 10 not in RECIPES["conv7_bn_cosine"].seeds
+    (tmp_path / "refit_seed.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"screens on seed\(s\) \[10\]"):
+        load_screening("refit_seed", tmp_path)
 
 
 def test_a_refit_that_changes_a_setting_or_refits_no_choice_is_refused():

@@ -235,6 +235,7 @@ def test_time_alternating_swaps_the_order_seed_by_seed_and_writes_its_columns(tm
     (["time-alternating", "conv3_bn_fast", "nope/h_b"], "no screening 'nope'"),
     (["time-alternating", "conv99", "conv3_bn_fast"], "unknown recipe 'conv99'"),
     (["time-alternating", "conv3_bn", "conv3_bn_fast"], "no validation split"),
+    (["time-alternating", "conv7_bn_cosine_refit", "conv7_bn_cosine"], "no validation split"),
     (["time-alternating", "conv3_bn_fast", "conv3_bn_60s/h_b", "--seeds", "1,1"],
      "repeats a seed")])
 def test_time_alternating_refuses_bad_input(argv, message):

@@ -135,7 +135,7 @@ def run(args) -> int:
     if a.name == b.name:
         args.verb_parser.error("give two different recipes")
     for recipe in (a, b):
-        if recipe.published:
+        if recipe.validation_size == 0:  # a published recipe, or a refit of a chosen one
             args.verb_parser.error(f"recipe {recipe.name!r} has no validation split: timing runs "
                                    "are blind (no test set), so they need one")
     seeds = args.seeds or list(a.seeds)

@@ -57,6 +57,10 @@ def _members(data: dict, default: str, path: Path) -> tuple:
     pairs = []
     for recipe, seeds in members.items():
         _known(recipe, path)
+        if get_recipe(recipe).validation_size == 0:  # a refit's nets learned those images
+            raise ValueError(f"{path}: candidate {data['name']!r}: {recipe} trains on every "
+                             "training image, the validation images a screening reads included; "
+                             "its nets cannot be screened (name nets of a recipe with a split)")
         pairs += [(recipe, int(seed)) for seed in seeds]
     if len(pairs) < 1 or len(set(pairs)) != len(pairs):
         raise ValueError(f"{path}: candidate {data['name']!r} must name each member once")

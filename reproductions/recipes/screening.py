@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproductions.recipes.catalog import collect, get_recipe
+from reproductions.recipes.catalog import RECIPES, collect, get_recipe
 from reproductions.recipes.recipe import derive
 
 SCREENING = Path(__file__).resolve().parent / "screening"  # one file per screening
@@ -46,12 +46,19 @@ def load_screening(name: str, folder: Path = SCREENING) -> Screening:
         for v in data["variants"]])
     if data["chosen"] is not None and data["chosen"] not in variants:
         raise ValueError(f"{path}: chosen variant {data['chosen']!r} is not among its variants")
+    for vname, variant in variants.items():
+        if variant.validation_size == 0:  # a published recipe's or a refit's split, none
+            raise ValueError(f"{path}: variant {vname!r} has no validation split, and a "
+                             "screening chooses on validation; screen from a recipe with one "
+                             "(a refit's: the recipe it refits)")
     recipe = data.get("recipe")
     overlap = data.get("reported_seed_overlap", {})
     if recipe is not None:
         # screening seeds are never reported seeds: a seed the choice has seen would flatter the
         # recipe; the one recorded exception (history) is named in the file and in the table
-        reported = set(get_recipe(recipe).seeds)
+        # a refit of the choice reports seeds too (its runs learn the validation images)
+        reported = set(get_recipe(recipe).seeds).union(*(
+            r.seeds for r in RECIPES.values() if r.refit_of == recipe))
         for vname, variant in variants.items():
             shared = reported & set(variant.seeds)
             allowed = set(overlap.get("seeds", ())) if vname in overlap.get("variants", ()) \
