@@ -142,6 +142,9 @@ def test_suite_lists_its_verbs():
      "model_options must be [builder argument, value] pairs"),
     (("screen", "nope"), "no screening 'nope'"),
     (("reproduce", "--dataset", "mnst"), "no recipe trains on 'mnst'"),
+    (("reproduce", "--recipes", "conv7_bn_cosine_refit", "--set", "steps=16000"),
+     "differs from it in steps: a refit changes only the validation split; a variant that "
+     "changes a setting trains on every image with --set refit_of=null"),
     (("export-weights", "fsdd/loso-theo"), "export-weights takes data sets with shipped weights"),
     (("bench-training", "--variants", "warp"), "unknown variant(s) warp"),
 ])

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from reproductions.report import tables as report
 from reproductions.recipes import RECIPES, derive, get_recipe, parse_override
+from reproductions.recipes.catalog import refit_problems
 from reproductions.run import console, estimate, interrupt, workers
 from reproductions.run.train import train_run
 from tracking import TrackingError, tags
@@ -129,6 +130,11 @@ def run(args) -> int:
             # an exploratory variant declares the seeds it is asked for (its hash is the same)
             recipes = [dataclasses.replace(derive(r, overrides), seeds=tuple(args.seeds))
                        if args.seeds else derive(r, overrides) for r in recipes]
+            # a variant of a refit that changes a setting is no refit: the catalog's rule
+            problems = refit_problems({**RECIPES, **{r.name: r for r in recipes}})
+            if problems:
+                raise ValueError(f"{problems[0]}; a variant that changes a setting trains on "
+                                 "every image with --set refit_of=null")
         seeds = args.seeds
     except (KeyError, ValueError) as err:
         args.verb_parser.error(str(err).strip("'\""))
