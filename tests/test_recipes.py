@@ -414,6 +414,25 @@ def test_a_refit_that_changes_a_setting_or_refits_no_choice_is_refused():
         dataclasses.replace(base, refit_of=base.name)  # a refit keeps no split
 
 
+def test_no_ensemble_ships_over_another_recipes(monkeypatch, capsys):
+    """The declared ensembles have names of their own, none a single net's; an ensemble of a
+    second recipe of the same net would take the data set's tag, and the verb refuses to ship
+    it over the first recipe's, before it reads any store."""
+    from reproductions.__main__ import main as suite_main
+    from reproductions.recipes import ENSEMBLES
+    from reproductions.ship.naming import ensemble_name, weight_name
+
+    names = [str(ensemble_name(RECIPES[r])) for r in ENSEMBLES]
+    assert len(set(names)) == len(names)
+    assert not set(names) & {str(weight_name(r)) for r in RECIPES.values()}
+    monkeypatch.setitem(ENSEMBLES, "conv7_bn_swa", (1, 2, 3, 4))
+    with pytest.raises(SystemExit) as stopped:
+        suite_main(["ensemble", "conv7_bn_swa"])
+    assert stopped.value.code == 2
+    assert ("conv7_bn_ensemble.mnist is conv7_bn_cosine's ensemble; conv7_bn_swa's would ship "
+            "over it") in capsys.readouterr().err
+
+
 def test_a_refits_ensemble_ships_under_its_own_tag():
     """conv7_bn_distilled pins conv7_bn_ensemble.mnist's file: the refit's ensemble must not
     ship over it."""

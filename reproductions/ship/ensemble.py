@@ -178,6 +178,7 @@ def run(args) -> int:
     """The `ensemble` verb: members from the store, the spread CSV, the shipped weight."""
     import zoo
     import zoo.data
+    import zoo.weights
     from reproductions.report import record_doc
     from reproductions.ship.models_md import write_models_md
     from reproductions import RESULTS
@@ -233,6 +234,13 @@ def run(args) -> int:
                    if declared else "it declares none")
                 + " (ENSEMBLES in reproductions/recipes/catalog.py)")
         pairs = [(recipe.name, seed) for seed in seeds]
+    # never over another recipe's ensemble (conv7_bn_distilled pins conv7_bn_ensemble.mnist's
+    # file as its teacher): one weight name, one recipe's members
+    target = (ensemble_name(recipe) if screening is None else screening.weight)
+    held = zoo.weights.cards().get(str(target))
+    if held is not None and held.recipe != recipe.name:
+        args.verb_parser.error(f"{target} is {held.recipe}'s ensemble; {recipe.name}'s would ship "
+                               "over it: give it a tag of its own (reproductions/ship/naming.py)")
     check_store()
     names = sorted({name for name, _ in pairs})
     runs, members = {}, {}  # by seed; by Member where the nets come from several recipes

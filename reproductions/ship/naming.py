@@ -32,8 +32,9 @@ def shipped_seed(recipe) -> int:
 
 def ensemble_name(recipe) -> WeightName:
     """conv7_bn_ensemble.mnist for a recipe's ensemble; conv7_bn_ensemble.cosine_refit for a
-    refit's (refit_of), since the recipe it refits has the data set's tag: no ensemble ships over
-    another (and conv7_bn_distilled pins conv7_bn_ensemble.mnist's file as its teacher)."""
+    refit's (refit_of), since the recipe it refits has the data set's tag. A second recipe of
+    the same net would get the data set's tag too: the `ensemble` verb refuses to ship over
+    another recipe's ensemble (conv7_bn_distilled pins conv7_bn_ensemble.mnist as its teacher)."""
     tag = (recipe.name.removeprefix(f"{recipe.model}_") if recipe.refit_of
            else DEFAULT_TAGS[recipe.dataset])
     return WeightName(f"{recipe.model}{ENSEMBLE_SUFFIX}", tag)
