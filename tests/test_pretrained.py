@@ -402,3 +402,17 @@ def test_every_single_net_card_carries_its_recipes_committed_figure():
                                   (card.recipe_std, row["std_test_acc"])):
                 half_unit = 0.5 * 10 ** -len(printed.partition(".")[2])
                 assert abs(held - float(printed)) <= half_unit + 1e-12, (card.name, printed)
+
+
+def test_python_dash_m_zoo_is_the_zoo_command():
+    """`python -m zoo`, as `python -m reproductions` is the suite's: the same command as `zoo`."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "zoo", "list"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "conv7_bn_ensemble.mnist" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "zoo", "info", "nope"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "unknown model 'nope'" in done.stderr
+    assert "Traceback" not in done.stderr

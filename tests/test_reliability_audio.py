@@ -113,3 +113,23 @@ def test_unsupported_encoding_says_how_to_convert(tmp_path):
     with pytest.raises(AudioError, match=r"adpcm\.wav: a WAV encoding this reader does not "
                                          r"decode.*ffmpeg -i adpcm\.wav -ac 1 -ar 8000"):
         read_recording(bytes(raw), "adpcm.wav", [])
+
+
+def test_a_wav_without_a_format_chunk_is_refused_by_name(tmp_path):
+    """A RIFF/WAVE header with a LIST chunk and no "fmt " chunk: scipy fails before it knows the
+    rate (UnboundLocalError in wavfile.read); the reader says what is wrong, and the command
+    exits 2 with no traceback."""
+    import struct
+    import subprocess
+    import sys
+
+    chunk = b"LIST" + struct.pack("<I", 4) + b"INFO"
+    raw = b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WAVE" + chunk
+    with pytest.raises(AudioError, match=r"list\.wav: corrupt WAV, no format chunk"):
+        read_recording(raw, "list.wav", [])
+    (tmp_path / "list.wav").write_bytes(raw)
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", "predict", str(tmp_path / "list.wav"),
+                           "--model", "audio_conv.fsdd"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "no format chunk" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -134,6 +134,9 @@ def read_recording(raw: bytes, name: str = "recording", notes: list[str] | None 
     except ZeroDivisionError as err:  # a block size of 0 in the header: scipy divides by it
         raise AudioError(f"{name}: corrupt WAV header (a size of 0 where scipy divides by it); "
                          "record or export the file again") from err
+    except UnboundLocalError as err:  # no "fmt " chunk before the data: scipy never set its rate
+        raise AudioError(f"{name}: corrupt WAV, no format chunk (the part that says its rate "
+                         "and sample size); record or export the file again") from err
     if not MIN_RATE <= rate <= MAX_RATE:
         why = (f"below {MIN_RATE} Hz a file holds nothing above half its rate, and the nets "
                "hear up to 4 kHz" if rate < MIN_RATE else "a damaged header, or not speech")

@@ -35,7 +35,7 @@ from zoo.weights import WeightName, WeightsError
 
 # The weight a file goes to when --model is not given, by what the file holds (a WAV header),
 # not by its name; its preprocessing then follows from that weight's card.
-# For pictures, the first of these that ships: the record ensemble (issue 14) once it is trained.
+# For pictures, the first of these that ships: the record ensemble (issue 14), else conv3_bn.
 DEFAULT_WEIGHTS = {"audio": ("audio_conv.fsdd",),
                    "picture": ("conv7_bn_ensemble.mnist", "conv3_bn.mnist")}
 KIND_WORDS = {"audio": ("a WAV recording", "recordings"), "picture": ("a picture", "pictures")}
@@ -352,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="input",
                    help="files; or SMILES strings (quoted) with --model <molecule weight>")
     p.add_argument("--model", default=None, help="shipped weight (zoo list); default "
-                   "conv7_bn_ensemble.mnist (until it ships: conv3_bn.mnist) for pictures, "
+                   "conv7_bn_ensemble.mnist for pictures (conv3_bn.mnist in a zoo without it), "
                    "audio_conv.fsdd for WAV recordings; molecules need one named, e.g. "
                    "smiles_cnn.freesolv")
     p.add_argument("--top", type=_top, default=3, help="how many classes to show (from 1)")
