@@ -125,7 +125,7 @@ BLANK = np.full((280, 280), 255, dtype="uint8")
      "data URL"),
     ({"model": "conv3.mnist", "input": {"kind": "picture",
                                         "value": "data:image/png;base64,aGVsbG8="}}, 400,
-     "not a readable image"),
+     "the picture: not a readable image (not a format Pillow knows: send a PNG, JPEG"),
     ({"model": "conv3.mnist", "input": {"kind": "mnist", "value": 10000}}, 400, "0 to 9999"),
     ({"model": "conv3.mnist", "input": {"kind": "mnist", "value": "7"}}, 400, "0 to 9999"),
     ({"model": "conv3.mnist", "input": {"kind": "mnist", "value": True}}, 400, "0 to 9999"),

@@ -134,6 +134,12 @@ def test_a_lambda_layer_is_refused(tmp_path):
 def test_unknown_weight_name_lists_close_matches():
     with pytest.raises(zoo.WeightsError, match=r"no shipped weights named 'conv3.mnst'.*Did you"):
         zoo.load("conv3.mnst")
+    # a model with no weight of that tag is named as given; a file gets told what --model takes
+    with pytest.raises(zoo.WeightsError, match=r"no shipped weights named 'nope'\. Did you"):
+        zoo.load("nope")
+    with pytest.raises(zoo.WeightsError, match=r"named './mine\.keras' \(a shipped weight's "
+                                               r"name, not a file"):
+        zoo.load("./mine.keras")
 
 
 def _folder(path):

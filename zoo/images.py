@@ -62,7 +62,10 @@ def load_image(path, name: str | None = None) -> Image.Image:
         raise ImageError(f"{name or path}: not a readable image: too large to read safely "
                          f"({err}); a digit needs far fewer pixels, shrink the picture "
                          "first") from err
-    except (UnidentifiedImageError, OSError, ValueError) as err:
+    except UnidentifiedImageError as err:  # Pillow's text names the upload's buffer object
+        raise ImageError(f"{name or path}: not a readable image (not a format Pillow knows: "
+                         "send a PNG, JPEG, BMP, GIF or TIFF)") from err
+    except (OSError, ValueError) as err:
         raise ImageError(f"{name or path}: not a readable image ({err})") from err
     if image.mode in _WIDE_MODES:
         return _wide_to_float(image)

@@ -59,4 +59,10 @@ def weight_info(name: str) -> WeightCard:
     """The card of weight `name`; a bare model name means its default weight ("conv3_bn" means
     "conv3_bn.mnist"; a model trained on other data: its one shipped weight, "audio_conv.fsdd")."""
     full = name if WeightName.is_weight_name(name) else default_weight(name)
-    return lookup(cards(), full, WeightsError, f"no shipped weights named {full!r}", "Shipped")
+    # a model name with no weight of its own is named as given, not with a tag put after it
+    said = full if full in cards() or WeightName.is_weight_name(name) else name
+    hint = ("" if "/" not in name and not name.endswith(".keras") else
+            " (a shipped weight's name, not a file: a .keras file of your own loads with "
+            "keras.saving.load_model)")
+    return lookup(cards(), full, WeightsError, f"no shipped weights named {said!r}{hint}",
+                  "Shipped")
