@@ -40,7 +40,8 @@ def register(sub):
 
 def ensemble(sub):
     p = sub.add_parser("ensemble", help="ship a recipe's trained members as one averaged "
-                       "model (<net>_ensemble.mnist) and write the spread of its sub-ensembles")
+                       "model (<net>_ensemble.mnist; a refit's: <net>_ensemble.<its tag>) and "
+                       "write the spread of its sub-ensembles")
     p.add_argument("recipe", type=one_name_among("recipe", recipe_names),
                    help="the members' recipe, e.g. conv7_bn_cosine (its declared members: "
                    "ENSEMBLES)")
