@@ -53,6 +53,8 @@ def test_the_readme_results_are_generated_from_the_committed_files():
     text = (REPO / "README.md").read_text()
     assert readme.render() in text
     assert readme.render_default() in text  # "Start here": what the default trains, its time
+    # a weight shipped from a study is named: the default does not make it again
+    assert "it ships conv7_bn.cosine_refit, which the default does not make again" in text
 
 
 @pytest.mark.parametrize("recipe, heading", [

@@ -83,11 +83,20 @@ def render_default(results: Path = RESULTS) -> str:
             and row["recipe_hash"] == RECIPES[row["recipe"]].hash()]
     total = sum(float(row["wall_s"]) for row in runs)
     machines = sorted({row["machine"] for row in runs})
-    studies = ", ".join(f"{r.name} ({r.study})" for r in mnist if r.study)
+    import zoo.weights
+
+    # a study can ship a weight too (the refit's first seed): named, since the default leaves it
+    shipped = {}
+    for card in zoo.weights.cards().values():
+        if card.seed is not None:
+            shipped.setdefault(card.recipe, []).append(str(card.name))
+    studies = ", ".join(f"{r.name} ({r.study}" + (
+        f"; it ships {', '.join(shipped[r.name])}, which the default does not make again)"
+        if r.name in shipped else ")") for r in mnist if r.study)
     return "\n".join([
         DEFAULT_START,
         f"The default trains the {len(default)} recipes behind a lecture figure, a published "
-        f"figure or a shipped weight ({', '.join(r.name for r in default)}), "
+        f"figure or a shipped weight of theirs ({', '.join(r.name for r in default)}), "
         f"{sum(len(r.seeds) for r in default)} runs: the committed ones took "
         f"{total:,.0f} s ({total / 3600:.1f} hours) of training and evaluation on "
         f"{'; '.join(machines)} ({len(runs)} runs in mnist_seeds.csv). Studies train only by "
