@@ -384,6 +384,12 @@ def test_zoo_list_shows_no_spread_where_there_is_none(capsys):
     assert "no recipe: built, not trained" in lines["xo_lecture.lecture"]
     assert "±" not in lines["conv7_bn_ensemble.mnist"] + lines["xo_lecture.lecture"]
     assert "over 5 seeds" in lines["conv3.mnist"]
+    # zoo info likewise: an ensemble's members, not a recipe mean and a std of 0 over 8 "seeds"
+    assert zoo_cli(["info", "conv7_bn_ensemble.mnist"]) == 0
+    keys = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()}
+    assert keys["members"] == "8" and not {"recipe_mean", "recipe_std", "recipe_seeds"} & set(keys)
+    assert zoo_cli(["info", "conv3.mnist"]) == 0
+    assert "recipe_std" in capsys.readouterr().out
 
 
 def test_every_single_net_card_carries_its_recipes_committed_figure():

@@ -82,6 +82,9 @@ def _info(args):
     elif WeightName.is_weight_name(args.name):
         card = zoo.weight_info(args.name)
         facts = card.to_manifest()
+        if card.name.arch.endswith("_ensemble"):  # one model: no mean or spread over seeds
+            facts = {("members" if k == "recipe_seeds" else k): v for k, v in facts.items()
+                     if k not in ("recipe_mean", "recipe_std")}
         facts |= {"classes": ", ".join(card.classes), "input_kind": card.input_kind,
                   "preprocessing": card.preprocessing or "none"}
     else:
