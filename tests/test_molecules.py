@@ -564,3 +564,15 @@ def test_zoo_explain_colours_the_atoms_for_an_image_net(tmp_path):
     assert (folder / "molecule.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (folder / "index.html").read_text().count("<tr><td>") == 7  # 7 heavy atoms
     assert main(["explain", "chemception.solubility_class", "C1CC"]) == 2
+
+
+@pytest.mark.parametrize("verb", [["evaluate"], ["export", "--format", "onnx"]])
+def test_evaluate_and_export_tell_a_molecule_weight_where_to_go(verb, capsys):
+    """Both take picture and audio weights; a molecule weight is not "no shipped weights named"
+    but pointed to its reproduction and to predict, exit 2."""
+    from zoo.cli import main
+
+    assert main([verb[0], "smiles_cnn.freesolv", *verb[1:]]) == 2
+    err = capsys.readouterr().err
+    assert "smiles_cnn.freesolv is a molecule weight" in err
+    assert "python -m reproductions molecules" in err and "no shipped weights" not in err

@@ -217,10 +217,21 @@ def _predictor(card, keras: bool):
     return lambda x: model.predict(x, verbose=0)
 
 
+def _not_for_molecules(name: str, verb: str) -> None:
+    """evaluate and export take picture and audio weights; a molecule weight is told where its
+    figures and its answers are, not that it does not exist."""
+    if molecule_weights.is_molecule_weight(name):
+        raise WeightsError(f"{name} is a molecule weight: zoo {verb} takes picture and audio "
+                           "weights. Its figures come from `python -m reproductions molecules` "
+                           f"(docs/molecules.md); its answers from `zoo predict 'CCO' --model "
+                           f"{name}`")
+
+
 def _evaluate(args):
     import zoo.data
     from zoo import plots
 
+    _not_for_molecules(args.name, "evaluate")
     card = zoo.weight_info(args.name)
     if args.robustness:
         return _robustness(card)
@@ -324,6 +335,7 @@ def _explain_molecule(args):
 def _export(args):
     from zoo.export import export, read_metadata
 
+    _not_for_molecules(args.name, "export")
     path = export(args.name, args.format, args.out)
     card = read_metadata(path)
     print(f"wrote {path} ({args.format}): input {card['input']['name']} "
