@@ -201,6 +201,12 @@ def test_descriptions_say_what_each_run_is_and_the_command_that_reproduces_it(st
     from reproductions.recipes import load_screening
     variant = next(iter(load_screening("conv3_bn_fast").variants.values()))
     assert command(variant).startswith("python -m reproductions screen conv3_bn_fast")
+    # a run trained with a thread count of its own (a worker's) says it: the same seed trained
+    # with another count ends some test images apart
+    from reproductions.recipes.notes import run_note
+    assert "`make reproduce-mnist RECIPES=conv3 SEEDS=1 THREADS=1`" in run_note(
+        get_recipe("conv3"), 1, threads=1)
+    assert f"`{line} --threads 1`" in run_note(TINY, 2, threads=1)
 
 
 def test_parents_created_concurrently_end_as_one(mlflow_store, monkeypatch):

@@ -104,9 +104,15 @@ def _about(recipe) -> str:
     return "\n\n".join(lines)
 
 
-def run_note(recipe, seed: int) -> str:
+def run_note(recipe, seed: int, threads: int | None = None) -> str:
+    """A seed's description; `threads`: the TensorFlow threads it trains with, when set (a
+    worker's), since the same seed trained with others ends some test images apart."""
+    again = command(recipe, seed)
+    if threads:
+        again = (with_threads(again, threads) if again.startswith("make ")
+                 else f"{again} --threads {threads}")
     return (f"**Recipe {recipe.name}, seed {seed}**: one training run.\n\n{_about(recipe)}\n\n"
-            f"Reproduce it: `{command(recipe, seed)}`\n\n"
+            f"Reproduce it: `{again}`\n\n"
             "Every metric's step is the training step (training loss and accuracy: the mean over "
             "the steps since the previous point; val_* and test_*: at each evaluation).")
 
@@ -123,7 +129,7 @@ def describe(experiment: str, recipe, seed: int, tags: dict) -> str:
     id into `tags`, nesting the run under it); returns the run's description."""
     describe_experiment(experiment, experiment_note(recipe.family))
     tags["mlflow.parentRunId"] = parents.parent_run(experiment, recipe, parent_note(recipe))
-    return run_note(recipe, seed)
+    return run_note(recipe, seed, threads_of(tags.get("tf_threads")))
 
 
 def update_parent(experiment: str, recipe):
