@@ -207,6 +207,8 @@ def test_descriptions_say_what_each_run_is_and_the_command_that_reproduces_it(st
     assert "`make reproduce-mnist RECIPES=conv3 SEEDS=1 THREADS=1`" in run_note(
         get_recipe("conv3"), 1, threads=1)
     assert f"`{line} --threads 1`" in run_note(TINY, 2, threads=1)
+    # only reproduce takes --threads: a screened variant's command is left as it is
+    assert run_note(variant, 8, threads=1).count("--threads") == 0
 
 
 def test_parents_created_concurrently_end_as_one(mlflow_store, monkeypatch):

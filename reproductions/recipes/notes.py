@@ -66,22 +66,23 @@ def with_threads(make_command: str, threads: int | None) -> str:
     return make_command + (f" THREADS={threads}" if threads else "")
 
 
-def command(recipe, seed: int | None = None) -> str:
-    """The command that trains `recipe` (on `seed`, else on its seeds), or how it was made."""
+def command(recipe, seed: int | None = None, threads: int | None = None) -> str:
+    """The command that trains `recipe` (on `seed`, else on its seeds), or how it was made;
+    `threads`: the TensorFlow threads its run trained with, where `reproduce` set them."""
     seeds = f" SEEDS={seed}" if seed is not None else ""
+    flags = ((f" --seeds {seed}" if seed is not None else "")
+             + (f" --threads {threads}" if threads else ""))
     known = RECIPES.get(recipe.name)
     if known is not None and known.hash() == recipe.hash():
         target = MAKE_TARGETS.get(recipe.family)
         if target:
-            return f"make {target} RECIPES={recipe.name}{seeds}"
-        return (f"python -m reproductions reproduce --recipes {recipe.name}"
-                + (f" --seeds {seed}" if seed is not None else ""))
+            return with_threads(f"make {target} RECIPES={recipe.name}{seeds}", threads)
+        return f"python -m reproductions reproduce --recipes {recipe.name}{flags}"
     derived = _derived_from(recipe)
     if derived:
         base, parts = derived
         return (f"python -m reproductions reproduce --recipes {base} "
-                + " ".join(f"--set {shlex.quote(p)}" for p in parts)
-                + (f" --seeds {seed}" if seed is not None else ""))
+                + " ".join(f"--set {shlex.quote(p)}" for p in parts) + flags)
     screening = _screening_of(recipe)
     if screening:
         return f"python -m reproductions screen {screening}  (variant {recipe.name}, among others)"
@@ -107,12 +108,8 @@ def _about(recipe) -> str:
 def run_note(recipe, seed: int, threads: int | None = None) -> str:
     """A seed's description; `threads`: the TensorFlow threads it trains with, when set (a
     worker's), since the same seed trained with others ends some test images apart."""
-    again = command(recipe, seed)
-    if threads:
-        again = (with_threads(again, threads) if again.startswith("make ")
-                 else f"{again} --threads {threads}")
     return (f"**Recipe {recipe.name}, seed {seed}**: one training run.\n\n{_about(recipe)}\n\n"
-            f"Reproduce it: `{again}`\n\n"
+            f"Reproduce it: `{command(recipe, seed, threads)}`\n\n"
             "Every metric's step is the training step (training loss and accuracy: the mean over "
             "the steps since the previous point; val_* and test_*: at each evaluation).")
 
