@@ -317,6 +317,15 @@ def test_every_screened_augmentation_variant_keeps_its_hash():
     assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
 
 
+def test_every_screened_elastic_variant_keeps_its_hash():
+    """Pinned when the screening was declared, before any of its runs; l_0 is conv7_bn_cosine."""
+    variants = load_screening("conv7_bn_elastic").variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_elastic"]
+    assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
+    assert variants["el_34_4"].augment_elastic == (34, 4)
+    assert variants["el_34_4"].augment_affine == RECIPES["conv7_bn_cosine"].augment_affine
+
+
 def test_every_screened_smoothing_variant_keeps_its_hash():
     """Pinned when the screening was declared, before any of its runs; l_0 is conv7_bn_cosine."""
     variants = load_screening("conv7_bn_smooth").variants

@@ -193,6 +193,68 @@ def test_affine_stream_resumed_at_batch_k_equals_the_uninterrupted_one(mnist):
         training_stream(x, y, 100, seed=3, shift=1, affine=(10, 0.1, 0.1))
 
 
+def test_elastic_stream_is_resumable_and_bends_the_affine_images_by_its_own_draw(mnist):
+    from zoo.data.pipeline import training_stream
+
+    (x, y), _ = mnist
+    x, y = x[:600], y[:600]
+    both = dict(affine=(10, 0.1, 0.1), elastic=(34, 4))
+    whole = _batches(training_stream(x, y, 100, seed=3, **both), 9)
+    resumed = _batches(training_stream(x, y, 100, seed=3, skip_batches=7, **both), 2)
+    for (a, la), (b, lb) in zip(whole[7:], resumed, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(la, lb)
+    affine = _batches(training_stream(x, y, 100, seed=3, affine=(10, 0.1, 0.1)), 1)[0]
+    np.testing.assert_array_equal(affine[1], whole[0][1])  # the same images, bent further
+    assert not np.allclose(affine[0], whole[0][0])
+    # an elastic field too weak to move anything leaves the affine images as they were: its
+    # draw is its own, so adding it changes no affine number
+    still = _batches(training_stream(x, y, 100, seed=3, affine=(10, 0.1, 0.1),
+                                     elastic=(1e-6, 4)), 1)[0][0]
+    np.testing.assert_allclose(still, affine[0], atol=1e-3)
+
+
+def test_elastic_parts_agree_with_scipy():
+    """The smoothing and the bilinear reading against scipy.ndimage, an independent oracle."""
+    import tensorflow as tf
+    from scipy import ndimage
+
+    from zoo.data.pipeline import bilinear, gaussian_smooth
+
+    rng = np.random.default_rng(0)
+    fields = rng.uniform(-1, 1, (2, 28, 28, 2)).astype(np.float32)
+    ours = gaussian_smooth(tf.constant(fields), 4).numpy()
+    for i, c in itertools.product(range(2), range(2)):
+        theirs = ndimage.gaussian_filter(fields[i, ..., c], 4, mode="constant", truncate=3.0)
+        np.testing.assert_allclose(ours[i, ..., c], theirs, atol=1e-6)
+    images = rng.uniform(0, 255, (2, 28, 28)).astype(np.float32)
+    rows, cols = rng.uniform(-3, 31, (2, 2, 28, 28)).astype(np.float32)  # some points outside
+    ours = bilinear(tf.constant(images), tf.constant(rows), tf.constant(cols)).numpy()
+    for i in range(2):
+        theirs = ndimage.map_coordinates(images[i], [rows[i], cols[i]], order=1,
+                                         mode="grid-constant", cval=0.0)
+        np.testing.assert_allclose(ours[i], theirs, atol=1e-3)
+
+
+def test_random_elastic_keeps_the_ink_and_draws_by_its_seed(mnist):
+    import tensorflow as tf
+
+    from zoo.data.pipeline import random_elastic
+
+    (_, _), (x, _) = mnist
+    batch = x[:64].astype(np.float32)
+    bent = random_elastic(batch, 34, 4, tf.constant([1, 2], tf.int64)).numpy()
+    assert bent.dtype == np.float32 and bent.min() >= 0 and bent.max() <= 255
+    # a smooth field of about 1.3 pixels (alpha 34 x the std of uniform noise smoothed by a
+    # Gaussian of 4: 34 x 0.577 / (2 sqrt(pi) x 4)) thickens some strokes and thins others
+    # (its stretch varies across the image), but adds or removes no ink on the whole
+    ratio = bent.sum(axis=(1, 2)) / batch.sum(axis=(1, 2))
+    assert abs(ratio.mean() - 1) < 0.1 and ratio.std() > 0.05
+    assert not np.allclose(bent, batch)
+    other = random_elastic(batch, 34, 4, tf.constant([1, 3], tf.int64)).numpy()
+    assert not np.allclose(other, bent)
+
+
 def test_random_affine_with_nothing_to_do_is_the_identity_and_moves_as_told(mnist):
     import tensorflow as tf
 
@@ -237,6 +299,10 @@ def test_the_record_recipe_and_its_screening_are_ready_to_run():
         dataclass_replace(recipe, augment_shift=1)
     with pytest.raises(ValueError, match="augment_affine is"):
         dataclass_replace(recipe, augment_affine=(90, 0.1, 0.1))
+    for bad in ((34,), (34, 0.5), (0, 4), (34, "4"), 34):
+        with pytest.raises(ValueError, match="augment_elastic is"):
+            dataclass_replace(recipe, augment_elastic=bad)
+    assert dataclass_replace(recipe, augment_elastic=(34, 4)).hash() != recipe.hash()
     with pytest.raises(ValueError, match="epoch_exponential schedule needs"):
         dataclass_replace(recipe, schedule=EpochExponential(0.001, 1.5, 550))
 

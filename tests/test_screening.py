@@ -147,6 +147,8 @@ def test_a_pace_is_refused_for_a_variant_that_trains_another_way():
     check_same_work(derive(base, {"augment_affine": [15, 0.15, 0.15]}), "conv7_bn_cosine")
     with pytest.raises(ValueError, match="augment_affine differ"):
         check_same_work(derive(base, {"augment_affine": None}), "conv7_bn_cosine")
+    with pytest.raises(ValueError, match="augment_elastic differ"):  # its own ops, its own cost
+        check_same_work(derive(base, {"augment_elastic": [34, 4]}), "conv7_bn_cosine")
 
 
 def test_ctrl_c_during_a_screening_says_so_and_exits_130(monkeypatch, capsys):

@@ -156,8 +156,7 @@ def profile_recipe(recipe, steps: int) -> dict:
     data = load_data(recipe, with_test=False)
     model = compile_model(recipe, build_model(recipe), spe)
     stream = zoo.data.training_stream(*data.train, recipe.batch_size, seed=0,
-                                      shift=recipe.augment_shift or 0,
-                                      affine=recipe.augment_affine)
+                                      **recipe.augmentation())
     warmup = max(spe, WARMUP_STEPS - WARMUP_STEPS % spe)
     model.fit(stream, epochs=1, steps_per_epoch=warmup, verbose=0)
     start = time.perf_counter()

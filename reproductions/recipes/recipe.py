@@ -82,6 +82,10 @@ class Recipe:
     # (degrees, zoom, fraction): turn, zoom and move each training image at random
     # (zoo.data.pipeline.random_affine); None: never. Left out of the hash when None.
     augment_affine: tuple | None = None
+    # (alpha, sigma): then bend each training image by a random smooth displacement field
+    # (zoo.data.pipeline.random_elastic; Simard et al. 2003's elastic distortion: alpha 34,
+    # sigma 4 on MNIST); None: never. Left out of the hash when None.
+    augment_elastic: tuple | None = None
     validation_size: int = 5_000
     train_subset: int | None = None  # first n training images only (quick checks)
     model_options: tuple | None = None  # ((builder argument, value), ...), e.g. from a search
@@ -191,6 +195,13 @@ class Recipe:
                                 f"got {self.augment_affine!r}")
             if self.augment_shift:
                 problems.append("give augment_shift or augment_affine, not both")
+        elastic = self.augment_elastic
+        if elastic is not None and not (
+                isinstance(elastic, tuple) and len(elastic) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in elastic)
+                and 0 < elastic[0] <= 100 and 1 <= elastic[1] <= 10):
+            problems.append("augment_elastic is (alpha 0-100, sigma 1-10 pixels), got "
+                            f"{self.augment_elastic!r}")
         if self.precision not in PRECISIONS:
             problems.append(f"precision is one of {', '.join(map(str, PRECISIONS))}, got "
                             f"{self.precision!r}")
@@ -332,6 +343,11 @@ class Recipe:
         config = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                   if f.name not in skip and getattr(self, f.name) is not None}
         return json.loads(json.dumps(config)) | self.schedule.legacy() | dict(self.hash_only)
+
+    def augmentation(self) -> dict:
+        """The training stream's augmentation arguments (zoo.data.training_stream)."""
+        return dict(shift=self.augment_shift or 0, affine=self.augment_affine,
+                    elastic=self.augment_elastic)
 
     def hash(self) -> str:
         blob = json.dumps(self.training_config(), sort_keys=True)

@@ -59,8 +59,8 @@ def check_same_work(recipe, reference_name: str) -> None:
     (another net, batch, precision, augmentation...): its pace would mix machine and work."""
     reference = get_recipe(reference_name)
     differ = [f for f in STEP_COST if getattr(recipe, f) != getattr(reference, f)]
-    if (recipe.augment_affine is None) != (reference.augment_affine is None):
-        differ.append("augment_affine")
+    differ += [f for f in ("augment_affine", "augment_elastic")
+               if (getattr(recipe, f) is None) != (getattr(reference, f) is None)]
     if differ:
         raise ValueError(f"{recipe.name}'s steps are not {reference_name}'s ({', '.join(differ)} "
                          f"differ): its time cannot be scaled by {reference_name}'s pace; name a "

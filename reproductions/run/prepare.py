@@ -59,8 +59,7 @@ def optimizer_callbacks(recipe: Recipe, data, seed: int) -> list:
         if recipe.ema_bn_batches:
             batches = zoo.data.training_stream(
                 *data.train, recipe.batch_size, seed, recipe.reshuffle_each_epoch,
-                shift=recipe.augment_shift or 0, affine=recipe.augment_affine,
-            ).take(recipe.ema_bn_batches)
+                **recipe.augmentation()).take(recipe.ema_bn_batches)
         return [AveragedValidation(batches)]
     return []
 

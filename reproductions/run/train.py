@@ -112,7 +112,7 @@ def _train_claimed(recipe, seed, experiment, claim, data, blind, progress, check
     stream = zoo.data.training_stream(*data.train, recipe.batch_size, seed,
                                       recipe.reshuffle_each_epoch,
                                       skip_batches=initial_epoch * recipe.eval_every,
-                                      shift=recipe.augment_shift or 0, affine=recipe.augment_affine)
+                                      **recipe.augmentation())
     val_ds, test_ds = (zoo.data.eval_dataset(*d) if d is not None else None
                        for d in (data.val, data.test))
 

@@ -37,7 +37,7 @@ def split_validation(x, y, size=VALIDATION_SIZE, seed=SPLIT_SEED):
 
 
 def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batches=0,
-                    shift=0, affine=None):
+                    shift=0, affine=None, elastic=None):
     """An endless tf.data stream of (images, labels) batches in an order fixed by `seed`.
 
     The order is a pure function of (seed, batch index), so a run resumed at batch k with
@@ -47,7 +47,9 @@ def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batc
     of pixels in [-n, n] along each axis (border filled with 0), drawn afresh for every batch
     from (seed, batch index), so resuming stays exact. With affine=(degrees, zoom, fraction),
     each image is instead turned, zoomed and moved at random (random_affine), drawn the same way;
-    the images then come as float32 (interpolated pixels, 0-255), which the models take too."""
+    the images then come as float32 (interpolated pixels, 0-255), which the models take too.
+    With elastic=(alpha, sigma), each image is then also bent by a random smooth displacement
+    field (random_elastic), from its own draw of the same (seed, batch index)."""
     if shift and affine:
         raise ValueError("give shift or affine, not both (affine moves images itself)")
     n = len(x)
@@ -58,7 +60,7 @@ def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batc
     else:
         once = np.random.default_rng(seed).permutation(n)
         index = tf.data.Dataset.from_tensor_slices(once).repeat()
-    if batch_size == 1 and not (shift or affine):
+    if batch_size == 1 and not (shift or affine or elastic):
         # one image an update (LeNet-5's SDLM): a tf.data map per image costs as much as the
         # step, so images are gathered a block at a time and split again; the same order
         block = index.batch(PER_PATTERN_BLOCK).map(
@@ -74,6 +76,11 @@ def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batc
             chosen = random_shift(chosen, shift, tf.stack([tf.cast(seed, tf.int64), k]))
         if affine:
             chosen = random_affine(chosen, *affine, tf.stack([tf.cast(seed, tf.int64), k]))
+        if elastic:
+            # a draw of its own: folding in 1 keeps the affine's numbers what they were
+            drawn = tf.random.experimental.stateless_fold_in(
+                tf.stack([tf.cast(seed, tf.int64), k]), 1)
+            chosen = random_elastic(chosen, *elastic, drawn)
         return chosen, tf.gather(labels, i)
 
     return _fixed_tuning(index.map(batch, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
@@ -116,6 +123,61 @@ def random_affine(images, degrees, zoom, fraction, seed):
         images=images[..., None], transforms=transforms, output_shape=tf.stack([h, w]),
         fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
     return out[..., 0]
+
+
+def random_elastic(images, alpha, sigma, seed):
+    """Each image of a (batch, height, width) stack bent by its own elastic distortion (Simard,
+    Steinkraus and Platt 2003, section 2): every pixel's displacement along each axis drawn
+    uniformly in [-1, 1], the two fields smoothed by a Gaussian of standard deviation `sigma`
+    pixels (zeros beyond the border), scaled by `alpha`, and each output pixel read at its
+    displaced point, bilinear, zeros outside. Simard's MNIST setting is alpha 34, sigma 4.
+    Drawn with stateless random ops from `seed` (two integers). Returns float32."""
+    images = tf.cast(images, tf.float32)
+    b, h, w = tf.unstack(tf.shape(images))
+    field = tf.random.stateless_uniform(tf.stack([b, h, w, 2]), seed, -1.0, 1.0)
+    moved = alpha * gaussian_smooth(field, sigma)
+    rows = tf.cast(tf.range(h), tf.float32)[None, :, None] + moved[..., 0]
+    cols = tf.cast(tf.range(w), tf.float32)[None, None, :] + moved[..., 1]
+    return bilinear(images, rows, cols)
+
+
+def gaussian_smooth(fields, sigma):
+    """(batch, height, width, channels) smoothed along height and width by a Gaussian of
+    standard deviation `sigma` pixels cut at 3 sigma, zeros beyond the border (as scipy's
+    gaussian_filter with mode "constant" and truncate 3), each channel on its own."""
+    radius = int(np.ceil(3 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = tf.constant(taps / taps.sum(), tf.float32)
+    channels = tf.shape(fields)[-1]
+    # the 2-D Gaussian as two 1-D passes
+    along_rows = tf.tile(tf.reshape(taps, (-1, 1, 1, 1)), tf.stack([1, 1, channels, 1]))
+    along_cols = tf.tile(tf.reshape(taps, (1, -1, 1, 1)), tf.stack([1, 1, channels, 1]))
+    fields = tf.nn.depthwise_conv2d(fields, along_rows, (1, 1, 1, 1), "SAME")
+    return tf.nn.depthwise_conv2d(fields, along_cols, (1, 1, 1, 1), "SAME")
+
+
+def bilinear(images, rows, cols):
+    """Each image of a (batch, height, width) stack read at the points (rows, cols), each of
+    shape (batch, height, width) in pixel units, bilinear, 0 outside the image (as scipy's
+    map_coordinates with order 1 and mode "grid-constant": the edge fades into the zeros)."""
+    b, h, w = tf.unstack(tf.shape(images))
+    # a border of zeros one pixel wide: a point outside reads 0, one on the edge fades to it
+    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1]])
+    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+    rows, cols = tf.clip_by_value(rows + 1, 0, hf + 1), tf.clip_by_value(cols + 1, 0, wf + 1)
+    # the corner above-left of each point, at most the last real pixel's padded index, so its
+    # neighbour below-right still lies in the padded image; its fraction stays in [0, 1]
+    r0, c0 = tf.minimum(tf.floor(rows), hf), tf.minimum(tf.floor(cols), wf)
+    fr, fc = rows - r0, cols - c0
+    r0, c0 = tf.cast(r0, tf.int32), tf.cast(c0, tf.int32)
+    image = tf.broadcast_to(tf.range(b)[:, None, None], tf.shape(r0))
+
+    def at(r, c):
+        return tf.gather_nd(padded, tf.stack([image, r, c], -1))
+
+    top = (1 - fc) * at(r0, c0) + fc * at(r0, c0 + 1)
+    bottom = (1 - fc) * at(r0 + 1, c0) + fc * at(r0 + 1, c0 + 1)
+    return (1 - fr) * top + fr * bottom
 
 
 def eval_dataset(x, y, batch_size=1000):
