@@ -180,3 +180,19 @@ def test_ctrl_c_during_a_screening_says_so_and_exits_130(monkeypatch, capsys):
     assert done == 130 and started == [("l_0", 8)]
     assert "resumes when `screen conv7_bn_long` runs again" in capsys.readouterr().err
     interrupt.check()  # the stop ended with the verb: a later training here is not stopped
+
+
+def test_a_table_without_a_reference_pace_names_the_machine_its_walls_were_measured_on():
+    """Walls taken as measured (no reference pace) mean something only beside their machine."""
+    from reproductions.recipes import load_screening
+    from reproductions.search.screen import table
+
+    screening = load_screening("conv7_bn_elastic")
+    assert "reference_pace" not in screening.rule
+    rows = [{"variant": v, "recipe_hash": r.hash(), "seed": s, "run_id": "x",
+             "final_val_loss": 0.01, "final_val_accuracy": 0.996, "wall_s": 600.0,
+             "images_per_second": 1400.0, "machine": "Some CPU, 2 cores, GPU: none"}
+            for v, r in screening.variants.items() for s in r.seeds]
+    text = table(screening, rows)
+    assert "Runs made on: Some CPU, 2 cores, GPU: none; walls as measured there." in text
+    assert "Runs made on" not in table(screening, [])  # nothing run, nothing to name

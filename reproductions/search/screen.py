@@ -126,8 +126,10 @@ def table(screening: Screening, rows: list[dict] | None = None, results=None) ->
                      " (the file names none yet: set its \"chosen\")" if screening.chosen is None
                      else f" (the file still names {screening.chosen}: update its \"chosen\")")
                   + ".", ""]
+    machines = sorted({r["machine"] for r in rows})
+    if reference_ips is None and rows:
+        lines += [f"Runs made on: {'; '.join(machines)}; walls as measured there.", ""]
     if reference_ips is not None:
-        machines = sorted({r["machine"] for r in rows})
         lines += [f"Runs made on: {'; '.join(machines) or 'none yet'}. Reference pace: "
                   f"{reference_ips:,.0f} training images a second, the mean of "
                   f"{screening.rule['reference_pace']}'s committed runs on its declared seeds "
