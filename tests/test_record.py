@@ -194,7 +194,9 @@ def test_affine_stream_resumed_at_batch_k_equals_the_uninterrupted_one(mnist):
 
 
 def test_elastic_stream_is_resumable_and_bends_the_affine_images_by_its_own_draw(mnist):
-    from zoo.data.pipeline import training_stream
+    import tensorflow as tf
+
+    from zoo.data.pipeline import random_elastic, training_stream
 
     (x, y), _ = mnist
     x, y = x[:600], y[:600]
@@ -205,13 +207,18 @@ def test_elastic_stream_is_resumable_and_bends_the_affine_images_by_its_own_draw
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(la, lb)
     affine = _batches(training_stream(x, y, 100, seed=3, affine=(10, 0.1, 0.1)), 1)[0]
-    np.testing.assert_array_equal(affine[1], whole[0][1])  # the same images, bent further
-    assert not np.allclose(affine[0], whole[0][0])
-    # an elastic field too weak to move anything leaves the affine images as they were: its
-    # draw is its own, so adding it changes no affine number
-    still = _batches(training_stream(x, y, 100, seed=3, affine=(10, 0.1, 0.1),
-                                     elastic=(1e-6, 4)), 1)[0][0]
-    np.testing.assert_allclose(still, affine[0], atol=1e-3)
+    np.testing.assert_array_equal(affine[1], whole[0][1])  # the same labels: the same images
+    assert not np.allclose(affine[0], whole[0][0])  # bent further
+    # the field is drawn from the batch's key folded with 1, not from the key the affine used
+    key = tf.constant([3, 0], tf.int64)
+    folded = random_elastic(affine[0], 34, 4, tf.random.experimental.stateless_fold_in(key, 1))
+    np.testing.assert_allclose(whole[0][0], folded.numpy(), atol=1e-3)
+    assert not np.allclose(whole[0][0], random_elastic(affine[0], 34, 4, key).numpy())
+    # elastic alone: the plain images, bent (float32 out of uint8 in), the batch order unchanged
+    alone = _batches(training_stream(x, y, 100, seed=3, elastic=(34, 4)), 1)[0]
+    plain = _batches(training_stream(x, y, 100, seed=3), 1)[0]
+    np.testing.assert_array_equal(alone[1], plain[1])
+    assert alone[0].dtype == np.float32 and not np.allclose(alone[0], plain[0])
 
 
 def test_elastic_parts_agree_with_scipy():
@@ -223,10 +230,12 @@ def test_elastic_parts_agree_with_scipy():
 
     rng = np.random.default_rng(0)
     fields = rng.uniform(-1, 1, (2, 28, 28, 2)).astype(np.float32)
-    ours = gaussian_smooth(tf.constant(fields), 4).numpy()
-    for i, c in itertools.product(range(2), range(2)):
-        theirs = ndimage.gaussian_filter(fields[i, ..., c], 4, mode="constant", truncate=3.0)
-        np.testing.assert_allclose(ours[i, ..., c], theirs, atol=1e-6)
+    for sigma in (4, 2.1):  # 2.1: scipy rounds 3 sigma to the nearest whole radius
+        ours = gaussian_smooth(tf.constant(fields), sigma).numpy()
+        for i, c in itertools.product(range(2), range(2)):
+            theirs = ndimage.gaussian_filter(fields[i, ..., c], sigma, mode="constant",
+                                             truncate=3.0)
+            np.testing.assert_allclose(ours[i, ..., c], theirs, atol=1e-6)
     images = rng.uniform(0, 255, (2, 28, 28)).astype(np.float32)
     rows, cols = rng.uniform(-3, 31, (2, 2, 28, 28)).astype(np.float32)  # some points outside
     ours = bilinear(tf.constant(images), tf.constant(rows), tf.constant(cols)).numpy()
@@ -234,6 +243,27 @@ def test_elastic_parts_agree_with_scipy():
         theirs = ndimage.map_coordinates(images[i], [rows[i], cols[i]], order=1,
                                          mode="grid-constant", cval=0.0)
         np.testing.assert_allclose(ours[i], theirs, atol=1e-3)
+
+
+def test_random_elastic_is_simards_distortion_as_scipy_computes_it(mnist):
+    """The whole distortion, its field drawn as random_elastic draws it, then smoothed, scaled
+    and read by scipy.ndimage (Simard et al. 2003's recipe, as commonly written with scipy)."""
+    import tensorflow as tf
+    from scipy import ndimage
+
+    from zoo.data.pipeline import random_elastic
+
+    (_, _), (x, _) = mnist
+    batch, key = x[:4].astype(np.float32), tf.constant([5, 6], tf.int64)
+    field = tf.random.stateless_uniform((4, 28, 28, 2), key, -1.0, 1.0).numpy()
+    ours = random_elastic(batch, 34, 4, key).numpy()
+    grid = np.mgrid[0:28, 0:28].astype(np.float32)
+    for i in range(4):
+        moved = [34 * ndimage.gaussian_filter(field[i, ..., c], 4, mode="constant", truncate=3.0)
+                 for c in range(2)]
+        theirs = ndimage.map_coordinates(batch[i], [grid[0] + moved[0], grid[1] + moved[1]],
+                                         order=1, mode="grid-constant", cval=0.0)
+        np.testing.assert_allclose(ours[i], theirs, atol=0.05)
 
 
 def test_random_elastic_keeps_the_ink_and_draws_by_its_seed(mnist):

@@ -126,15 +126,15 @@ def table(screening: Screening, rows: list[dict] | None = None, results=None) ->
                      " (the file names none yet: set its \"chosen\")" if screening.chosen is None
                      else f" (the file still names {screening.chosen}: update its \"chosen\")")
                   + ".", ""]
-    machines = sorted({r["machine"] for r in rows})
-    if reference_ips is None and rows:
-        lines += [f"Runs made on: {'; '.join(machines)}; walls as measured there.", ""]
+    made_on = f"Runs made on: {'; '.join(sorted({r['machine'] for r in rows})) or 'none yet'}"
     if reference_ips is not None:
-        lines += [f"Runs made on: {'; '.join(machines) or 'none yet'}. Reference pace: "
+        lines += [f"{made_on}. Reference pace: "
                   f"{reference_ips:,.0f} training images a second, the mean of "
                   f"{screening.rule['reference_pace']}'s committed runs on its declared seeds "
                   "(mnist_seeds.csv); a run's wall on the reference kind is its wall times its "
                   "own images a second over that pace.", ""]
+    elif rows:
+        lines += [f"{made_on}; walls as measured there.", ""]
     if screening.status:
         lines += [f"Where the recipe stands: {screening.status}", ""]
     if screening.recipe:

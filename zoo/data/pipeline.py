@@ -46,10 +46,10 @@ def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batc
     epoch (Görner's scripts do this). With shift=n, each image is moved by a random whole number
     of pixels in [-n, n] along each axis (border filled with 0), drawn afresh for every batch
     from (seed, batch index), so resuming stays exact. With affine=(degrees, zoom, fraction),
-    each image is instead turned, zoomed and moved at random (random_affine), drawn the same way;
-    the images then come as float32 (interpolated pixels, 0-255), which the models take too.
+    each image is instead turned, zoomed and moved at random (random_affine), drawn the same way.
     With elastic=(alpha, sigma), each image is then also bent by a random smooth displacement
-    field (random_elastic), from its own draw of the same (seed, batch index)."""
+    field (random_elastic), from its own draw of the same (seed, batch index). With affine or
+    elastic the images come as float32 (interpolated pixels, 0-255), which the models take too."""
     if shift and affine:
         raise ValueError("give shift or affine, not both (affine moves images itself)")
     n = len(x)
@@ -72,15 +72,16 @@ def training_stream(x, y, batch_size, seed, reshuffle_each_epoch=True, skip_batc
 
     def batch(k, i):
         chosen = tf.gather(images, i)
+        key = tf.stack([tf.cast(seed, tf.int64), k])  # the batch's draw: (seed, batch index)
         if shift:
-            chosen = random_shift(chosen, shift, tf.stack([tf.cast(seed, tf.int64), k]))
+            chosen = random_shift(chosen, shift, key)
         if affine:
-            chosen = random_affine(chosen, *affine, tf.stack([tf.cast(seed, tf.int64), k]))
+            chosen = random_affine(chosen, *affine, key)
         if elastic:
-            # a draw of its own: folding in 1 keeps the affine's numbers what they were
-            drawn = tf.random.experimental.stateless_fold_in(
-                tf.stack([tf.cast(seed, tf.int64), k]), 1)
-            chosen = random_elastic(chosen, *elastic, drawn)
+            # folded, so that the field's numbers are not the affine's: stateless ops under
+            # one key start with the same numbers whatever the shape drawn
+            chosen = random_elastic(chosen, *elastic,
+                                    tf.random.experimental.stateless_fold_in(key, 1))
         return chosen, tf.gather(labels, i)
 
     return _fixed_tuning(index.map(batch, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
@@ -145,7 +146,7 @@ def gaussian_smooth(fields, sigma):
     """(batch, height, width, channels) smoothed along height and width by a Gaussian of
     standard deviation `sigma` pixels cut at 3 sigma, zeros beyond the border (as scipy's
     gaussian_filter with mode "constant" and truncate 3), each channel on its own."""
-    radius = int(np.ceil(3 * sigma))
+    radius = int(3 * sigma + 0.5)  # scipy's rounding of truncate x sigma
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     taps = tf.constant(taps / taps.sum(), tf.float32)
     channels = tf.shape(fields)[-1]
