@@ -319,11 +319,13 @@ def test_every_screened_augmentation_variant_keeps_its_hash():
 
 def test_every_screened_elastic_variant_keeps_its_hash():
     """Pinned when the screening was declared, before any of its runs; l_0 is conv7_bn_cosine."""
-    variants = load_screening("conv7_bn_elastic").variants
-    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_elastic"]
-    assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
-    assert variants["el_34_4"].augment_elastic == (34, 4)
-    assert variants["el_34_4"].augment_affine == RECIPES["conv7_bn_cosine"].augment_affine
+    for name, strength in (("conv7_bn_elastic", "el_34_4"), ("conv7_bn_elastic_mild", "el_34_6")):
+        variants = load_screening(name).variants
+        assert {n: r.hash() for n, r in variants.items()} == PINNED[f"screen_{name}"]
+        assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
+        alpha, sigma = variants[strength].augment_elastic
+        assert f"el_{alpha}_{sigma}" == strength
+        assert variants[strength].augment_affine == RECIPES["conv7_bn_cosine"].augment_affine
 
 
 def test_every_screened_smoothing_variant_keeps_its_hash():
