@@ -160,7 +160,10 @@ def gaussian_smooth(fields, sigma):
 def bilinear(images, rows, cols):
     """Each image of a (batch, height, width) stack read at the points (rows, cols), each of
     shape (batch, height, width) in pixel units, bilinear, 0 outside the image (as scipy's
-    map_coordinates with order 1 and mode "grid-constant": the edge fades into the zeros)."""
+    map_coordinates with order 1 and mode "grid-constant": the edge fades into the zeros).
+    Written here because TensorFlow has no per-pixel warp (TensorFlow Addons' dense_image_warp
+    went with it), and Keras' map_coordinates runs on Keras' backend, while a tf.data stream
+    must stay TensorFlow whatever the backend (bench-peers runs Keras on JAX)."""
     b, h, w = tf.unstack(tf.shape(images))
     # a border of zeros one pixel wide: a point outside reads 0, one on the edge fades to it
     padded = tf.pad(images, [[0, 0], [1, 1], [1, 1]])
