@@ -7,10 +7,11 @@ bench/ (speed and cost). Imports run one way: reproductions -> tracking -> zoo, 
 suite bench, ship, search -> run -> report -> recipes (pyproject.toml's import contracts).
 """
 
-import os
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
+# zoo first: it records whether the user set TF_CPP_MIN_LOG_LEVEL (then they want
+# TensorFlow's log) before setting it itself against the C++ start-up chatter
+import zoo  # noqa: E402,F401
 
 # The committed results files (reference tables, benches, screenings' tables): one folder, named
 # once, whatever room writes to it.

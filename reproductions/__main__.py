@@ -96,7 +96,22 @@ def main(argv=None) -> int:
             return _run(args)
     if not _store_ok(args):
         return 2
+    if getattr(args, "needs_store", False):
+        _quiet_start()
     return _run(args)
+
+
+def _quiet_start() -> None:
+    """The store's other verbs (ensemble, screen, export-weights...) keep the console to their
+    own lines without a log file of their own: TensorFlow's start-up and cuInit lines are dropped
+    as the `zoo` command drops them (zoo/quiet.py; a user who sets TF_CPP_MIN_LOG_LEVEL keeps
+    them), and MLflow draws no bar for each artifact a verb reads back."""
+    import os
+
+    from zoo.quiet import import_keras_quietly
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import_keras_quietly()
 
 
 def _run(args) -> int:

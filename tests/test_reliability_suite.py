@@ -126,3 +126,22 @@ def test_every_bad_option_is_refused_while_parsing(args, message):
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""  # nothing was done before the refusal
+
+
+def test_a_store_verb_keeps_tensorflows_start_up_lines_off_the_console(mlflow_store):
+    """`ensemble`, `screen`, `export-weights`... have no log of their own (reproduce has): the
+    console gets their message, not TensorFlow's start-up and cuInit lines, unless the user set
+    TF_CPP_MIN_LOG_LEVEL, which asks for TensorFlow's log."""
+    from tests.test_reliability_cli import CHATTER
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    args = [sys.executable, "-m", "reproductions", "ensemble", "conv7_bn_cosine", "--seeds", "1,2"]
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**env, "MLFLOW_TRACKING_URI": mlflow_store})
+    assert done.returncode == 2
+    assert "declares its member seeds before training" in done.stderr
+    assert not [c for c in CHATTER if c in done.stderr], done.stderr
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**env, "MLFLOW_TRACKING_URI": mlflow_store,
+                               "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert "oneDNN custom operations" in done.stderr or "cuInit" in done.stderr
