@@ -42,13 +42,18 @@ JOBS_ARG = $(if $(JOBS),--jobs $(JOBS))$(if $(THREADS), --threads $(THREADS))
 THREADS ?=
 # V=1: every MLflow, TensorFlow and Keras line on the console too (default: in runs/logs/)
 VERBOSE = $(if $(V),--verbose)
-# embedded MLflow store inside the repository (git ignores it)
-STORE ?= sqlite:///$(CURDIR)/mlflow.db
+# the MLflow store the UI and the server open: MLFLOW_TRACKING_URI's, when it names a database
+# (where the suite logs: tracking/store.py), else the embedded one inside the repository (git
+# ignores it)
+STORE ?= $(if $(filter sqlite:% postgresql:% mysql:%,$(MLFLOW_TRACKING_URI)),$(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
 .PHONY: help venv venv-backends test test-slow test-backends export bench-export bench-cli bench-serving profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd reproduce-molecules report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
+	@echo "make venv             .venv with the pinned requirements.txt, once (Python 3.11)"
+	@echo "make venv-backends    .venv-backends: Keras on JAX and PyTorch, no TensorFlow"
+	@echo "make clean-venv       remove .venv (a broken or outdated one)"
 	@echo "make test             run the test suite (creates .venv on first use)"
 	@echo "make test-slow        the tests of 20 s or more (several processes, servers, benchmarks); CI runs both"
 	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=..., JOBS=N"
@@ -100,6 +105,9 @@ help:
 venv: $(READY)
 
 $(READY): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "the \
+	zoo needs Python 3.11 (pyproject.toml; $(PYTHON) is $$($(PYTHON) --version 2>&1)): install it \
+	or name it, make PYTHON=/path/to/python3.11" >&2; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==26.3"
 	$(PY) -m pip install --quiet -r requirements.txt

@@ -154,3 +154,17 @@ def test_a_damaged_cached_export_is_built_again(files, tmp_path):
     assert code == 0 and "note: conv3.mnist has no usable ONNX export" in err  # rebuilt, not trusted
     assert out.startswith(f"{files / 'digit.png'}: 7 (")
     assert _imports_after(argv, env)[3] == "LOADED []"
+
+
+def test_output_into_a_closed_pipe_ends_without_a_traceback():
+    """`zoo list | head -1`: the reader is gone before the command writes its lines (here for
+    certain: the pipe's reading end is closed first, so every write meets a closed pipe)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "zoo.cli", "list"], cwd=REPO, stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
+    assert done.returncode == 1  # the output did not all arrive: not a success

@@ -402,6 +402,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None):
+    from zoo.quiet import stop_at_closed_pipe
+
+    return stop_at_closed_pipe(_main, argv)  # `zoo list | head` ends quietly
+
+
+def _main(argv):
     from zoo.export import ExportError
 
     args = build_parser().parse_args(argv)

@@ -56,3 +56,19 @@ def import_keras_quietly() -> None:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     with native_stderr_filtered():
         import keras  # noqa: F401  (and TensorFlow, its backend)
+
+
+def stop_at_closed_pipe(main, *args):
+    """main(*args), for a command whose output may be piped into `head`: when the reader stops
+    reading, the command stops as `head` expects, with no BrokenPipeError traceback (Python's
+    documented recipe: the rest of the output goes to os.devnull, so the flush at exit cannot
+    fail again; exit code 1 for the unfinished output)."""
+    try:
+        try:
+            return main(*args)
+        finally:  # also on SystemExit (argparse's --help): its text is still in the buffer
+            sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
