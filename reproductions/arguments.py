@@ -8,11 +8,14 @@ registry, the weight cards), never Keras or TensorFlow, and only when a value is
 from __future__ import annotations
 
 import argparse
-
+import math
 
 
 def split_names(text: str) -> list[str]:
     return [t for t in (text or "").replace(",", " ").split() if t]
+
+
+MAX_SEED = 2**32 - 1
 
 
 def seed_list(text: str) -> list[int]:
@@ -22,19 +25,37 @@ def seed_list(text: str) -> list[int]:
             raise argparse.ArgumentTypeError(f"{item!r} is not a seed: seeds are whole numbers "
                                              "from 0, comma-separated, e.g. 1,2,3")
         seeds.append(int(item))
+        if seeds[-1] > MAX_SEED:  # what TensorFlow's and numpy's seeds take
+            raise argparse.ArgumentTypeError(f"{item} is not a seed: seeds go from 0 to "
+                                             f"{MAX_SEED:,} (2**32 - 1)")
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"{text!r} repeats a seed")
     return seeds
 
 
-def positive_int(text: str) -> int:
+def positive_seconds(text: str) -> float:
+    """A length of time: a finite number above 0 ("nan", "inf", "-5" and "0" are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
+def positive_int(text: str, least: int = 1) -> int:
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1 or str(value) != text.strip():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+        value = least - 1
+    if value < least or str(value) != text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {least}")
     return value
+
+
+def int_from_0(text: str) -> int:
+    return positive_int(text, least=0)
 
 
 def names_among(kind: str, known, refusal: str = "unknown {kind} {wrong}; known: {valid}") -> callable:

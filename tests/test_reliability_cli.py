@@ -168,3 +168,17 @@ def test_output_into_a_closed_pipe_ends_without_a_traceback():
         os.close(write_end)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
     assert done.returncode == 1  # the output did not all arrive: not a success
+
+
+def test_a_cache_that_cannot_be_written_still_gets_an_answer(files, capsys, tmp_path, monkeypatch):
+    """ZOO_CACHE_DIR below a file (ENOTDIR for anyone, root included): the export cannot be kept,
+    so the answer comes from Keras, with a note saying why and what to set."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine")
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(blocker / "cache"))
+    assert zoo_cli(["predict", str(files / "digit.png"), "--model", "conv3_bn.mnist"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{files / 'digit.png'}: 7 (")
+    assert f"note: cannot keep the export in {blocker / 'cache'} (Not a directory): answering " \
+        "with Keras this time; set ZOO_CACHE_DIR to a folder you can write" in err
+    assert "Traceback" not in err and blocker.read_text() == "mine"

@@ -120,6 +120,13 @@ def test_a_pair_claimed_by_another_process_is_left_to_it(mlflow_store, tmp_path)
     (("bench", "--models", "conv9"), "argument --models: unknown model 'conv9'"),
     (("reproduce", "--set", "stepz=1"), "argument --set: a recipe has no field 'stepz'"),
     (("reproduce", "--set", "steps"), "argument --set: --set takes key=value, got 'steps'"),
+    (("reproduce", "--seeds", "4294967296"), "argument --seeds: 4294967296 is not a seed: seeds "
+                                             "go from 0 to 4,294,967,295"),
+    (("bench-serving", "--seconds", "nan"), "argument --seconds: 'nan' is not a number of "
+                                            "seconds above 0"),
+    (("bench-serving", "--seconds", "-5"), "argument --seconds: '-5' is not a number"),
+    (("profile", "conv3_bn", "--threads", "-1"), "argument --threads: '-1' is not a whole number "
+                                                 "from 0"),
 ])
 def test_every_bad_option_is_refused_while_parsing(args, message):
     done = suite(*args, env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}, timeout=60)

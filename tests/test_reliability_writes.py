@@ -302,3 +302,35 @@ def test_a_folder_that_cannot_be_swapped_in_leaves_the_previous_one(tmp_path, mo
     monkeypatch.undo()
     assert contents(target) == {"saved_model.pb": b"the previous export"}
     assert leftovers(tmp_path) == []
+
+
+def test_a_read_only_file_system_is_a_message(tmp_path, monkeypatch, capsys):
+    """A read-only mount refuses even the unlinking of a missing file (EROFS, not ENOENT): the
+    write is refused in one line, as a folder that refuses writes is, and the previous file
+    stays (the mount is simulated: every write and unlink under `mount` fails with EROFS)."""
+    mount = tmp_path / "mount"
+    mount.mkdir()
+    (mount / "softmax.mnist.onnx").write_text("the previous export")
+    real_open, real_unlink = os.open, Path.unlink
+
+    def read_only(path):
+        return Path(path).resolve().is_relative_to(mount.resolve())
+
+    def erofs(path):
+        return OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    def open_(path, flags, *args, **kwargs):
+        if read_only(path) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise erofs(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    def unlink(self, missing_ok=False):
+        if read_only(self):
+            raise erofs(self)
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    assert zoo_cli(["export", "softmax.mnist", "--format", "onnx", "--out", str(mount)]) == 2
+    refused(capsys, mount / "softmax.mnist.onnx", "read-only file system")
+    assert (mount / "softmax.mnist.onnx").read_text() == "the previous export"

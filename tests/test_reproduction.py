@@ -212,7 +212,12 @@ def test_screening_trains_blind(mlflow_store, monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(screen, "train_run", lambda r, s, **kw: calls.append((r.name, s, kw)))
     monkeypatch.setattr(screen, "RESULTS", tmp_path)
-    screen.run(argparse.Namespace(name="conv3_bn_fast", report=False, verb_parser=None))
+    monkeypatch.setattr(screen, "run_rows", lambda s: [{"variant": "s_c9"}])  # nothing trained
+    table = screen.table
+    monkeypatch.setattr(screen, "table", lambda s, rows: table(s, []))
+    monkeypatch.setattr(screen, "choose", lambda *a: "s_c9")
+    screen.run(argparse.Namespace(name="conv3_bn_fast", report=False, reference=True,
+                                  verb_parser=None))
     assert len(calls) == sum(len(r.seeds) for r in
                              screen.load_screening("conv3_bn_fast").variants.values())
     assert all(kw.get("blind") is True for _, _, kw in calls)

@@ -173,7 +173,7 @@ def test_ctrl_c_during_a_screening_says_so_and_exits_130(monkeypatch, capsys):
     monkeypatch.setattr(screen, "train_run", train_run)
     previous = signal.getsignal(signal.SIGINT)
     try:
-        done = screen.run(argparse.Namespace(name="conv7_bn_long", report=False,
+        done = screen.run(argparse.Namespace(name="conv7_bn_long", report=False, reference=False,
                                              verb_parser=argparse.ArgumentParser()))
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -196,3 +196,33 @@ def test_a_table_without_a_reference_pace_names_the_machine_its_walls_were_measu
     text = table(screening, rows)
     assert "Runs made on: Some CPU, 2 cores, GPU: none; walls as measured there." in text
     assert "Runs made on" not in table(screening, [])  # nothing run, nothing to name
+
+
+def test_a_users_screening_table_goes_beside_the_store_and_an_empty_one_nowhere(
+        mlflow_store, monkeypatch, tmp_path, capsys):
+    """The committed table is the reference: `screen` writes beside the store unless told
+    --reference, and a store with no run of the screening writes no (empty) table at all."""
+    from reproductions.__main__ import main as suite_main
+    from reproductions.recipes import load_screening
+    from reproductions.search import screen
+
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    monkeypatch.setattr(screen, "RESULTS", reference)
+    assert suite_main(["screen", "conv7_bn_elastic", "--report", "--reference"]) == 2
+    assert "no FINISHED run of screening conv7_bn_elastic's variants in this store: nothing " \
+        "to tabulate" in capsys.readouterr().err
+    assert list(reference.iterdir()) == []
+    screening = load_screening("conv7_bn_elastic")
+    rows = [{"variant": v, "recipe_hash": r.hash(), "seed": s, "run_id": "x",
+             "final_val_loss": 0.01 + (v == "l_0"), "final_val_accuracy": 0.996, "wall_s": 600.0,
+             "images_per_second": 1400.0, "machine": "Some CPU, 2 cores, GPU: none"}
+            for v, r in screening.variants.items() for s in r.seeds]
+    monkeypatch.setattr(screen, "run_rows", lambda s: rows)
+    assert suite_main(["screen", "conv7_bn_elastic", "--report"]) == 0
+    mine = tmp_path / "mlflow-results" / "conv7_bn_elastic_screening.md"
+    assert f"wrote {mine}" in capsys.readouterr().out and mine.is_file()
+    assert list(reference.iterdir()) == []
+    assert suite_main(["screen", "conv7_bn_elastic", "--report", "--reference"]) == 0
+    assert sorted(p.name for p in reference.iterdir()) == ["conv7_bn_elastic_screening.csv",
+                                                          "conv7_bn_elastic_screening.md"]

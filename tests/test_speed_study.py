@@ -257,10 +257,12 @@ def test_screening_for_60_s_trains_blind_on_seeds_never_reported(tmp_path, monke
         (recipe.name, seed, kw.get("blind"))))
     monkeypatch.setattr(screen, "RESULTS", tmp_path)
     monkeypatch.setattr(screen, "table", lambda s, rows=None: f"table of {s.name}\n")
-    monkeypatch.setattr(screen, "run_rows", lambda s: [])  # no store here
+    monkeypatch.setattr(screen, "run_rows", lambda s: [{"variant": "h_b"}])  # no store here
+    monkeypatch.setattr(screen, "choose", lambda *a: "h_b")
     from reproductions.__main__ import build_parser
 
-    args = build_parser().parse_args(["screen", "conv3_bn_60s"])  # the verb accepts the file
+    # the verb accepts the file
+    args = build_parser().parse_args(["screen", "conv3_bn_60s", "--reference"])
     assert screen.run(args) == 0
     assert {name for name, _, _ in trained} == set(screening.variants)
     assert all(blind is True and seed not in reported for _, seed, blind in trained)

@@ -204,14 +204,19 @@ def _quiet_keras():
 def _predictor(card, keras: bool):
     """x -> probabilities for one weight: ONNX Runtime for pictures (unless --keras), Keras
     otherwise."""
-    from zoo.runtime import FAST_KINDS, cache_dir, onnx_predictor
+    from zoo.runtime import CACHE_ENV, FAST_KINDS, cache_dir, onnx_predictor
 
     if not keras and card.input_kind in FAST_KINDS:
         def building(card):
             print(f"note: {card.name} has no usable ONNX export in {cache_dir()} yet (first use, "
                   "or the file changed): exporting it once, a few seconds; later calls answer "
                   "in a fraction of one", file=sys.stderr)
-        return onnx_predictor(card, on_build=building)
+        try:
+            return onnx_predictor(card, on_build=building)
+        except OSError as err:  # a cache that cannot be written: the answer still comes
+            print(f"note: cannot keep the export in {cache_dir()} ({err.strerror or err}): "
+                  f"answering with Keras this time; set {CACHE_ENV} to a folder you can write "
+                  "for the fast path", file=sys.stderr)
     _quiet_keras()
     model = zoo.load(str(card.name))
     return lambda x: model.predict(x, verbose=0)

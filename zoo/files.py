@@ -21,6 +21,7 @@ one behind: hidden, and never under the final name.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import os
@@ -143,10 +144,13 @@ def _swap_in(new: Path, target: Path) -> None:
 
 
 def _remove(temp: Path) -> None:
+    """Best effort: on a read-only file system even unlinking a missing file fails (EROFS, not
+    ENOENT), and the write that follows, or the error being raised, says what matters."""
     if temp.is_dir() and not temp.is_symlink():
         shutil.rmtree(temp, ignore_errors=True)
     else:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
 
 
 @contextmanager

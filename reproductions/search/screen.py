@@ -2,6 +2,7 @@
 
     python -m reproductions screen conv3_bn_fast            # trains the missing (variant, seed) pairs
     python -m reproductions screen conv3_bn_fast --report   # only writes the table, from the store
+    python -m reproductions screen conv3_bn_fast --reference  # the committed table (deliberate)
 
 A screening is a data file, reproductions/recipes/screening/<name>.json: a base recipe and its
 variants, each the base with some fields replaced (reproductions.recipes.derive, as `--set` does),
@@ -20,8 +21,10 @@ that recipe (mnist_seeds.csv), which train the same net on the same batches (iss
 per-run CSV); the chosen variant becomes a recipe, and only then are its reported seeds trained.
 
 Runs are tracked like reproductions (resumable, skipped when FINISHED), in the MLflow store
-named by MLFLOW_TRACKING_URI. Writes reproductions/results/<name>_screening.md (the table) and
-<name>_screening.csv (every run: variant, hash, seed, run id, validation loss and accuracy, wall).
+named by MLFLOW_TRACKING_URI. Writes <name>_screening.md (the table) and <name>_screening.csv
+(every run: variant, hash, seed, run id, validation loss and accuracy, wall) beside the store
+(tracking.store.results_folder), or with --reference the committed ones in reproductions/results;
+a store with no run of the screening writes nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from reproductions.report.pace import check_same_work, on_reference_kind, refere
 from reproductions.run import interrupt
 from reproductions.run.train import train_run
 from tracking.runs import experiment_for, finished_runs, last_value
+from tracking.store import results_folder
 from zoo.files import open_for_writing, write_text
 
 COLUMNS = ("variant", "recipe_hash", "seed", "run_id", "final_val_loss", "final_val_accuracy",
@@ -192,7 +196,13 @@ def run(args) -> int:
                   f"`screen {screening.name}` runs again", file=sys.stderr)
             return 130
     rows = run_rows(screening)
-    out = RESULTS / f"{screening.name}_screening.md"
+    if not rows:  # an empty table must not replace one: nothing lost
+        print(f"error: no FINISHED run of screening {screening.name}'s variants in this store: "
+              f"nothing to tabulate (`screen {screening.name}` trains them)", file=sys.stderr)
+        return 2
+    # a user's screening goes beside the store; the committed table only on purpose
+    folder = RESULTS if args.reference else results_folder()
+    out = folder / f"{screening.name}_screening.md"
     write_text(out, table(screening, rows))
     with open_for_writing(out.with_suffix(".csv"), newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)

@@ -40,6 +40,9 @@ def screen(sub):
     p.add_argument("name", nargs="?", default="conv3_bn_fast", type=one_name_among(
                    "screening", screening_names, "no screening {wrong}; screenings: {valid}"))
     p.add_argument("--report", action="store_true", help="only write the table")
+    p.add_argument("--reference", action="store_true", help="write the committed table "
+                   "(reproductions/results/<name>_screening.*; deliberate) instead of beside "
+                   "the store")
     p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
     return p, "reproductions.search.screen:run"
 
