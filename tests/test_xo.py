@@ -128,3 +128,22 @@ def test_xo_learns_the_generated_set_on_a_short_run(mlflow_store, tmp_path):
     short = replace(RECIPES["xo"], name="xo_short", steps=2400, eval_every=800)
     result = train_run(short, 1, checkpoint_root=tmp_path / "ckpt", log_mlflow_model=False)
     assert result["test_accuracy"] >= 0.99
+
+
+def test_a_users_walk_through_goes_beside_the_store(mlflow_store, tmp_path, monkeypatch, capsys):
+    """xo-lecture writes the committed page only with --reference; a user's goes beside the
+    store, saying which store it came from."""
+    from reproductions.__main__ import main as suite_main
+    from reproductions.report import xo_lecture
+
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    monkeypatch.setattr(xo_lecture, "RESULTS", reference)
+    assert suite_main(["xo-lecture"]) == 0
+    mine = tmp_path / "mlflow-results" / "xo_lecture.md"
+    assert f"wrote {mine}" in capsys.readouterr().out
+    assert "(`python -m reproductions xo-lecture`) from this store" in mine.read_text()
+    assert list(reference.iterdir()) == []
+    assert suite_main(["xo-lecture", "--reference"]) == 0
+    assert "xo-lecture --reference` from the store of the reference runs" in \
+        (reference / "xo_lecture.md").read_text()

@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
+import textwrap
 from pathlib import Path
 
 import mlflow
@@ -151,10 +152,14 @@ def check_store(experiment: str | None = None) -> str:
     except TrackingError:
         raise
     except Exception as err:
+        server = uri.startswith(("http://", "https://"))
         raise TrackingError(
             f"cannot use the MLflow tracking store {uri} ({type(err).__name__}: "
-            f"{str(err).splitlines()[0][:300]}). Start the server (make mlflow-server), fix "
-            "MLFLOW_TRACKING_URI, or unset it to use the embedded store; nothing was trained."
+            f"{textwrap.shorten(str(err).splitlines()[0], 300, placeholder=' ...')}). "
+            + ("Start the server (make mlflow-server), fix MLFLOW_TRACKING_URI" if server else
+               "Fix MLFLOW_TRACKING_URI (a tracking server http://host:port, or a database: "
+               "sqlite:////absolute/path/mlflow.db, postgresql://...)")
+            + ", or unset it to use the embedded store; nothing was done."
         ) from err
     finally:
         for k, v in saved.items():

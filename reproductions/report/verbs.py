@@ -36,4 +36,7 @@ def time_to_accuracy(sub):
 def xo_lecture(sub):
     p = sub.add_parser("xo-lecture", help="the lecture's X/O walk-through, against xo trained "
                        "on generated images (after reproduce --dataset xo)")
+    p.add_argument("--reference", action="store_true", help="write the committed "
+                   "reproductions/results/xo_lecture.md (deliberate) instead of beside the store")
+    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
     return p, "reproductions.report.xo_lecture:run"
