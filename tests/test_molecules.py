@@ -318,6 +318,19 @@ def test_a_users_run_writes_its_tables_beside_its_store_never_the_reference(mlfl
     assert "freesolv/random" in (folder / "molecules.md").read_text()
 
 
+def test_an_empty_store_replaces_no_table(mlflow_store, capfd, tmp_path):
+    """--report-only --reference on a store without a molecule run: refused, and the committed
+    tables stay as they are."""
+    from reproductions import RESULTS
+    from reproductions.__main__ import main
+
+    reference = {p.name: p.read_bytes() for p in RESULTS.glob("molecules*")}
+    assert main(["molecules", "--report-only", "--reference"]) == 2
+    assert "no FINISHED molecule run in this store: nothing to tabulate" in capfd.readouterr().err
+    assert {p.name: p.read_bytes() for p in RESULTS.glob("molecules*")} == reference
+    assert not (tmp_path / "mlflow-results").exists()
+
+
 def test_shipping_needs_the_reference_on_purpose(mlflow_store, capfd):
     from reproductions.__main__ import main
 

@@ -152,3 +152,13 @@ def test_a_store_verb_keeps_tensorflows_start_up_lines_off_the_console(mlflow_st
                           env={**env, "MLFLOW_TRACKING_URI": mlflow_store,
                                "TF_CPP_MIN_LOG_LEVEL": "0"})
     assert "oneDNN custom operations" in done.stderr or "cuInit" in done.stderr
+
+
+def test_a_new_store_is_made_without_mlflows_schema_lines(tmp_path):
+    """The first use of a new sqlite store: the verb's own answer, not MLflow's "Creating
+    initial MLflow database tables" and "Updating database tables"."""
+    done = suite("report", "mnist", env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/new.db"},
+                 timeout=120)
+    assert done.returncode == 2 and (tmp_path / "new.db").is_file()
+    assert "nothing to report" in done.stderr
+    assert "INFO mlflow" not in done.stderr and "database tables" not in done.stderr, done.stderr

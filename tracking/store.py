@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 import textwrap
@@ -129,6 +130,19 @@ def _first_open_lock(uri: str):
         os.close(fd)  # releases the lock
 
 
+@contextlib.contextmanager
+def _schema_messages_quiet():
+    """MLflow's INFO lines as it makes a new database's tables ("Creating initial MLflow
+    database tables...", "Updating database tables") are its business, not the user's."""
+    schema = logging.getLogger("mlflow.store.db.utils")
+    level = schema.level
+    schema.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        schema.setLevel(level)
+
+
 def check_store(experiment: str | None = None) -> str:
     """Fail fast, with a message that says what to do, if the store is down or not writable.
 
@@ -145,7 +159,7 @@ def check_store(experiment: str | None = None) -> str:
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
     try:
-        with _first_open_lock(uri):
+        with _first_open_lock(uri), _schema_messages_quiet():
             MlflowClient(uri).search_experiments(max_results=1)
             if experiment:
                 experiment_id(experiment)

@@ -237,10 +237,13 @@ def _write_csv(path, fields, rows):
 
 
 def write_report(reference: bool = False, folder=None) -> list:
-    """Write the three tables; the paths written."""
+    """Write the three tables; the paths written (none from a store without a molecule run:
+    empty tables must not replace full ones)."""
     client = MlflowClient()
     found = client.get_experiment_by_name(EXPERIMENT)
     rows = seed_rows(client, None if found is None else found.experiment_id)
+    if not rows:
+        return []
     folder = folder or (RESULTS if reference else results_folder())
     folder.mkdir(parents=True, exist_ok=True)
     summary = summary_rows(rows)

@@ -103,6 +103,10 @@ def run(args) -> int:
     from reproductions.molecules.report import write_report
 
     written = write_report(reference=args.reference)
+    if not written:
+        print("error: no FINISHED molecule run in this store: nothing to tabulate (`python -m "
+              "reproductions molecules` trains them)", file=sys.stderr)
+        return 2
     for path in written:
         print(f"wrote {path}")
     if args.ship:
