@@ -182,3 +182,16 @@ def test_a_cache_that_cannot_be_written_still_gets_an_answer(files, capsys, tmp_
     assert f"note: cannot keep the export in {blocker / 'cache'} (Not a directory): answering " \
         "with Keras this time; set ZOO_CACHE_DIR to a folder you can write" in err
     assert "Traceback" not in err and blocker.read_text() == "mine"
+
+
+def test_a_file_name_that_is_not_utf8_is_answered_and_printed(files, tmp_path):
+    """Linux names are bytes: a picture named b"bad\\xff.png" is read, and its name printed with
+    the odd byte escaped, even where the output must be strict UTF-8 (PYTHONIOENCODING)."""
+    name = os.fsdecode(bytes(tmp_path) + b"/bad\xff.png")
+    Path(name).write_bytes((files / "digit.png").read_bytes())
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", "predict", name], cwd=REPO,
+                          capture_output=True, timeout=300,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    out = done.stdout.decode()
+    assert done.returncode == 0 and "Traceback" not in done.stderr.decode(), done.stderr
+    assert out.startswith(f"{tmp_path}/bad\\udcff.png: 7 ("), out

@@ -409,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None):
     from zoo.quiet import stop_at_closed_pipe
 
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is still printed
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     return stop_at_closed_pipe(_main, argv)  # `zoo list | head` ends quietly
 
 
