@@ -52,6 +52,12 @@ def test_a_picture_given_to_the_xo_net_is_refused(files, capsys):
     (["explain", "conv3_bn.mnist", "{files}/clip.wav"], "clip.wav is a WAV recording, but this "
                                                         "model takes pictures of digits"),
     (["predict", "{files}/huge.png"], "huge.png: not a readable image: too large to read safely"),
+    (["predict", "{files}/missing.wav"], "missing.wav: no such file (give a picture of a digit or "
+                                         "a WAV recording; check the path)"),
+    (["predict", "{files}/digit.png", "--model", "smiles_cnn.freesolv"],
+     "digit.png is a file, but smiles_cnn.freesolv reads a molecule as a SMILES string"),
+    (["predict", "CCO", "--model", "smiles_cnn.nosuch"],
+     "no shipped molecule weight named 'smiles_cnn.nosuch'. Shipped: chemception.freesolv"),
 ])
 def test_bad_inputs_are_messages_with_exit_code_2(files, capsys, args, message, tmp_path):
     args = [a.format(files=files) for a in args] + (["--out", str(tmp_path)]

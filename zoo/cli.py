@@ -59,13 +59,14 @@ def _spread(card) -> str:
 
 
 def _list(args):
-    for name in zoo.list_models():
+    models, weights = zoo.list_models(), zoo.list_weights()
+    for name in models:
         info = zoo.model_info(name)
-        print(f"{name:15} {info['params']:>9,} params  {info['summary']}")
+        print(f"{name:{max(map(len, models))}} {info['params']:>9,} params  {info['summary']}")
     print()
-    for name in zoo.list_weights():
+    for name in weights:
         card = zoo.weight_info(name)
-        print(f"{name:22} test accuracy {100 * card.test_accuracy:.2f}%  ({_spread(card)})")
+        print(f"{name:{max(map(len, weights))}} test accuracy {100 * card.test_accuracy:.2f}%  ({_spread(card)})")
     names = molecule_weights.list_weights()
     if names:
         print("\nmolecules (zoo predict SMILES --model NAME):")
@@ -118,6 +119,10 @@ def _predict(args):
 
     if args.model is not None and molecule_weights.is_molecule_weight(args.model):
         return _predict_molecules(args)
+    molecule_nets = {n.split(".")[0] for n in molecule_weights.list_weights()}
+    if args.model is not None and args.model.split(".")[0] in molecule_nets:
+        raise WeightsError(f"no shipped molecule weight named {args.model!r}. Shipped: "
+                           f"{', '.join(molecule_weights.list_weights())}")
     inputs, failed = [], 0  # (path, card, array, notes) of the files that read
     for path in args.files:
         kind = _kind_of_file(path)
@@ -126,6 +131,9 @@ def _predict(args):
         notes = []
         try:
             _refuse_a_smiles_without_its_weight(path)
+            if not Path(path).exists():
+                raise DataError(f"{path}: no such file (give a picture of a digit or a WAV "
+                                "recording; check the path)")
             if card.preprocessing is not None and kind != wants:
                 one, many = KIND_WORDS[kind]
                 raise DataError(
@@ -176,6 +184,9 @@ def _predict_molecules(args):
     good, inputs, failed = [], [], 0
     for text in args.files:
         try:
+            if Path(text).is_file():
+                raise MoleculeError(f"{text} is a file, but {card.name} reads a molecule as a "
+                                    f"SMILES string: zoo predict 'CCO' --model {card.name}")
             inputs.append(molecule_weights.inputs_of(card, [text]))
             good.append(text)
         except MoleculeError as err:
