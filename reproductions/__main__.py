@@ -84,18 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if not _store_ok(args):  # before any log file: a refused verb leaves nothing behind
+        return 2
     if getattr(args, "quiet", False) and not args.verbose:
         from reproductions.run import console
 
         with console.quiet(args.verb) as log:
             print(f"log: {log} (MLflow, TensorFlow and Keras messages; --verbose shows them "
                   "here)", flush=True)
-            if not _store_ok(args):
-                return 2
             console.keras_to_the_log()  # before the verb's module imports TensorFlow
             return _run(args)
-    if not _store_ok(args):
-        return 2
     if getattr(args, "needs_store", False):
         _quiet_start()
     return _run(args)

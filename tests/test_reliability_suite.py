@@ -162,3 +162,16 @@ def test_a_new_store_is_made_without_mlflows_schema_lines(tmp_path):
     assert done.returncode == 2 and (tmp_path / "new.db").is_file()
     assert "nothing to report" in done.stderr
     assert "INFO mlflow" not in done.stderr and "database tables" not in done.stderr, done.stderr
+
+
+def test_a_store_that_is_down_is_refused_before_any_log_file():
+    """reproduce with its tracking server down: the message and exit code 2, and no "log:"
+    line nor log file (runs/logs/reproduce-<time>-<pid>.log), since nothing ran to log."""
+    child = subprocess.Popen([sys.executable, "-m", "reproductions", "reproduce", "--recipes",
+                              "softmax", "--seeds", "1"], cwd=REPO, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={**os.environ, "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"})
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 2 and "Start the server (make mlflow-server)" in err
+    assert "log:" not in out
+    assert list((REPO / "runs" / "logs").glob(f"reproduce-*-{child.pid}.log")) == []
