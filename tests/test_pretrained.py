@@ -44,7 +44,9 @@ def test_shipped_weight(name, request):
     model = zoo.load(name)
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == card.params
     assert model.output.shape[-1] == len(card.classes)
-    data = {"mnist": "mnist", "fsdd": "fsdd"}.get(card.dataset)
+    if card.dataset == "mnist":
+        return  # its accuracy: test_results.py's independent reader (Keras, numpy, the IDX files)
+    data = {"fsdd": "fsdd"}.get(card.dataset)
     (_, _), (x_test, y_test) = (request.getfixturevalue(data) if data
                                 else zoo.data.load(card.dataset))
     assert weights.accuracy(model, x_test, y_test) == card.test_accuracy

@@ -201,3 +201,14 @@ def test_a_file_name_that_is_not_utf8_is_answered_and_printed(files, tmp_path):
     out = done.stdout.decode()
     assert done.returncode == 0 and "Traceback" not in done.stderr.decode(), done.stderr
     assert out.startswith(f"{tmp_path}/bad\\udcff.png: 7 ("), out
+
+
+def test_the_readmes_digit_is_mnists_first_test_image_drawn_dark_on_light(files):
+    """README: docs/digit.png is MNIST's first test image (a 7), dark on light, four times
+    larger (each pixel a 4x4 block)."""
+    import zoo.data
+
+    (_, _), (x_test, y_test) = zoo.data.load_mnist()
+    picture = np.asarray(Image.open(REPO / "docs" / "digit.png").convert("L"))
+    assert y_test[0] == 7 and picture.shape == (112, 112)
+    np.testing.assert_array_equal(picture, np.kron(255 - x_test[0], np.ones((4, 4), np.uint8)))
