@@ -45,7 +45,8 @@ VERBOSE = $(if $(V),--verbose)
 # the MLflow store the UI and the server open: MLFLOW_TRACKING_URI's, when it names a database
 # (where the suite logs: tracking/store.py), else the embedded one inside the repository (git
 # ignores it)
-STORE ?= $(if $(filter sqlite:% postgresql:% mysql:%,$(MLFLOW_TRACKING_URI)),$(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
+STORE_FROM_ENV := $(filter sqlite:% postgresql% mysql% mssql%,$(MLFLOW_TRACKING_URI))
+STORE ?= $(or $(STORE_FROM_ENV),sqlite:///$(CURDIR)/mlflow.db)
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
 .PHONY: help venv venv-backends test test-slow test-backends export bench-export bench-cli bench-serving profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd reproduce-molecules report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
@@ -96,7 +97,8 @@ help:
 	@echo "make test-backends    every shipped weight on Keras' JAX and PyTorch backends"
 	@echo "make tune-mnist       a KerasTuner search around RECIPE=conv3 (TUNER=hyperband|random|bayesian)"
 	@echo "make tune-chief / tune-worker WORKER=w1   the same search spread over processes or machines"
-	@echo "make mlflow-server    a tracking server on HOST:PORT (STORE=sqlite or postgresql URI)"
+	@echo "make mlflow-server    a tracking server on HOST:PORT (STORE=: a database URI; default:"
+	@echo "                      MLFLOW_TRACKING_URI when it names one, else the embedded mlflow.db)"
 	@echo "make mlflow-ui        browse the runs on http://$(HOST):$(PORT)"
 	@echo ""
 	@echo "RECIPES= selects recipes everywhere; MODELS= is its old name and still works for now."
@@ -104,10 +106,11 @@ help:
 
 venv: $(READY)
 
+# the version is checked only when the venv is made: an existing one keeps its own Python
 $(READY): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "the \
-	zoo needs Python 3.11 (pyproject.toml; $(PYTHON) is $$($(PYTHON) --version 2>&1)): install it \
-	or name it, make PYTHON=/path/to/python3.11" >&2; exit 2; }
+	@test -x $(PY) || $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	echo "the zoo needs Python 3.11 (pyproject.toml; $(PYTHON) is $$($(PYTHON) --version \
+	2>&1)): install it or name it, make PYTHON=/path/to/python3.11" >&2; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==26.3"
 	$(PY) -m pip install --quiet -r requirements.txt

@@ -9,9 +9,9 @@ suite bench, ship, search -> run -> report -> recipes (pyproject.toml's import c
 
 from pathlib import Path
 
-# zoo first: it records whether the user set TF_CPP_MIN_LOG_LEVEL (then they want
-# TensorFlow's log) before setting it itself against the C++ start-up chatter
-import zoo  # noqa: E402,F401
+# zoo first: it sets TensorFlow's default log level before anything here imports Keras, and
+# records whether the user had set one (then they want TensorFlow's log: zoo/quiet.py)
+import zoo  # noqa: F401
 
 # The committed results files (reference tables, benches, screenings' tables): one folder, named
 # once, whatever room writes to it.

@@ -6,7 +6,7 @@
     python -m reproductions export-weights [mnist xo fsdd]                 # make zoo-weights
     python -m reproductions register [conv3_bn.mnist ...]                  # make register-zoo
     python -m reproductions tune --recipe conv3 --tuner hyperband          # make tune-mnist
-    python -m reproductions screen conv3_bn_fast [--report]
+    python -m reproductions screen conv3_bn_fast [--report] [--reference]
     python -m reproductions ensemble conv7_bn_cosine --seeds 1,2,3,4,5,6,7,10
     python -m reproductions time-to-accuracy                               # make time-to-accuracy
     python -m reproductions robustness                                     # make robustness
@@ -94,16 +94,17 @@ def main(argv=None) -> int:
                   "here)", flush=True)
             console.keras_to_the_log()  # before the verb's module imports TensorFlow
             return _run(args)
-    if getattr(args, "needs_store", False):
-        _quiet_start()
+    if getattr(args, "keras", False) and not getattr(args, "quiet", False):
+        _quiet_start()  # (a quiet verb's --verbose shows every line, as it says)
     return _run(args)
 
 
 def _quiet_start() -> None:
-    """The store's other verbs (ensemble, screen, export-weights...) keep the console to their
-    own lines without a log file of their own: TensorFlow's start-up and cuInit lines are dropped
-    as the `zoo` command drops them (zoo/quiet.py; a user who sets TF_CPP_MIN_LOG_LEVEL keeps
-    them), and MLflow draws no bar for each artifact a verb reads back."""
+    """The verbs that use Keras without a log file of their own (ensemble, screen,
+    export-weights...: `keras` where they are declared) keep the console to their own lines:
+    TensorFlow's start-up and cuInit lines are dropped as the `zoo` command drops them
+    (zoo/quiet.py; a user who sets TF_CPP_MIN_LOG_LEVEL keeps them), and MLflow draws no bar for
+    each artifact a verb reads back."""
     import os
 
     from zoo.quiet import import_keras_quietly

@@ -318,16 +318,24 @@ def test_a_users_run_writes_its_tables_beside_its_store_never_the_reference(mlfl
     assert "freesolv/random" in (folder / "molecules.md").read_text()
 
 
-def test_an_empty_store_replaces_no_table(mlflow_store, capfd, tmp_path):
-    """--report-only --reference on a store without a molecule run: refused, and the committed
-    tables stay as they are."""
+def test_an_empty_store_replaces_no_table(mlflow_store, capfd, tmp_path, monkeypatch):
+    """--report-only on a store without a molecule run: refused, and no table written, the
+    reference (here a copy of the committed tables) or the user's beside the store."""
     from reproductions import RESULTS
     from reproductions.__main__ import main
+    from reproductions.molecules import report
 
-    reference = {p.name: p.read_bytes() for p in RESULTS.glob("molecules*")}
-    assert main(["molecules", "--report-only", "--reference"]) == 2
-    assert "no FINISHED molecule run in this store: nothing to tabulate" in capfd.readouterr().err
-    assert {p.name: p.read_bytes() for p in RESULTS.glob("molecules*")} == reference
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    for p in RESULTS.glob("molecules*"):
+        (reference / p.name).write_bytes(p.read_bytes())
+    before = {p.name: p.read_bytes() for p in reference.iterdir()}
+    monkeypatch.setattr(report, "RESULTS", reference)
+    for args in (["--reference"], []):
+        assert main(["molecules", "--report-only", *args]) == 2
+        assert "no FINISHED molecule run in this store: nothing to tabulate" in \
+            capfd.readouterr().err
+    assert {p.name: p.read_bytes() for p in reference.iterdir()} == before
     assert not (tmp_path / "mlflow-results").exists()
 
 

@@ -346,7 +346,8 @@ def test_unreachable_tracking_server_fails_fast(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # nothing listens on port 9
     start = time.monotonic()
     with pytest.raises(TrackingError, match=r"cannot use the MLflow tracking store "
-                                             r"http://127\.0\.0\.1:9.*make mlflow-server.*nothing was done"):
+                                             r"http://127\.0\.0\.1:9.*make mlflow-server"
+                                             r".*nothing was done"):
         check_store("zoo-mnist")
     assert time.monotonic() - start < 60
 

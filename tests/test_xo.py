@@ -131,8 +131,8 @@ def test_xo_learns_the_generated_set_on_a_short_run(mlflow_store, tmp_path):
 
 
 def test_a_users_walk_through_goes_beside_the_store(mlflow_store, tmp_path, monkeypatch, capsys):
-    """xo-lecture writes the committed page only with --reference; a user's goes beside the
-    store, saying which store it came from."""
+    """xo-lecture writes the committed page only with --reference, from a store that holds the
+    xo runs; a user's goes beside the store, saying which store it came from."""
     from reproductions.__main__ import main as suite_main
     from reproductions.report import xo_lecture
 
@@ -144,6 +144,7 @@ def test_a_users_walk_through_goes_beside_the_store(mlflow_store, tmp_path, monk
     assert f"wrote {mine}" in capsys.readouterr().out
     assert "(`python -m reproductions xo-lecture`) from this store" in mine.read_text()
     assert list(reference.iterdir()) == []
-    assert suite_main(["xo-lecture", "--reference"]) == 0
-    assert "xo-lecture --reference` from the store of the reference runs" in \
-        (reference / "xo_lecture.md").read_text()
+    # the committed page from a store without xo runs would lose their line: refused
+    assert suite_main(["xo-lecture", "--reference"]) == 2
+    assert "no FINISHED run of xo in this store" in capsys.readouterr().err
+    assert list(reference.iterdir()) == []

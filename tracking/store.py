@@ -166,15 +166,21 @@ def check_store(experiment: str | None = None) -> str:
     except TrackingError:
         raise
     except Exception as err:
-        server = uri.startswith(("http://", "https://"))
+        first_line = (str(err).splitlines() or [""])[0]
+        if not os.environ.get("MLFLOW_TRACKING_URI"):
+            advice = ("This is the embedded store: move the file aside (MLflow makes a new one), "
+                      "or set MLFLOW_TRACKING_URI to another store")
+        elif uri.startswith(("http://", "https://")):
+            advice = ("Start the server (make mlflow-server), fix MLFLOW_TRACKING_URI, or unset "
+                      "it to use the embedded store")
+        else:
+            advice = ("Fix MLFLOW_TRACKING_URI (a tracking server http://host:port, or a "
+                      "database: sqlite:////absolute/path/mlflow.db, postgresql://...), or unset "
+                      "it to use the embedded store")
         raise TrackingError(
             f"cannot use the MLflow tracking store {uri} ({type(err).__name__}: "
-            f"{textwrap.shorten(str(err).splitlines()[0], 300, placeholder=' ...')}). "
-            + ("Start the server (make mlflow-server), fix MLFLOW_TRACKING_URI" if server else
-               "Fix MLFLOW_TRACKING_URI (a tracking server http://host:port, or a database: "
-               "sqlite:////absolute/path/mlflow.db, postgresql://...)")
-            + ", or unset it to use the embedded store; nothing was done."
-        ) from err
+            f"{textwrap.shorten(first_line, 300, placeholder=' ...')}). {advice}; nothing was "
+            "done.") from err
     finally:
         for k, v in saved.items():
             if v is None:

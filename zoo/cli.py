@@ -60,19 +60,23 @@ def _spread(card) -> str:
 
 def _list(args):
     models, weights = zoo.list_models(), zoo.list_weights()
+    width = max(map(len, models))  # each column as wide as its longest name
     for name in models:
         info = zoo.model_info(name)
-        print(f"{name:{max(map(len, models))}} {info['params']:>9,} params  {info['summary']}")
+        print(f"{name:{width}} {info['params']:>9,} params  {info['summary']}")
     print()
+    width = max(map(len, weights))
     for name in weights:
         card = zoo.weight_info(name)
-        print(f"{name:{max(map(len, weights))}} test accuracy {100 * card.test_accuracy:.2f}%  ({_spread(card)})")
+        print(f"{name:{width}} test accuracy {100 * card.test_accuracy:.2f}%  ({_spread(card)})")
     names = molecule_weights.list_weights()
     if names:
         print("\nmolecules (zoo predict SMILES --model NAME):")
+        width = max(map(len, names))
     for name in names:
         card = molecule_weights.weight_info(name)
-        print(f"{name:28} {card.target or 'solubility class'}: {card.figure()} ({card.dataset})")
+        what = card.target or "solubility class"
+        print(f"{name:{width}} {what}: {card.figure()} ({card.dataset})")
     return 0
 
 
@@ -103,7 +107,7 @@ def _kind_of_file(path: str) -> str:
         with open(path, "rb") as f:
             head = f.read(12)
     except OSError:
-        return "picture"  # the picture reader names the file in its error
+        return "picture"  # _predict's own checks name the file in their error
     return "audio" if head[:4] == b"RIFF" and head[8:12] == b"WAVE" else "picture"
 
 
@@ -119,8 +123,9 @@ def _predict(args):
 
     if args.model is not None and molecule_weights.is_molecule_weight(args.model):
         return _predict_molecules(args)
-    molecule_nets = {n.split(".")[0] for n in molecule_weights.list_weights()}
-    if args.model is not None and args.model.split(".")[0] in molecule_nets:
+    molecule_nets = {WeightName.parse(n).arch for n in molecule_weights.list_weights()}
+    if (args.model is not None and WeightName.is_weight_name(args.model)
+            and WeightName.parse(args.model).arch in molecule_nets):
         raise WeightsError(f"no shipped molecule weight named {args.model!r}. Shipped: "
                            f"{', '.join(molecule_weights.list_weights())}")
     inputs, failed = [], 0  # (path, card, array, notes) of the files that read
@@ -169,7 +174,7 @@ def _refuse_a_smiles_without_its_weight(text: str):
     try:
         parse(text)
     except MoleculeError:
-        return  # not a molecule either: the picture reader names the missing file
+        return  # not a molecule either: _predict names the missing file
     raise DataError(f"{text!r} is not a file but reads as a molecule (SMILES); name a molecule "
                     f"weight: zoo predict {text!r} --model "
                     f"{molecule_weights.list_weights()[0]} (zoo list shows them)")

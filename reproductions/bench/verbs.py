@@ -54,9 +54,9 @@ def profile(sub):
                    help="profile a variant of the recipe (as reproduce --set: precision="
                    "mixed_bfloat16, batch_size=200, ...), written as profile_<recipe>+<key>=<value>"
                    ".*; repeatable")
-    p.add_argument("--threads", type=int_from_0, default=None, help="TensorFlow's intra- and inter-op "
-                   "threads, 0: its default, one a core (default: a `reproduce` worker's share "
-                   "of the cores); written as profile_<recipe>+threads=<N>.*")
+    p.add_argument("--threads", type=int_from_0, default=None, help="TensorFlow's intra- and "
+                   "inter-op threads, 0: its default, one a core (default: a `reproduce` "
+                   "worker's share of the cores); written as profile_<recipe>+threads=<N>.*")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
     return p, "reproductions.bench.profile:run"
 
@@ -139,7 +139,8 @@ def bench_serving(sub):
                        "(results/serving_load.csv, .md)")
     p.add_argument("--before", default=None, help="a checkout of the code to compare against "
                    "(git worktree add <folder> <commit>); default: this checkout only")
-    p.add_argument("--seconds", type=positive_seconds, default=10.0, help="each case's load, a round")
+    p.add_argument("--seconds", type=positive_seconds, default=10.0,
+                   help="each case's load, a round")
     p.add_argument("--rounds", type=positive_int, default=2, help="each side once a round, "
                    "the order reversed every other round")
     p.add_argument("--max-requests", type=positive_int, default=50_000,

@@ -38,5 +38,5 @@ def xo_lecture(sub):
                        "on generated images (after reproduce --dataset xo)")
     p.add_argument("--reference", action="store_true", help="write the committed "
                    "reproductions/results/xo_lecture.md (deliberate) instead of beside the store")
-    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.report.xo_lecture:run"

@@ -5,12 +5,14 @@ Prints, and logs to MLflow (experiment zoo-xo): the X and O images, the three fe
 7x7 filtered map (mean of products, in ninths and as the slides print them, truncated to two
 decimals), the ReLU maps, the 4x4 pooled maps and the vote. The vote weights are the project's
 own, derived from the pooled templates (the slides never published theirs; see zoo/models/xo.py).
-Writes reproductions/results/xo_lecture.md and xo_filters.png.
+Writes xo_lecture.md and xo_filters.png beside the store (tracking.store.results_folder), or
+with --reference the committed ones in reproductions/results, which need the store's xo runs.
 """
 
 from __future__ import annotations
 
 import io
+import sys
 
 import keras
 import mlflow
@@ -70,8 +72,13 @@ def run(args=None) -> int:
     """The `xo-lecture` verb."""
     recipe = RECIPES["xo"]
     exp = experiment_for(recipe)
-    # a user's walk-through goes beside the store; the committed page only on purpose
+    # a user's walk-through goes beside the store; the committed page only on purpose, and
+    # never without the trained xo's line and picture
     folder = RESULTS if getattr(args, "reference", False) else results_folder()
+    if folder == RESULTS and not report.collect("xo"):
+        print("error: no FINISHED run of xo in this store: the committed page needs them "
+              "(`make reproduce-xo` trains them)", file=sys.stderr)
+        return 2
     text = io.StringIO()
     votes = walkthrough(text)
     print(text.getvalue())

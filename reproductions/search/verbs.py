@@ -30,7 +30,7 @@ def tune(sub):
                    help="what the trials are ranked by, on the validation split")
     p.add_argument("--hyperband-iterations", type=positive_int, default=1,
                    help="hyperband only: how many times the whole set of brackets is run")
-    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.search.tune:run"
 
 
@@ -43,7 +43,7 @@ def screen(sub):
     p.add_argument("--reference", action="store_true", help="write the committed table "
                    "(reproductions/results/<name>_screening.*; deliberate) instead of beside "
                    "the store")
-    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.search.screen:run"
 
 
@@ -53,5 +53,5 @@ def ensemble_screen(sub):
     p.add_argument("name", type=one_name_among(
                    "ensemble screening", ensemble_screening_names, "no ensemble screening "
                    "{wrong}; declared: {valid}"), help="the screening, e.g. conv7_bn_views")
-    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.search.ensemble_screen:run"

@@ -25,7 +25,7 @@ def export_weights(sub):
     p.add_argument("datasets", nargs="*", default=["mnist", "xo", "fsdd"],
                    type=one_name_among("data set", shipped_datasets, "export-weights takes data sets "
                                 "with shipped weights ({valid}), not {wrong}"))
-    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.ship.export_weights:run"
 
 
@@ -34,7 +34,7 @@ def register(sub):
                        "registry (models:/<arch>@<tag>)")
     p.add_argument("names", nargs="*", type=one_name_among("shipped weight", weight_names),
                    help="shipped weights (default: all)")
-    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.ship.publish:register_run"
 
 
@@ -55,7 +55,7 @@ def ensemble(sub):
                    "no ensemble screening {wrong}; declared: {valid}"),
                    help="ship the candidate an ensemble screening chose on validation "
                    "(recipes/ensembles/<name>.json), under the name it declares")
-    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.ship.ensemble:run"
 
 
@@ -75,7 +75,7 @@ def explain(sub):
     p.add_argument("model", help="a shipped weight (conv3_bn.mnist) or a model name")
     p.add_argument("input", help="an MNIST test index, X or O, or a picture of a digit")
     p.add_argument("--out", default=None, help="folder for the pages (default: runs/explain)")
-    p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
+    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.ship.publish:explain_run"
 
 
