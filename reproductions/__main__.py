@@ -94,8 +94,8 @@ def main(argv=None) -> int:
                   "here)", flush=True)
             console.keras_to_the_log()  # before the verb's module imports TensorFlow
             return _run(args)
-    if getattr(args, "keras", False) and not getattr(args, "quiet", False):
-        _quiet_start()  # (a quiet verb's --verbose shows every line, as it says)
+    if getattr(args, "keras", False):  # never a quiet verb's: its --verbose shows every line
+        _quiet_start()
     return _run(args)
 
 

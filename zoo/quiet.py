@@ -8,7 +8,7 @@ imported, descriptor 2 goes to a temporary file instead; the lines known to be c
 dropped and any other line is written back to stderr, so a real warning or crash report still
 shows. TF_CPP_MIN_LOG_LEVEL=3 (unless the user set it) quiets what TensorFlow logs later, such
 as the "failed call to cuInit" of a machine without a GPU. Used by the commands only (`zoo`,
-and `python -m reproductions` for its store verbs): a library must not touch its caller's file
+and `python -m reproductions` for its verbs declared `keras`): a library must not touch its caller's file
 descriptors.
 """
 
