@@ -175,14 +175,22 @@ def test_the_screening_verb_reads_validation_only(mlflow_store, monkeypatch, tmp
 
     monkeypatch.setattr(prepare, "load_data", load_data)
     monkeypatch.setattr(members, "trained_members", trained)
-    monkeypatch.setattr(screen, "RESULTS", tmp_path)
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    monkeypatch.setattr(screen, "RESULTS", reference)
     assert suite_main(["ensemble-screen", "conv7_bn_mixed"]) == 0
     assert sorted(asked) == [("conv7_bn_cosine", False), ("conv7_bn_swa", False)]
-    with open(tmp_path / "conv7_bn_mixed_ensemble_screening.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    assert [r["candidate"] for r in rows] == ["cosine_8", "mixed_8"]
-    assert "conv7_bn_swa:4" in rows[1]["members"] and sum(bool(r["chosen"]) for r in rows) == 1
-    assert "chosen" in (tmp_path / "conv7_bn_mixed_ensemble_screening.md").read_text()
+    # a user's screening goes beside the store; the committed table only with --reference
+    for folder in (tmp_path / "mlflow-results", reference):
+        if folder == reference:
+            assert list(reference.iterdir()) == []
+            assert suite_main(["ensemble-screen", "conv7_bn_mixed", "--reference"]) == 0
+        with open(folder / "conv7_bn_mixed_ensemble_screening.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert [r["candidate"] for r in rows] == ["cosine_8", "mixed_8"]
+        assert "conv7_bn_swa:4" in rows[1]["members"]
+        assert sum(bool(r["chosen"]) for r in rows) == 1
+        assert "chosen" in (folder / "conv7_bn_mixed_ensemble_screening.md").read_text()
 
 
 def _declare(folder, recipe, chosen):

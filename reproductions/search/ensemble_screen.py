@@ -1,7 +1,8 @@
 """Ensemble screenings: candidate ensembles of trained nets, chosen blind on validation (issue 28).
 
     python -m reproductions ensemble-screen conv7_bn_views
-    # -> results/conv7_bn_views_ensemble_screening.{csv,md}
+    # -> conv7_bn_views_ensemble_screening.{csv,md} beside the store (tracking.store.results_folder)
+    python -m reproductions ensemble-screen conv7_bn_views --reference   # -> results/ (deliberate)
 
 The candidates are declared in reproductions/recipes/ensembles/<name>.json before any of them is
 read: each a set of members (runs of declared recipes and seeds, FINISHED in the store) and the
@@ -24,6 +25,7 @@ import time
 import numpy as np
 
 from reproductions import RESULTS
+from tracking.store import results_folder
 from zoo.files import open_for_writing, write_text
 
 COLUMNS = ("candidate", "members", "views", "shifts", "val_images", "val_errors", "val_acc",
@@ -130,7 +132,8 @@ def run(args) -> int:
                                "different validation images: their candidates cannot compare")
     x_val, y_val = next(iter(validation.values())).val
     rows = rows_for(screening, models, x_val, y_val, f"{machine()} ({cpu_kind()})")
-    out = RESULTS / f"{args.name}_ensemble_screening.csv"
+    # a user's screening goes beside the store; the committed table only on purpose
+    out = (RESULTS if args.reference else results_folder()) / f"{args.name}_ensemble_screening.csv"
     with open_for_writing(out, newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()

@@ -53,5 +53,8 @@ def ensemble_screen(sub):
     p.add_argument("name", type=one_name_among(
                    "ensemble screening", ensemble_screening_names, "no ensemble screening "
                    "{wrong}; declared: {valid}"), help="the screening, e.g. conv7_bn_views")
+    p.add_argument("--reference", action="store_true", help="write the committed table "
+                   "(reproductions/results/<name>_ensemble_screening.*; deliberate) instead of "
+                   "beside the store")
     p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.search.ensemble_screen:run"
