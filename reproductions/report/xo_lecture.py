@@ -75,7 +75,9 @@ def run(args=None) -> int:
     # a user's walk-through goes beside the store; the committed page only on purpose, and
     # never without the trained xo's line and picture
     folder = RESULTS if getattr(args, "reference", False) else results_folder()
-    if folder == RESULTS and not report.collect("xo"):
+    rows = report.collect("xo")
+    xo_row = rows[0] if rows else None
+    if folder == RESULTS and xo_row is None:
         print("error: no FINISHED run of xo in this store: the committed page needs them "
               "(`make reproduce-xo` trains them)", file=sys.stderr)
         return 2
@@ -85,8 +87,6 @@ def run(args=None) -> int:
     loaded = zoo.data.load_dataset("xo")
     x_test, y_test = loaded.test
     lecture_acc = zoo.weights.accuracy(zoo.create_model("xo_lecture"), x_test, y_test)
-    rows = report.collect("xo")
-    xo_row = rows[0] if rows else None
 
     with mlflow.start_run(experiment_id=exp, run_name="xo_lecture walkthrough",
                           tags={**run_tags(), "model": "xo_lecture",
