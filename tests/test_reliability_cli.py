@@ -56,8 +56,15 @@ def test_a_picture_given_to_the_xo_net_is_refused(files, capsys):
                                          "a WAV recording; check the path)"),
     (["predict", "{files}/digit.png", "--model", "smiles_cnn.freesolv"],
      "digit.png is a file, but smiles_cnn.freesolv reads a molecule as a SMILES string"),
-    (["predict", "CCO", "--model", "smiles_cnn.nosuch"],
-     "no shipped molecule weight named 'smiles_cnn.nosuch'. Shipped: chemception.freesolv"),
+    # a name of a molecule net is answered with the molecule weights, whatever the verb
+    (["predict", "CCO", "--model", "smiles_cnn.nosuch"], "unknown molecule weight "
+     "'smiles_cnn.nosuch'. Did you mean smiles_cnn.solubility"),
+    (["info", "smiles_cnn.nosuch"], "Shipped molecule weights: chemception.freesolv"),
+    (["evaluate", "smiles_cnn.nosuch"], "unknown molecule weight 'smiles_cnn.nosuch'"),
+    (["explain", "smiles_cnn.nosuch", "CCO"], "unknown molecule weight 'smiles_cnn.nosuch'"),
+    (["info", "smiles_cnn"], "smiles_cnn is a molecule net; name one of its weights: "
+     "smiles_cnn.freesolv, smiles_cnn.solubility, smiles_cnn.solubility_class"),
+    (["predict", "CCO", "--model", "chemception"], "chemception is a molecule net"),
 ])
 def test_bad_inputs_are_messages_with_exit_code_2(files, capsys, args, message, tmp_path):
     args = [a.format(files=files) for a in args] + (["--out", str(tmp_path)]

@@ -304,13 +304,13 @@ def test_a_folder_that_cannot_be_swapped_in_leaves_the_previous_one(tmp_path, mo
     assert leftovers(tmp_path) == []
 
 
-def test_a_read_only_file_system_is_a_message(tmp_path, monkeypatch, capsys):
-    """A read-only mount refuses even the unlinking of a missing file (EROFS, not ENOENT): the
-    write is refused in one line, as a folder that refuses writes is, and the previous file
-    stays (the mount is simulated: every write and unlink under `mount` fails with EROFS)."""
+@pytest.fixture()
+def read_only_mount(tmp_path, monkeypatch):
+    """A folder that behaves as a read-only mount: every write and unlink under it fails with
+    EROFS (simulated: as root, a mode of 555 refuses nothing). A read-only mount refuses even
+    the unlinking of a missing file (EROFS, not ENOENT)."""
     mount = tmp_path / "mount"
     mount.mkdir()
-    (mount / "softmax.mnist.onnx").write_text("the previous export")
     real_open, real_unlink = os.open, Path.unlink
 
     def read_only(path):
@@ -331,6 +331,26 @@ def test_a_read_only_file_system_is_a_message(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(os, "open", open_)
     monkeypatch.setattr(Path, "unlink", unlink)
+    return mount
+
+
+def test_a_read_only_file_system_is_a_message(read_only_mount, capsys):
+    """The write is refused in one line, as a folder that refuses writes is, before the model
+    loads, and the previous file stays."""
+    mount = read_only_mount
+    with open(mount / "softmax.mnist.onnx", "w") as f:  # builtins.open: not refused
+        f.write("the previous export")
     assert zoo_cli(["export", "softmax.mnist", "--format", "onnx", "--out", str(mount)]) == 2
-    refused(capsys, mount / "softmax.mnist.onnx", "read-only file system")
+    refused(capsys, mount, "read-only file system")
     assert (mount / "softmax.mnist.onnx").read_text() == "the previous export"
+
+
+def test_evaluate_refuses_an_unwritable_out_before_reading_the_test_set(read_only_mount, capsys,
+                                                                        monkeypatch):
+    """Its confusion matrix is written last: a folder that refuses writes is found first, not
+    after the test set has been read and run through the net."""
+    import zoo.data
+
+    monkeypatch.setattr(zoo.data, "load", lambda *a, **k: pytest.fail("the test set was read"))
+    assert zoo_cli(["evaluate", "softmax.mnist", "--out", str(read_only_mount / "plots")]) == 2
+    refused(capsys, read_only_mount / "plots", "read-only file system")

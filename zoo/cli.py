@@ -81,7 +81,7 @@ def _list(args):
 
 
 def _info(args):
-    if molecule_weights.is_molecule_weight(args.name):
+    if molecule_weights.is_molecule_name(args.name):
         facts = molecule_weights.weight_info(args.name).to_manifest()
         facts["classes"] = ", ".join(facts["classes"]) or "none (a value)"
     elif WeightName.is_weight_name(args.name):
@@ -121,13 +121,8 @@ def _predict(args):
     from zoo.images import ImageError
     from zoo.runtime import FAST_KINDS
 
-    if args.model is not None and molecule_weights.is_molecule_weight(args.model):
+    if args.model is not None and molecule_weights.is_molecule_name(args.model):
         return _predict_molecules(args)
-    molecule_nets = {WeightName.parse(n).arch for n in molecule_weights.list_weights()}
-    if (args.model is not None and WeightName.is_weight_name(args.model)
-            and WeightName.parse(args.model).arch in molecule_nets):
-        raise WeightsError(f"no shipped molecule weight named {args.model!r}. Shipped: "
-                           f"{', '.join(molecule_weights.list_weights())}")
     inputs, failed = [], 0  # (path, card, array, notes) of the files that read
     for path in args.files:
         kind = _kind_of_file(path)
@@ -241,7 +236,7 @@ def _predictor(card, keras: bool):
 def _not_for_molecules(name: str, verb: str) -> None:
     """evaluate and export take picture and audio weights; a molecule weight is told where its
     figures and its answers are, not that it does not exist."""
-    if molecule_weights.is_molecule_weight(name):
+    if molecule_weights.is_molecule_name(name):
         raise WeightsError(f"{name} is a molecule weight: zoo {verb} takes picture and audio "
                            "weights. Its figures come from `python -m reproductions molecules` "
                            f"(docs/molecules.md); its answers from `zoo predict 'CCO' --model "
@@ -315,7 +310,7 @@ def _explain(args):
     if args.model is None or args.input is None:
         print("error: zoo explain needs a model and an input (or --serve)", file=sys.stderr)
         return 2
-    if molecule_weights.is_molecule_weight(args.model):
+    if molecule_weights.is_molecule_name(args.model):
         return _explain_molecule(args)
     import warnings
 

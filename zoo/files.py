@@ -74,10 +74,16 @@ def _why(path: Path, cause: OSError, folder: bool) -> str:
 
 
 def make_folder(path) -> Path:
-    """mkdir -p, its failures (a file in the way, a read-only parent) as WriteError."""
+    """mkdir -p, its failures (a file in the way, a read-only parent) as WriteError. A folder
+    that exists but refuses writes is refused too, with an empty file made and removed: callers
+    make their folder before the work, so that a bad --out costs nothing (as root, os.access
+    says yes to a read-only file system)."""
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".tmp-{os.getpid()}-{next(_SERIAL)}-probe"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        os.remove(probe)
     except OSError as err:
         raise WriteError(path, err, folder=True) from err
     return path

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from zoo.lookup import lookup
-from zoo.weights import WeightsError
+from zoo.weights import WeightName, WeightsError
 from zoo.weights.manifest import manifest_entries
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -88,6 +88,29 @@ def list_weights() -> list[str]:
 
 def is_molecule_weight(name) -> bool:
     return name in cards()
+
+
+def nets() -> list[str]:
+    """The molecule nets that have a shipped weight ("chemception", "smiles_cnn", ...)."""
+    return sorted({WeightName.parse(n).arch for n in cards()})
+
+
+def is_molecule_name(name: str) -> bool:
+    """Whether a name given to the `zoo` command is a shipped molecule weight. A name of a molecule
+    net that is not one is refused here, with the molecule weights: "smiles_cnn.nosuch" is an
+    unknown molecule weight and "smiles_cnn" a net whose weights have names of their own, not
+    unknown picture weights (the list the picture weights' lookup would give)."""
+    if name in cards():
+        return True
+    arch = WeightName.parse(name).arch if WeightName.is_weight_name(name) else name
+    if arch not in nets():
+        return False
+    if arch == name:
+        own = [n for n in list_weights() if WeightName.parse(n).arch == arch]
+        raise WeightsError(f"{name} is a molecule net; name one of its weights: "
+                           f"{', '.join(own)} (zoo list shows every weight)")
+    weight_info(name)  # raises: unknown, with the close names and the molecule weights
+    return False  # not reached
 
 
 def weight_info(name: str) -> MoleculeCard:
