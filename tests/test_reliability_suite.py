@@ -154,6 +154,22 @@ def test_a_store_verb_keeps_tensorflows_start_up_lines_off_the_console(mlflow_st
     assert "oneDNN custom operations" in done.stderr or "cuInit" in done.stderr
 
 
+def test_register_keeps_mlflows_registry_lines_in_its_log(mlflow_store):
+    """The console gets each weight's model URI; MLflow's "Successfully registered model" and
+    "Created version" lines (printed, not logged, by MLflow) and TensorFlow's start-up lines go
+    to the verb's log file, as a reproduction's do."""
+    done = suite("register", "softmax.mnist", env={"MLFLOW_TRACKING_URI": mlflow_store})
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = (done.stdout + done.stderr).splitlines()
+    assert lines[0].startswith("log: ") and lines[1:] == ["softmax.mnist: models:/softmax/1 "
+                                                          "(alias @mnist)"], lines
+    log = Path(lines[0][len("log: "):].split(" (", 1)[0])
+    text = log.read_text()
+    assert "Successfully registered model 'softmax'." in text
+    assert "Created version '1' of model 'softmax'." in text
+    log.unlink()
+
+
 def test_a_new_store_is_made_without_mlflows_schema_lines(tmp_path):
     """The first use of a new sqlite store: the verb's own answer, not MLflow's "Creating
     initial MLflow database tables" and "Updating database tables"."""

@@ -127,7 +127,8 @@ def bench_one(model_name: str, quick: bool) -> dict:
     callback = keras.callbacks.LambdaCallback(on_epoch_begin=segments.on_epoch_begin,
                                               on_epoch_end=segments.on_epoch_end)
     stream = zoo.data.training_stream(*train, recipe.batch_size, seed=0)
-    model.fit(stream, epochs=4, steps_per_epoch=steps, callbacks=[callback], verbose=0)
+    model.fit(stream, epochs=4, steps_per_epoch=steps, callbacks=[callback], verbose=0,
+              shuffle=False)
     train_ips = steps * recipe.batch_size / statistics.median(segments.times[1:])
 
     x_test = test[0][:1000 if quick else 10_000]

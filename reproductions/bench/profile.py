@@ -158,15 +158,15 @@ def profile_recipe(recipe, steps: int) -> dict:
     stream = zoo.data.training_stream(*data.train, recipe.batch_size, seed=0,
                                       **recipe.augmentation())
     warmup = max(spe, WARMUP_STEPS - WARMUP_STEPS % spe)
-    model.fit(stream, epochs=1, steps_per_epoch=warmup, verbose=0)
+    model.fit(stream, epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
     start = time.perf_counter()
-    model.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0)
+    model.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
     step_s = (time.perf_counter() - start) / steps
 
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
         try:
-            model.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0)
+            model.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
         finally:
             tf.profiler.experimental.stop()
         table, totals = op_table(read_xspace(Path(logdir)))

@@ -6,7 +6,7 @@ logging fully stops), MLflow's INFO lines and artifact bars (its handlers hold t
 sys.stderr, which writes to descriptor 2) and Keras' messages (interactive logging off: no
 progress bars, no escape codes, whether or not the output is a terminal). Python's sys.stderr is
 re-opened on the original descriptor 2, so the suite's own messages and errors still reach the
-user. Each run logs the file as an artifact (logs/console.log) when it ends.
+user (MLflow's own prints, such as the registry's, go to the log too). Each run logs the file as an artifact (logs/console.log) when it ends.
 """
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ def quiet(verb: str, folder: Path = LOGS):
         for handler in [h for h in logging.getLogger("mlflow").handlers
                         if isinstance(h, logging.StreamHandler)]:
             undo.callback(handler.setStream, handler.setStream(text_log))
+        # and its eprint lines ("Successfully registered model ..."), which write to the
+        # sys.stderr of the time through this module-level stream, looked up at each call
+        from mlflow.utils import logging_utils
+
+        undo.callback(setattr, logging_utils, "MLFLOW_LOGGING_STREAM",
+                      logging_utils.MLFLOW_LOGGING_STREAM)
+        logging_utils.MLFLOW_LOGGING_STREAM = text_log
         undo.callback(_flush_quietly, sys.stderr)
         current_log = path
         undo.callback(globals().__setitem__, "current_log", None)

@@ -34,7 +34,10 @@ def register(sub):
                        "registry (models:/<arch>@<tag>)")
     p.add_argument("names", nargs="*", type=one_name_among("shipped weight", weight_names),
                    help="shipped weights (default: all)")
-    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
+    p.add_argument("--verbose", action="store_true", help="show MLflow's, TensorFlow's and "
+                   "Keras' messages here too (default: in runs/logs/)")
+    # quiet: the console gets each weight's model URI, MLflow's registry lines go to a log
+    p.set_defaults(needs_store=True, quiet=True)
     return p, "reproductions.ship.publish:register_run"
 
 
