@@ -101,6 +101,14 @@ def recipe_override(text: str) -> str:
     return text
 
 
+def reference_option(parser, committed: str) -> None:
+    """--reference, for a verb that writes tables or pages: without it they go beside the store
+    (tracking.store.results_folder), so that a user's run never overwrites the committed
+    reference; with it, the committed `committed` is written, on purpose."""
+    parser.add_argument("--reference", action="store_true", help=f"write the committed "
+                        f"{committed} (deliberate: the reference) instead of beside the store")
+
+
 def recipe_names():
     from reproductions.recipes import RECIPES
 

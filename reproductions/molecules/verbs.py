@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reproductions.arguments import names_among, seed_list
+from reproductions.arguments import names_among, reference_option, seed_list
 
 
 def molecules(sub):
@@ -19,8 +19,7 @@ def molecules(sub):
                    help="comma-separated seeds (default: the recipes' declared 1,2,3)")
     p.add_argument("--report-only", action="store_true",
                    help="train nothing: write the tables from the runs in the store")
-    p.add_argument("--reference", action="store_true", help="write the committed tables "
-                   "(reproductions/results/molecules*; deliberate) instead of beside the store")
+    reference_option(p, "tables, reproductions/results/molecules*")
     p.add_argument("--ship", action="store_true", help="then ship each net's weights "
                    "(zoo/molecules/weights): per task, the seed with the best validation figure")
     p.add_argument("--verbose", action="store_true", help="show MLflow's, TensorFlow's and "

@@ -8,15 +8,14 @@ reproductions/__main__.py lists them in the order of `--help`.
 
 from __future__ import annotations
 
-from reproductions.arguments import data_families, one_name_among
+from reproductions.arguments import data_families, one_name_among, reference_option
 
 
 def report(sub):
     p = sub.add_parser("report", help="write the results tables of the MLflow store, beside "
                        "it (--reference: the committed reference tables)")
     p.add_argument("dataset", nargs="?", default="mnist", type=one_name_among("data set", data_families))
-    p.add_argument("--reference", action="store_true", help="rewrite the committed tables of "
-                   "reproductions/results from this store (deliberately: they are the reference)")
+    reference_option(p, "tables of reproductions/results, from this store")
     p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
     return p, "reproductions.report.tables:run"
 
@@ -27,8 +26,7 @@ def time_to_accuracy(sub):
                        "time_to_accuracy.png and .csv)")
     p.add_argument("--out", default=None, help="path without suffix (default: beside the "
                    "store's tables, e.g. mlflow-results/time_to_accuracy)")
-    p.add_argument("--reference", action="store_true", help="rewrite the committed "
-                   "reproductions/results/time_to_accuracy.* instead (deliberate)")
+    reference_option(p, "reproductions/results/time_to_accuracy.*")
     p.set_defaults(needs_store=True)  # refused early if the store is bad (__main__)
     return p, "reproductions.report.time_to_accuracy:run"
 
@@ -36,7 +34,6 @@ def time_to_accuracy(sub):
 def xo_lecture(sub):
     p = sub.add_parser("xo-lecture", help="the lecture's X/O walk-through, against xo trained "
                        "on generated images (after reproduce --dataset xo)")
-    p.add_argument("--reference", action="store_true", help="write the committed "
-                   "reproductions/results/xo_lecture.md (deliberate) instead of beside the store")
+    reference_option(p, "reproductions/results/xo_lecture.md")
     p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.report.xo_lecture:run"

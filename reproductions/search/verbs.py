@@ -9,7 +9,7 @@ reproductions/__main__.py lists them in the order of `--help`.
 from __future__ import annotations
 
 from reproductions.arguments import (ensemble_screening_names, one_name_among, positive_int,
-                                     recipe_names, screening_names)
+                                     recipe_names, reference_option, screening_names)
 
 
 def tune(sub):
@@ -40,9 +40,7 @@ def screen(sub):
     p.add_argument("name", nargs="?", default="conv3_bn_fast", type=one_name_among(
                    "screening", screening_names, "no screening {wrong}; screenings: {valid}"))
     p.add_argument("--report", action="store_true", help="only write the table")
-    p.add_argument("--reference", action="store_true", help="write the committed table "
-                   "(reproductions/results/<name>_screening.*; deliberate) instead of beside "
-                   "the store")
+    reference_option(p, "table, reproductions/results/<name>_screening.*")
     p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.search.screen:run"
 
@@ -53,8 +51,6 @@ def ensemble_screen(sub):
     p.add_argument("name", type=one_name_among(
                    "ensemble screening", ensemble_screening_names, "no ensemble screening "
                    "{wrong}; declared: {valid}"), help="the screening, e.g. conv7_bn_views")
-    p.add_argument("--reference", action="store_true", help="write the committed table "
-                   "(reproductions/results/<name>_ensemble_screening.*; deliberate) instead of "
-                   "beside the store")
+    reference_option(p, "table, reproductions/results/<name>_ensemble_screening.*")
     p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.search.ensemble_screen:run"
