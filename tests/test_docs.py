@@ -197,3 +197,33 @@ def test_the_record_names_the_declared_ensemble_and_not_a_screenings_choice(tmp_
     monkeypatch.setattr(zoo.weights, "cards", lambda: {"conv7_bn_ensemble.pick": chosen})
     with pytest.raises(ValueError, match="has 0 weight"):
         shipped_ensemble("conv7_bn_cosine")
+
+
+# a test a page cites: "test_file.py::test_name", or "::test_name" after one of the same file
+CITED_TEST = re.compile(r"(test_\w+\.py)?::(test_\w+)")
+
+
+def _cited_tests(text: str) -> list[tuple[str, str]]:
+    cited, file = [], None
+    for match in CITED_TEST.finditer(text):
+        file = match.group(1) or file
+        cited.append((file, match.group(2)))
+    return cited
+
+
+def test_the_citation_reader_on_a_hand_made_line():
+    line = "`test_a.py::test_one`, `::test_two`; `test_b.py::test_three`"
+    assert _cited_tests(line) == [("test_a.py", "test_one"), ("test_a.py", "test_two"),
+                                  ("test_b.py", "test_three")]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_test_a_page_cites_exists(page):
+    """docs/reliability.md and others name the test that holds each behaviour: a renamed or
+    removed test must not leave the page citing nothing."""
+    for file, name in _cited_tests(page.read_text()):
+        assert file is not None, f"{page.name}: ::{name} follows no test file"
+        source = REPO / "tests" / file
+        assert source.is_file(), f"{page.name}: {file} does not exist"
+        assert re.search(rf"^def {name}\(", source.read_text(), re.M), \
+            f"{page.name}: {file}::{name} does not exist"
