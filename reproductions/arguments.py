@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 
 
 def split_names(text: str) -> list[str]:
@@ -31,6 +32,17 @@ def seed_list(text: str) -> list[int]:
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"{text!r} repeats a seed")
     return seeds
+
+
+def plain_name(text: str) -> str:
+    """A name that becomes a file name and an MLflow search filter (tune --name): letters,
+    digits, "_", "-" and "." inside, so that it can neither leave its folder ("../x") nor end
+    a quoted filter ("a'b")."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text) or ".." in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a plain name: use letters, digits, "
+                                         "'_', '-' and '.' (it names files and a search in "
+                                         "MLflow), e.g. conv3-hyperband")
+    return text
 
 
 def positive_seconds(text: str) -> float:

@@ -127,8 +127,19 @@ def test_a_pair_claimed_by_another_process_is_left_to_it(mlflow_store, tmp_path)
     (("bench-serving", "--seconds", "-5"), "argument --seconds: '-5' is not a number"),
     (("profile", "conv3_bn", "--threads", "-1"), "argument --threads: '-1' is not a whole number "
                                                  "from 0"),
+    # a search's name becomes file names and an MLflow filter: "../x" left its folder
+    (("tune", "--name", "../../x"), "argument --name: '../../x' is not a plain name"),
+    (("tune", "--name", "a'b"), "argument --name: \"a'b\" is not a plain name"),
+    # a part of a bench would have replaced the committed table's other rows
+    (("bench-export", "--weights", "softmax*"), "--weights softmax* measures part of what "
+                                                "export_bench.csv holds: give --out"),
+    (("bench", "--quick"), "--quick measures part of what bench.csv holds: give --out"),
+    (("bench-training", "--variants", "recipe"), "--variants measures part of what "
+                                                 "bench_training.csv holds"),
+    (("bench-export", "--out", "{tmp}"), "is a folder: give the CSV file's path"),
 ])
-def test_every_bad_option_is_refused_while_parsing(args, message):
+def test_every_bad_option_is_refused_while_parsing(args, message, tmp_path):
+    args = [a.format(tmp=tmp_path) for a in args]
     done = suite(*args, env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}, timeout=60)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
@@ -152,6 +163,29 @@ def test_a_store_verb_keeps_tensorflows_start_up_lines_off_the_console(mlflow_st
                           env={**env, "MLFLOW_TRACKING_URI": mlflow_store,
                                "TF_CPP_MIN_LOG_LEVEL": "0"})
     assert "oneDNN custom operations" in done.stderr or "cuInit" in done.stderr
+
+
+def test_a_search_is_refused_before_it_starts_for_bad_data_or_folders(mlflow_store, tmp_path):
+    """A missing --data-dir, or a file where --dir goes, was a traceback (exit 1), and the first
+    left a RUNNING parent run in the store; both are now refused before the parent run exists."""
+    (tmp_path / "afile").write_text("")
+    common = ("tune", "--tuner", "random", "--max-trials", "1", "--max-epochs", "1",
+              "--train-subset", "200", "--export-dir", str(tmp_path / "export"))
+    for extra, message in [(("--data-dir", str(tmp_path / "nosuch")), "is not a folder"),
+                           (("--dir", str(tmp_path / "afile")), "it is a file, not a directory")]:
+        done = suite(*common, *extra, env={"MLFLOW_TRACKING_URI": mlflow_store})
+        assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
+        assert "Traceback" not in done.stderr
+    client = mlflow.MlflowClient(mlflow_store)
+    assert not [r for e in client.search_experiments()
+                for r in client.search_runs([e.experiment_id])]
+
+
+def test_time_job_report_without_turns_is_refused(tmp_path):
+    done = suite("time-job", "--report", "--out-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert f"no turn recorded in {tmp_path / 'reproduce_jobs_timing.csv'}" in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no empty table written
 
 
 def test_register_keeps_mlflows_registry_lines_in_its_log(mlflow_store):

@@ -39,6 +39,8 @@ _CAUSES = {
     errno.EROFS: ("read-only file system", "write elsewhere"),
     errno.EACCES: ("permission denied", "make {parent} writable or write elsewhere"),
     errno.EPERM: ("operation not permitted", "make {parent} writable or write elsewhere"),
+    # mkdir -p where no folder can be made (under /proc, say)
+    errno.ENOENT: ("no such file or directory, and none can be made there", "write elsewhere"),
 }
 # errors of a path that is in the way: a directory where a file goes, a file where a folder goes
 _IN_THE_WAY = (errno.EISDIR, errno.ENOTDIR, errno.EEXIST)

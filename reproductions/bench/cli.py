@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from reproductions import RESULTS
-from reproductions.bench.common import version, write_csv
+from reproductions.bench.common import out_folder, version, write_csv
 from zoo.files import write_text
 
 WEIGHT = "conv3_bn.mnist"
@@ -60,7 +60,7 @@ def _call(args, cache: Path) -> float:
 def run(args) -> int:
     from tracking.tags import machine
 
-    out_dir = Path(args.out_dir) if args.out_dir else RESULTS
+    out_dir = out_folder(args, RESULTS)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         tmp = Path(tmp)

@@ -12,7 +12,35 @@ import importlib.metadata
 import time
 from pathlib import Path
 
-from zoo.files import open_for_writing
+from zoo.files import make_folder, open_for_writing
+
+
+def out_folder(args, committed: Path, partial: str | None = None) -> Path:
+    """Where a bench writes its tables: --out-dir, else `committed`, the folder of the committed
+    ones. A run that measures part of what they hold (`partial`: the option that makes it so,
+    such as "--quick") must name its own folder: only a whole bench replaces the committed
+    tables. The folder is made, and tried, before the bench: a bad one costs nothing."""
+    given = getattr(args, "out_dir", None)
+    if not given and partial:
+        args.verb_parser.error(f"{partial} measures part of what the committed tables hold: "
+                               "give --out-dir for this run's tables (a whole run, without it, "
+                               "replaces the committed ones)")
+    return make_folder(Path(given) if given else committed)
+
+
+def out_file(args, committed: Path, partial: str | None = None) -> Path:
+    """The same for a bench of one table (--out): its folder made and tried first, a folder in
+    the file's place refused."""
+    given = getattr(args, "out", None)
+    if not given and partial:
+        args.verb_parser.error(f"{partial} measures part of what {committed.name} holds: give "
+                               f"--out for this run's table (a whole run, without it, replaces "
+                               "the committed one)")
+    path = Path(given) if given else committed
+    make_folder(path.parent)
+    if path.is_dir():
+        args.verb_parser.error(f"--out {path} is a folder: give the CSV file's path")
+    return path
 
 
 def write_csv(path: Path, columns, rows) -> None:

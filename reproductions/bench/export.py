@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from reproductions import RESULTS
-from reproductions.bench.common import timed, version, write_csv
+from reproductions.bench.common import out_file, timed, version, write_csv
 import numpy as np
 
 RESULTS_CSV = RESULTS / "export_bench.csv"
@@ -93,12 +93,13 @@ def run(args) -> int:
     import zoo
     from tracking.tags import machine
 
-    out = Path(args.out) if args.out else RESULTS_CSV
     names = [n for n in zoo.list_weights() if fnmatch.fnmatchcase(n, args.weights)]
     if not names:
         print(f"error: no shipped weight matches {args.weights!r}; see `zoo list`",
               file=sys.stderr)
         return 2
+    out = out_file(args, RESULTS_CSV, None if names == zoo.list_weights()
+                   else f"--weights {args.weights}")
     context = {"machine": machine(), "keras": version("keras"),
                "tensorflow": version("tensorflow"), "onnxruntime": version("onnxruntime"),
                "ai_edge_litert": version("ai-edge-litert")}

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from reproductions import RESULTS
+from reproductions.bench.common import out_folder
 from reproductions.run.phases import PHASES
 from zoo.files import append_csv_rows, atomic_path, write_text
 
@@ -328,7 +329,11 @@ def overheads_report(out_dir: Path) -> Path | None:
 
 def run(args) -> int:
     """The `time-job` verb (arguments: its room's verbs.py)."""
-    out_dir = Path(args.out_dir) if args.out_dir else RESULTS
+    out_dir = out_folder(args, RESULTS)  # before the turn: a bad --out-dir costs nothing
+    if args.report and not (out_dir / "reproduce_jobs_timing.csv").is_file():
+        print(f"error: no turn recorded in {out_dir / 'reproduce_jobs_timing.csv'}: take one "
+              "first (time-job --code <checkout>)", file=sys.stderr)
+        return 2
     if not args.report:
         code = Path(args.code).resolve()
         if not (code / ".venv" / "bin" / "python").exists():

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 from reproductions import RESULTS
-from reproductions.bench.common import timed, version, write_csv
+from reproductions.bench.common import out_file, timed, version, write_csv
 import numpy as np
 
 RESULTS_CSV = RESULTS / "bench.csv"
@@ -231,14 +231,15 @@ def run_latency(quick: bool, out: Path) -> int:
 
 def run(args) -> int:
     """The `bench` verb (arguments: its room's verbs.py)."""
-    out = Path(args.out) if args.out else RESULTS_CSV
-    latency_out = out.parent / LATENCY_CSV.name if args.out else LATENCY_CSV
     if args.one:
         print(json.dumps(bench_one(args.one, args.quick)))
         return 0
     if args.latency_one:
         print(json.dumps(latency_paths(LATENCY_WEIGHT, args.quick)))
         return 0
+    partial = "--quick" if args.quick else ("--models" if args.models else None)
+    out = out_file(args, RESULTS_CSV, partial)
+    latency_out = out.parent / LATENCY_CSV.name
     if args.latency_only:
         return run_latency(args.quick, latency_out)
 

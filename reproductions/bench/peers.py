@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from reproductions import RESULTS
+from reproductions.bench.common import out_folder
 from reproductions.bench.training import VARIANTS, child, python_for
 from zoo.files import open_for_writing, write_text
 
@@ -113,7 +114,8 @@ def run(args) -> int:
                   file=sys.stderr)
             return 2
         pythons[name] = python
-    out_dir = Path(args.out_dir) if args.out_dir else RESULTS
+    partial = "--quick" if args.quick else ("--variants" if args.variants else None)
+    out_dir = out_folder(args, RESULTS, partial)
     context = {"mode": "quick" if args.quick else "full", "machine": machine()}
     rows = []
     for r, order in enumerate(round_order(names, args.rounds), start=1):

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from reproductions import RESULTS
-from reproductions.bench.common import version, write_csv
+from reproductions.bench.common import out_folder, version, write_csv
 from zoo.files import write_text
 
 WEIGHT = "conv3_bn_small.mnist"  # the time-to-accuracy net: what a served digit answer runs
@@ -181,7 +181,7 @@ def run(args) -> int:
             args.verb_parser.error(f"--before {before}: not a checkout of this project "
                                    "(git worktree add <folder> <commit>)")
         sides.insert(0, ("before", before))
-    out_dir = Path(args.out_dir) if args.out_dir else RESULTS
+    out_dir = out_folder(args, RESULTS)
     bodies = {(kind, digits): _bodies(kind, digits) for _, kind, digits, _ in CASES}
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp:

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from reproductions import RESULTS
+from reproductions.bench.common import out_folder
 from zoo.files import open_for_writing, write_text
 
 COLUMNS = ("order", "seed", "recipe", "recipe_hash", "first_of_pair", "wall_s", "total_s",
@@ -139,6 +140,7 @@ def run(args) -> int:
             args.verb_parser.error(f"recipe {recipe.name!r} has no validation split: timing runs "
                                    "are blind (no test set), so they need one")
     seeds = args.seeds or list(a.seeds)
+    out_dir = out_folder(args, RESULTS)  # before the runs: a bad --out-dir costs nothing
     with tempfile.TemporaryDirectory() as tmp:
         # a store of its own: every run trains afresh, the user's store is left alone
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
@@ -153,9 +155,7 @@ def run(args) -> int:
                              checkpoint_root=Path(tmp) / "checkpoints")
 
         rows = alternate(a, b, seeds, train)
-    csv_path, md_path = write(rows, a.name, b.name,
-                              Path(args.out_dir) if args.out_dir else RESULTS, seeds,
-                              typed=(args.a, args.b))
+    csv_path, md_path = write(rows, a.name, b.name, out_dir, seeds, typed=(args.a, args.b))
     print(md_path.read_text())
     print(f"wrote {csv_path} and {md_path}")
     return 0

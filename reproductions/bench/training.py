@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from reproductions import RESULTS
+from reproductions.bench.common import out_file
 from zoo.files import open_for_writing
 
 RESULTS_CSV = RESULTS / "bench_training.csv"
@@ -301,7 +302,6 @@ def _version(python: str, module: str) -> str:
 
 def run(args) -> int:
     """The `bench-training` verb (arguments: its room's verbs.py)."""
-    out = Path(args.out) if args.out else RESULTS_CSV
     by_name = {v.name: v for v in VARIANTS}
     if args.one:
         print(json.dumps(measure(by_name[args.one], args.quick)))
@@ -310,6 +310,8 @@ def run(args) -> int:
     unknown = sorted(set(names) - set(by_name))
     if unknown:
         args.verb_parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(by_name)}")
+    partial = "--quick" if args.quick else ("--variants" if args.variants else None)
+    out = out_file(args, RESULTS_CSV, partial)
 
     import keras
     import tensorflow as tf

@@ -40,7 +40,8 @@ from reproductions.search.spaces import ZooHyperModel, recipe_from
 from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
 from tracking.tags import git_commit, machine
 from tracking.runs import MlflowEpochMetrics
-from zoo.files import write_text
+from zoo.data import DataError
+from zoo.files import make_folder, write_text
 
 EXPERIMENT = "zoo-tuning"
 TUNING_DIR = REPO_ROOT / "runs" / "tuning"
@@ -178,11 +179,16 @@ def search(recipe: Recipe, kind: str = "hyperband", max_trials: int = 10, max_ep
               "max_trials": max_trials, "max_epochs": max_epochs,
               "train_subset": train_subset, "space": ZooHyperModel(recipe).describe(),
               "objective": objective, "hyperband_iterations": hyperband_iterations}
+    # what could refuse the search is tried before its parent run exists and before any trial:
+    # the folders (a file in the way, a read-only place) and the data
+    make_folder(directory)
+    if export_dir is not None and not is_worker():
+        make_folder(export_dir / "searches")
+    keras.utils.set_random_seed(0)
+    data = load_data(searched(recipe), data_dir, with_test=False)  # no test set, by design
     parent = _parent_run(name, create=not is_worker(), params=params,
                          wait_s=60 if is_worker() else 0)
     commit = git_commit()  # now: the export below writes tracked files (tuned/*.json)
-    keras.utils.set_random_seed(0)
-    data = load_data(searched(recipe), data_dir, with_test=False)  # no test set, by design
     (x, y), val = data.train, data.val
     if train_subset:
         x, y = x[:train_subset], y[:train_subset]
@@ -299,7 +305,7 @@ def run(args) -> int:
                          args.name, args.data_dir,
                          Path(args.export_dir) if args.export_dir else TUNED,
                          args.objective, args.hyperband_iterations, command_line(args))
-    except (TuningError, TrackingError, KeyError) as err:
+    except (TuningError, TrackingError, KeyError, DataError) as err:
         print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
         return 2
     print(json.dumps(summary, indent=2, default=str))

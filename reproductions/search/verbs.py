@@ -8,8 +8,9 @@ reproductions/__main__.py lists them in the order of `--help`.
 
 from __future__ import annotations
 
-from reproductions.arguments import (ensemble_screening_names, one_name_among, positive_int,
-                                     recipe_names, reference_option, screening_names)
+from reproductions.arguments import (ensemble_screening_names, one_name_among, plain_name,
+                                     positive_int, recipe_names, reference_option,
+                                     screening_names)
 
 
 def tune(sub):
@@ -21,7 +22,8 @@ def tune(sub):
     p.add_argument("--train-subset", type=positive_int, default=None)
     p.add_argument("--dir", default=None, help="KerasTuner's folder, shared by the chief and "
                    "every worker (default: runs/tuning in the repository)")
-    p.add_argument("--name", default=None, help="search name (default: recipe-tuner)")
+    p.add_argument("--name", default=None, type=plain_name,
+                   help="search name (default: recipe-tuner)")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--export-dir", default=None, help="folder the tuned recipe is written to "
                    "(default: reproductions/recipes/tuned, where the suite's recipes are read from), "
