@@ -190,6 +190,11 @@ def test_serve_refuses_an_unknown_model_and_a_busy_port(capsys):
     assert "a port is a whole number from 1 to 65535" in capsys.readouterr().err
     assert zoo_cli(["explain"]) == 2
     assert "needs a model and an input (or --serve)" in capsys.readouterr().err
+    assert zoo_cli(["explain", "--serve", "chemception.freesolv"]) == 2
+    assert "chemception.freesolv is a molecule weight (the page has them on its molecules " \
+        "tab)" in capsys.readouterr().err
+    assert zoo_cli(["explain", "--serve", "conv3_bn.mnist", "7"]) == 2  # the 7 was dropped
+    assert "zoo explain --serve takes no input ('7')" in capsys.readouterr().err
 
 
 def test_a_molecule_is_explained_atom_by_atom_or_character_by_character(client):
@@ -222,3 +227,57 @@ def test_a_bad_molecule_request_gets_a_sentence(client, body, status, words):
         client.post("/api/molecule", json=body)
     assert sent.status_code == status
     assert words in sent.get_json()["error"]
+
+
+@pytest.mark.parametrize("route", ["/api/explain", "/api/molecule"])
+def test_an_integer_too_long_for_python_is_a_400_not_a_500(client, route):
+    """json.loads refuses integers of more than 4,300 digits with a plain ValueError, which was
+    answered 500 ("the server failed")."""
+    sent = client.post(route, data=b'{"model": "conv3.mnist", "smiles": 1' + b"0" * 5000 + b"}")
+    assert sent.status_code == 400
+    assert sent.get_json()["error"].startswith("malformed JSON (a number too long to read)")
+
+
+def test_a_chunked_request_is_read_and_held_to_the_upload_limit(client):
+    """A chunked body has no Content-Length: werkzeug read it as empty (a valid request was
+    "malformed JSON (char 0)") and never held it to the limit (5 MB was a 400, not a 413)."""
+    chunked = {"Transfer-Encoding": "chunked", "Content-Type": "application/json"}
+    body = b'{"model": "conv3.mnist", "input": {"kind": "mnist", "value": 0}}'
+    sent = client.post("/api/explain", input_stream=io.BytesIO(body), headers=chunked)
+    assert sent.status_code == 200, sent.get_json()
+    assert sent.get_json()["model"] == "conv3.mnist"
+    sent = client.post("/api/explain", input_stream=io.BytesIO(b" " * (MAX_UPLOAD + 1)),
+                       headers=chunked)
+    assert sent.status_code == 413
+    assert "upload too large" in sent.get_json()["error"]
+
+
+def test_a_long_bad_smiles_is_not_sent_back_whole(client):
+    sent = client.post("/api/molecule", json={"model": "smiles_cnn.freesolv",
+                                              "smiles": "C" * 1_000_000 + " x"})
+    assert sent.status_code == 400
+    assert sent.get_json()["error"].startswith("a SMILES string of 1,000,002 characters")
+    assert len(sent.data) < 1000
+
+
+def test_an_architecture_name_is_its_shipped_weight_as_in_zoo_explain(client):
+    sent = client.post("/api/explain", json={"model": "conv3", "input": {"kind": "mnist",
+                                                                         "value": 0}})
+    assert sent.status_code == 200 and sent.get_json()["model"] == "conv3.mnist"
+
+
+def test_a_damaged_weight_is_a_sentence_without_a_trace(monkeypatch, capsys):
+    """The server's own file failing its check was "the server failed: WeightsError" and a
+    traceback in its log; it says what is damaged and how to restore it."""
+    from zoo.weights import WeightsError
+
+    def damaged(name):
+        raise WeightsError(f"{name}: SHA256 mismatch")
+
+    monkeypatch.setattr(zoo, "load", damaged)
+    sent = create_app().test_client().post("/api/explain", json={
+        "model": "softmax.mnist", "input": {"kind": "mnist", "value": 0}})
+    assert sent.status_code == 500
+    assert sent.get_json()["error"].startswith("softmax.mnist: SHA256 mismatch. The server's copy "
+                                               "of the zoo is damaged: restore zoo/weights")
+    assert "Traceback" not in capsys.readouterr().err

@@ -68,3 +68,16 @@ def test_a_picture_under_pillows_limit_but_too_large_is_refused_before_decoding(
                                          r"safely \(13000 x 13000 = 169000000 pixels"):
         mnist_from_file(path)
     assert not decoded
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_float_picture_with_pixels_that_are_not_numbers_is_refused(tmp_path, value):
+    """A float TIFF may hold NaN or infinities: numpy's "zero-size array" error (a traceback in
+    `zoo predict`, a 500 in the live explainer) before; now the picture's own refusal."""
+    pixels = np.zeros((28, 28), dtype="float32")
+    pixels[8:20, 12:15] = value
+    path = tmp_path / "odd.tiff"
+    Image.fromarray(pixels, mode="F").save(path)
+    with pytest.raises(ImageError, match=r"odd.tiff: not a readable image: some pixels are not "
+                                         r"numbers \(NaN or infinite\)"):
+        mnist_from_file(path)

@@ -306,6 +306,10 @@ def _explain(args):
     if args.serve:
         from zoo.explain_ui import serve  # Flask, only for the live page
 
+        if args.input is not None:  # the page takes its inputs; one given here would be lost
+            print(f"error: zoo explain --serve takes no input ({args.input!r}): draw or pick "
+                  "one on the page, or leave --serve out to explain it here", file=sys.stderr)
+            return 2
         return serve(args.host, args.port, args.model)
     if args.model is None or args.input is None:
         print("error: zoo explain needs a model and an input (or --serve)", file=sys.stderr)

@@ -25,8 +25,11 @@ class ImageError(ValueError):
 _WIDE_MODES = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": None, "F": None}
 
 
-def _wide_to_float(image: Image.Image) -> Image.Image:
+def _wide_to_float(image: Image.Image, name: str) -> Image.Image:
     a = np.asarray(image, dtype="float64")
+    if not np.isfinite(a).all():  # a float TIFF can hold them; no brightness to read from
+        raise ImageError(f"{name}: not a readable image: some pixels are not numbers (NaN or "
+                         "infinite); save the picture again with ordinary brightness values")
     full = _WIDE_MODES[image.mode]
     if full is None:  # 32-bit int or float: infer the range the values were stored in
         top = float(a.max()) if a.size else 0.0
@@ -68,7 +71,7 @@ def load_image(path, name: str | None = None) -> Image.Image:
     except (OSError, ValueError) as err:
         raise ImageError(f"{name or path}: not a readable image ({err})") from err
     if image.mode in _WIDE_MODES:
-        return _wide_to_float(image)
+        return _wide_to_float(image, str(name or path))
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         background = Image.new("RGBA", image.size, "white")  # transparent means paper
         image = Image.alpha_composite(background, image.convert("RGBA"))

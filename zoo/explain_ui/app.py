@@ -51,8 +51,12 @@ def serve(host: str = "127.0.0.1", port: int = 8050, model: str | None = None,
     if model in zoo.list_models():  # "lenet5": its shipped default, as zoo.load does
         model = zoo.weights.default_weight(model)
     if model not in zoo.list_weights():
-        print(f"error: unknown model {model!r}; shipped: {', '.join(zoo.list_weights())}",
-              file=sys.stderr)
+        from zoo.molecules import weights as molecule_weights
+
+        why = (f"{model} is a molecule weight (the page has them on its molecules tab); "
+               "--serve names the picture or recording weight the page opens with"
+               if molecule_weights.is_molecule_weight(model) else f"unknown model {model!r}")
+        print(f"error: {why}; shipped: {', '.join(zoo.list_weights())}", file=sys.stderr)
         return 2
     try:
         check_free(host, port)

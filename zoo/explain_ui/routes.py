@@ -20,7 +20,7 @@ import json
 import traceback
 
 from flask import Flask, jsonify, request, send_file, send_from_directory
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from zoo.data.idx import DataError
 from zoo.explain_ui.inputs import (InputError, UnknownWeight, fsdd_file, fsdd_recordings,
@@ -28,6 +28,7 @@ from zoo.explain_ui.inputs import (InputError, UnknownWeight, fsdd_file, fsdd_re
 from zoo.explain_ui.lab import Lab
 from zoo.images import ImageError
 from zoo.molecules.featurize import MoleculeError
+from zoo.weights import WeightsError
 
 
 def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
@@ -52,18 +53,37 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
     def recording(name):
         return send_file(fsdd_file(name), mimetype="audio/wav")
 
+    def raw_body() -> bytes:
+        """The request's bytes, at most the upload limit. werkzeug answers a Content-Length
+        over it with 413, but reads a chunked body (which has none) as empty: that one is read
+        here, from the server's de-chunked input, up to the limit."""
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if request.content_length is not None or not chunked:
+            return request.get_data()
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        raw = request.environ["wsgi.input"].read(limit + 1)
+        if len(raw) > limit:
+            raise RequestEntityTooLarge()
+        return raw
+
+    def json_object(example: str) -> dict:
+        """The request's JSON object; anything else a 400 that shows `example`."""
+        try:
+            body = json.loads(raw_body())
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise InputError(f"malformed JSON ({err}); a request is {example}") from None
+        except RecursionError:  # Python's parser gives up past ~1,000 levels: a 400, not a 500
+            raise InputError(f"the JSON is nested too deeply; a request is {example}") from None
+        except ValueError:  # an integer of more than 4,300 digits, which Python refuses to read
+            raise InputError(f"malformed JSON (a number too long to read); a request is "
+                             f"{example}") from None
+        if not isinstance(body, dict):
+            raise InputError(f"the request must be a JSON object, {example}")
+        return body
+
     @app.post("/api/explain")
     def explain():
-        raw = request.get_data()  # over MAX_CONTENT_LENGTH: werkzeug raises 413 here
-        try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise InputError(f"malformed JSON ({err})") from err
-        except RecursionError:  # Python's parser gives up past ~1,000 levels: a 400, not a 500
-            raise InputError("the JSON is nested too deeply; a request is "
-                             "{\"model\": ..., \"input\": {\"kind\": ..., \"value\": ...}}") from None
-        if not isinstance(body, dict):
-            raise InputError("the request must be a JSON object {\"model\": ..., \"input\": ...}")
+        body = json_object("{\"model\": ..., \"input\": {\"kind\": ..., \"value\": ...}}")
         return jsonify(lab.explain(body.get("model"), body.get("input")))
 
     @app.get("/api/molecules")
@@ -72,13 +92,7 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
 
     @app.post("/api/molecule")
     def molecule():
-        try:
-            body = json.loads(request.get_data())
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-            raise InputError(f"malformed JSON ({type(err).__name__}); a request is "
-                             "{\"model\": ..., \"smiles\": \"CCO\"}") from None
-        if not isinstance(body, dict):
-            raise InputError("the request must be a JSON object {\"model\": ..., \"smiles\": ...}")
+        body = json_object("{\"model\": ..., \"smiles\": \"CCO\"}")
         return jsonify(lab.molecule(body.get("model"), body.get("smiles")))
 
     @app.errorhandler(HTTPException)
@@ -100,6 +114,11 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
     @app.errorhandler(DataError)
     def bad_input(err):
         return jsonify(error=str(err)), 400
+
+    @app.errorhandler(WeightsError)
+    def damaged_weight(err):  # the server's own file failed its check: no trace, what to do
+        return jsonify(error=f"{err}. The server's copy of the zoo is damaged: restore "
+                       "zoo/weights (git checkout zoo/weights, or reinstall) and restart it"), 500
 
     @app.errorhandler(Exception)
     def internal(err):  # the trace goes to the server's log, a sentence to the page

@@ -47,14 +47,16 @@ def parse(smiles: str):
     # RDKit reads up to a space (the rest is the molecule's name) and past some non-ASCII
     # characters: "CC O" and "CCé" would quietly be answered as ethane. SMILES is printable
     # ASCII without spaces, so anything else is refused before RDKit sees it.
+    # the length first: a message that quoted a string of millions of characters would send
+    # them all back (the live explainer's answer, the console)
+    if len(smiles) > MAX_LENGTH:
+        raise MoleculeError(f"a SMILES string of {len(smiles):,} characters; the molecule nets "
+                            f"read at most {MAX_LENGTH}")
     odd = sorted({ch for ch in smiles if not ("!" <= ch <= "~")})
     if odd:
         shown = ", ".join(repr(ch) for ch in odd[:5])
         raise MoleculeError(f"{smiles!r} has characters a SMILES string cannot hold ({shown}): "
                             "printable ASCII without spaces, e.g. CCO for ethanol")
-    if len(smiles) > MAX_LENGTH:
-        raise MoleculeError(f"a SMILES string of {len(smiles)} characters; the molecule nets "
-                            f"read at most {MAX_LENGTH}")
     RDLogger.DisableLog("rdApp.*")
     try:
         mol = Chem.MolFromSmiles(smiles)
