@@ -115,12 +115,18 @@ def _quiet_start() -> None:
 
 def _run(args) -> int:
     """The verb; a file it could not write whole (a full disk, a read-only folder: zoo.files,
-    which leaves the previous file in place) is a message and exit code 2, not a traceback."""
+    which leaves the previous file in place) is a message and exit code 2, not a traceback.
+    Ctrl-C is a line and the shell's 130 (reproduce says more: its runs resume)."""
     try:
         return resolve(args.run)(args)
     except WriteError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {args.verb} stopped; every file it wrote is whole (zoo.files "
+              "writes each at once), and the tables it had not yet written are not there",
+              file=sys.stderr)
+        return 130
 
 
 def _store_ok(args) -> bool:

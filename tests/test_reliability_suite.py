@@ -225,3 +225,20 @@ def test_a_store_that_is_down_is_refused_before_any_log_file():
     assert child.returncode == 2 and "Start the server (make mlflow-server)" in err
     assert "log:" not in out
     assert list((REPO / "runs" / "logs").glob(f"reproduce-*-{child.pid}.log")) == []
+
+
+def test_ctrl_c_in_a_verb_is_a_line_and_the_shells_130(monkeypatch, capsys, tmp_path):
+    """time-alternating and the other verbs without a handler of their own printed a
+    KeyboardInterrupt traceback."""
+    import reproductions.__main__ as suite_main
+
+    real = suite_main.resolve
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(suite_main, "resolve", lambda target: interrupted
+                        if target == "reproductions.bench.cli:run" else real(target))
+    assert suite_main.main(["bench-cli", "--out-dir", str(tmp_path)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted: bench-cli stopped" in err and "Traceback" not in err

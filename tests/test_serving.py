@@ -39,6 +39,7 @@ def server(tmp_path, mnist):
     port = free_port()
     env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}",
                PYTHONPATH=str(REPO))
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user has it: TensorFlow's log not asked for
     log = open(tmp_path / "serve.log", "w")
     # its own session: the server's uvicorn child is stopped with it
     proc = subprocess.Popen([sys.executable, "-m", "reproductions", "serve", "conv3_bn.mnist",
@@ -81,6 +82,12 @@ def test_the_real_model_server_answers_a_digit_and_refuses_bad_requests(server, 
     assert len(probs) == 2 and len(probs[0]) == 10
     assert [max(range(10), key=p.__getitem__) for p in probs] == [int(y) for y in y_test[:2]]
     assert abs(sum(probs[0]) - 1) < 1e-5
+    # the server's log: its own lines, not TensorFlow's start-up lines from the registering
+    # process or from each worker (two sets a process, before this change)
+    from tests.test_reliability_cli import CHATTER
+
+    log = (tmp_path / "serve.log").read_text()
+    assert "serving conv3_bn.mnist" in log and not [c for c in CHATTER if c in log], log
 
     status, answer = _post(url, b'{"inputs": [[0, 0,')  # malformed JSON
     assert status == 400 and "malformed JSON" in answer["message"], answer

@@ -208,5 +208,10 @@ def create_app(model_uri: str):
 
 
 def app_from_environment():
-    """uvicorn's --factory entry point: the model named by MODEL_ENV."""
+    """uvicorn's --factory entry point: the model named by MODEL_ENV. Each worker is a process
+    of the server's own, so it keeps TensorFlow's start-up lines off the server's log as the
+    `zoo` command does (zoo/quiet.py: unless the user set TF_CPP_MIN_LOG_LEVEL)."""
+    from zoo.quiet import import_keras_quietly
+
+    import_keras_quietly()
     return create_app(os.environ[MODEL_ENV])

@@ -27,6 +27,7 @@ from tracking.register import register
 from tracking.scoring import MODEL_ENV
 from tracking.store import REPO_ROOT, tracking_uri
 from zoo.ports import check_free
+from zoo.quiet import import_keras_quietly
 
 
 def command(host: str, port: int, workers: int) -> list[str]:
@@ -50,7 +51,13 @@ def environment(model_uri: str) -> dict[str, str]:
     # Keras file, must not spread over every core in each worker either
     env.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     env.setdefault("TF_NUM_INTEROP_THREADS", "1")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TF_CPP_MIN_LOG_LEVEL as the user set it, or unset (this process's quiet import set it):
+    # each worker then imports Keras quietly (tracking/scoring.py), and a user who set it gets
+    # TensorFlow's log, as in `zoo`
+    if zoo.USER_TF_LOG_LEVEL is None:
+        env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    else:
+        env["TF_CPP_MIN_LOG_LEVEL"] = zoo.USER_TF_LOG_LEVEL
     return env
 
 
@@ -62,6 +69,11 @@ def serve(name: str, host: str = "127.0.0.1", port: int = 5001,
     all before anything is started."""
     card = zoo.weight_info(name)
     check_free(host, port)  # a busy port is said now, not after the workers load the model
+    # this process becomes the server (execve below), as a command does: the registering's
+    # TensorFlow start-up lines and MLflow's download bars kept off the console, as the `zoo`
+    # command keeps them (zoo/quiet.py); the server's own lines are its log
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import_keras_quietly()
     [model_uri] = register([str(card.name)])
     workers = workers or os.cpu_count() or 1
     cmd = command(host, port, workers)

@@ -86,6 +86,9 @@ def time_alternating(sub):
     p.add_argument("--seeds", default=[], type=seed_list, help="comma-separated (default: A's "
                    "seeds); the runs are blind, in a temporary store")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
+    p.add_argument("--verbose", action="store_true", help="show MLflow's, TensorFlow's and "
+                   "Keras' messages here too (default: in runs/logs/)")
+    p.set_defaults(quiet=True)  # as reproduce: its runs' chatter goes to a log file
     return p, "reproductions.bench.time_alternating:run"
 
 

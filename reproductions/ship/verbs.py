@@ -69,6 +69,7 @@ def robustness(sub):
                        "weight", weight_names, "no shipped weight {wrong}; shipped: {valid}"),
                    help="comma-separated shipped weights (default: "
                    "all; the CSV keeps the others' rows)")
+    p.set_defaults(keras=True)  # __main__: Keras imported quietly
     return p, "reproductions.ship.robustness:run"
 
 
