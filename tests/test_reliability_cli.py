@@ -74,6 +74,15 @@ def test_bad_inputs_are_messages_with_exit_code_2(files, capsys, args, message, 
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("verb", [["export", "softmax.mnist", "--format", "onnx"],
+                                  ["evaluate", "softmax.mnist"], ["explain", "softmax.mnist", "7"]])
+def test_an_empty_out_is_refused_not_the_current_folder(capsys, verb):
+    with pytest.raises(SystemExit) as exit_:  # `--out "$DIR"` with DIR unset wrote into "."
+        zoo_cli([*verb, "--out", ""])
+    assert exit_.value.code == 2
+    assert "argument --out: an empty folder name" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("top", ["0", "-1", "two"])
 def test_top_below_one_is_refused_by_the_parser(files, capsys, top):
     with pytest.raises(SystemExit) as exit_:

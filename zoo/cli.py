@@ -370,6 +370,14 @@ def _top(text: str) -> int:
     return int(text)
 
 
+def _folder(text: str) -> str:
+    """--out: an empty value (an unset shell variable, `--out "$DIR"`) would write into the
+    current folder; it is refused instead."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty folder name; give a folder, e.g. --out exports")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     from zoo.export import FORMATS
 
@@ -396,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_predict)
     p = sub.add_parser("evaluate", help="test accuracy, per class, and a confusion matrix PNG")
     p.add_argument("name", help="shipped weight, e.g. conv3_bn.mnist")
-    p.add_argument("--out", default=".", help="folder for the confusion matrix PNG")
+    p.add_argument("--out", default=".", type=_folder, help="folder for the confusion matrix PNG")
     p.add_argument("--robustness", action="store_true", help="instead: accuracy on the test "
                    "set moved by 1 and 2 pixels each way, rotated by ±10 and ±20 degrees, and "
                    "with Gaussian noise (zoo/robustness.py); MNIST weights")
@@ -410,13 +418,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "to draw digits on and watch every layer answer")
     p.add_argument("--host", default="127.0.0.1", help="with --serve: address to bind")
     p.add_argument("--port", type=port_number, default=8050, help="with --serve: port")
-    p.add_argument("--out", default="runs/explain", help="folder for the pages")
+    p.add_argument("--out", default="runs/explain", type=_folder, help="folder for the pages")
     p.set_defaults(run=_explain)
     p = sub.add_parser("export", help="a shipped weight as a TensorFlow SavedModel, ONNX or "
                        "LiteRT file, with its card in the file's metadata")
     p.add_argument("name", help="shipped weight, e.g. conv3_bn.mnist")
     p.add_argument("--format", required=True, choices=FORMATS)
-    p.add_argument("--out", default="exports", help="folder to write into (default exports/)")
+    p.add_argument("--out", default="exports", type=_folder,
+                   help="folder to write into (default exports/)")
     p.set_defaults(run=_export)
     return parser
 
