@@ -55,6 +55,10 @@ def run(args) -> int:
             return result["wall_s"], time.perf_counter() - t0, result["curve_logging_s"]
 
         datasets_s, run_ids = [], []
+        from tracking.tags import machine  # timings name their machine (a file of them too)
+
+        print(f"machine: {machine()}; python -m reproductions bench-logging --recipe "
+              f"{recipe.name} --repeats {args.repeats}", flush=True)
         once("warm-up", "off")
         found = {s: [] for s in SETUPS}
         for i in range(args.repeats):
