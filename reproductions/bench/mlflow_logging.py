@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from reproductions.recipes import derive, get_recipe, parse_override
+from tracking.tags import machine
 
 SETUPS = {"off": dict(step_curves=False, system_metrics=False),
           "curves": dict(step_curves=True, system_metrics=False),
@@ -55,8 +56,6 @@ def run(args) -> int:
             return result["wall_s"], time.perf_counter() - t0, result["curve_logging_s"]
 
         datasets_s, run_ids = [], []
-        from tracking.tags import machine  # timings name their machine (a file of them too)
-
         print(f"machine: {machine()}; python -m reproductions bench-logging --recipe "
               f"{recipe.name} --repeats {args.repeats}", flush=True)
         once("warm-up", "off")

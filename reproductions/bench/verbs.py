@@ -59,7 +59,7 @@ def profile(sub):
                    "inter-op threads, 0: its default, one a core (default: a `reproduce` "
                    "worker's share of the cores); written as profile_<recipe>+threads=<N>.*")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
-    p.set_defaults(keras=True)  # __main__: Keras imported quietly (its children too)
+    p.set_defaults(keras=True)  # __main__: Keras imported quietly
     return p, "reproductions.bench.profile:run"
 
 
@@ -116,7 +116,7 @@ def bench_logging(sub):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="derive a variant of the recipe (as reproduce --set)")
     p.add_argument("--repeats", type=int, default=3)
-    p.set_defaults(keras=True)  # __main__: Keras imported quietly (its children too)
+    p.set_defaults(keras=True)  # __main__: Keras imported quietly
     return p, "reproductions.bench.mlflow_logging:run"
 
 
@@ -126,7 +126,7 @@ def bench_export(sub):
     p.add_argument("--weights", default="*", help="shell pattern of shipped weights")
     p.add_argument("--out", default=None,
                    help="CSV (default: reproductions/results/export_bench.csv)")
-    p.set_defaults(keras=True)  # __main__: Keras imported quietly (its children too)
+    p.set_defaults(keras=True)  # __main__: Keras imported quietly
     return p, "reproductions.bench.export:run"
 
 

@@ -6,7 +6,8 @@ logging fully stops), MLflow's INFO lines and artifact bars (its handlers hold t
 sys.stderr, which writes to descriptor 2) and Keras' messages (interactive logging off: no
 progress bars, no escape codes, whether or not the output is a terminal). Python's sys.stderr is
 re-opened on the original descriptor 2, so the suite's own messages and errors still reach the
-user (MLflow's own prints, such as the registry's, go to the log too). Each run logs the file as an artifact (logs/console.log) when it ends.
+user (MLflow's own prints, such as the registry's, go to the log too). Each run logs the file as
+an artifact (logs/console.log) when it ends.
 """
 
 from __future__ import annotations
