@@ -6,6 +6,7 @@ answered, with a note that the answer is unreliable."""
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -237,3 +238,26 @@ def test_zoo_explain_gives_a_recordings_note_as_a_note_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"note: {tone}: not speech-like by spectral flatness" in err
     assert "UserWarning" not in err and "RecordingNote" not in err
+
+
+def test_the_committed_flatness_figures_are_this_codes_and_the_docs_quote_them():
+    """reproductions/results/audio_flatness.txt (`python -m reproductions audio-flatness`) holds
+    the figures docs/audio.md and zoo/audio.py quote: its tone and noise lines are what the code
+    measures now (recomputed here, cheap), its FSDD range lies inside SPEECH_FLATNESS, and every
+    figure the page quotes is in it."""
+    from reproductions.report.audio_flatness import _wav, tone, white
+
+    text = (REPO / "reproductions" / "results" / "audio_flatness.txt").read_text()
+    for hz in (50, 440, 1000, 3900):
+        measured = audio.spectral_flatness(read_recording(_wav(tone(hz)), "tone", []))
+        assert f"pure tone {hz} Hz at half scale: {measured:.2g};" in text
+    whites = [audio.spectral_flatness(read_recording(_wav(white(s)), "noise", []))
+              for s in (0, 1, 2)]
+    assert "white noise, seeds 0, 1, 2: " + ", ".join(f"{v:.4f}" for v in whites) in text
+    low, high = audio.SPEECH_FLATNESS
+    fsdd = [float(v) for line in text.splitlines() if line.startswith("FSDD ")
+            for v in re.findall(r"(?:lowest|highest) ([\d.]+)", line)]
+    assert len(fsdd) == 4 and all(low <= v <= high for v in fsdd)
+    page = (REPO / "docs" / "audio.md").read_text()
+    for quoted in ('"7" at 0.983', "0.0012", "0.3882", "0.9867", "0.9928", "0.0017", "0.0079"):
+        assert quoted.split(" at ")[-1] in text and quoted in page, quoted

@@ -59,7 +59,8 @@ MIN_RATE, MAX_RATE = RATE, 384_000
 # recordings, as read_recording gives them, measure 0.0012 (4_jackson_19) to 0.39 (6_theo_33),
 # median 0.06; its 300 test recordings 0.0058 to 0.23. The bounds keep them all with a margin of
 # about 10x below and 1.8x above, and stay far from what is not speech: pure tones at 8 kHz
-# measure about 1e-9 (50 Hz to 3.9 kHz), white noise 0.97 to 0.99.
+# measure a few 1e-9 (50 Hz to 3.9 kHz), white noise about 0.99 (the figures:
+# reproductions/results/audio_flatness.txt, `python -m reproductions audio-flatness`).
 SPEECH_FLATNESS = (1e-4, 0.7)
 FRAME, STEP, MELS = 256, 128, 64
 SHAPE = (MELS, 1 + (SAMPLES - FRAME) // STEP)  # (64, 61)
@@ -191,8 +192,10 @@ def spectral_flatness(samples: np.ndarray) -> float:
     frequency: a pure tone) to 1 (the same energy at every frequency: white noise).
 
     Why this measure: a net trained only on spoken digits answers any sound with confidence (a
-    pure tone recorded at 8 kHz was "7" at 0.923), so the zoo needs a cheap, explainable sign
-    that a sound is unlike its training data. Speech sits between the two extremes: voiced
+    pure tone at 8 kHz is a digit at 0.7 to 0.99), so the zoo needs a cheap, explainable sign
+    that a sound is unlike its training data (reproductions/results/audio_flatness.txt: what it
+    answers to tones, and the flatness of FSDD's recordings, tones and noise, measured by
+    `python -m reproductions audio-flatness`). Speech sits between the two extremes: voiced
     sounds put their energy in a few harmonics and formants, mostly below 1 kHz, with
     consonants' noise above, so its average spectrum is neither one line nor flat. Spectral
     flatness (the geometric over the arithmetic mean of the power spectrum, also called Wiener

@@ -1,5 +1,5 @@
 """The report room's verbs: their command lines (their work: tables.py, time_to_accuracy.py,
-xo_lecture.py).
+xo_lecture.py, audio_flatness.py).
 
 Each function declares one verb on the suite's parser and names the function that runs it
 ("module:function", imported only when the verb runs, so that `--help` stays quick);
@@ -37,3 +37,11 @@ def xo_lecture(sub):
     reference_option(p, "reproductions/results/xo_lecture.md")
     p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
     return p, "reproductions.report.xo_lecture:run"
+
+
+def audio_flatness(sub):
+    p = sub.add_parser("audio-flatness", help="the spectral flatness of FSDD's recordings, tones "
+                       "and noise, and audio_conv.fsdd's answer to a tone: the figures of zoo "
+                       "predict's speech check (> results/audio_flatness.txt)")
+    p.set_defaults(keras=True)  # __main__: Keras imported quietly
+    return p, "reproductions.report.audio_flatness:run"
