@@ -85,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _start(args)
+    except KeyboardInterrupt:  # Ctrl-C anywhere, Keras' import included; reproduce says more
+        print(f"\ninterrupted: {args.verb} stopped; every file it wrote is whole (zoo.files "
+              "writes each at once), and the tables it had not yet written are not there",
+              file=sys.stderr)
+        return 130
+
+
+def _start(args) -> int:
+    """The verb, with its store checked and its console quiet as it was declared."""
     if not _store_ok(args):  # before any log file: a refused verb leaves nothing behind
         return 2
     if getattr(args, "quiet", False) and not args.verbose:
@@ -116,18 +127,12 @@ def _quiet_start() -> None:
 
 def _run(args) -> int:
     """The verb; a file it could not write whole (a full disk, a read-only folder: zoo.files,
-    which leaves the previous file in place) is a message and exit code 2, not a traceback.
-    Ctrl-C is a line and the shell's 130 (reproduce says more: its runs resume)."""
+    which leaves the previous file in place) is a message and exit code 2, not a traceback."""
     try:
         return resolve(args.run)(args)
     except WriteError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: {args.verb} stopped; every file it wrote is whole (zoo.files "
-              "writes each at once), and the tables it had not yet written are not there",
-              file=sys.stderr)
-        return 130
 
 
 def _store_ok(args) -> bool:

@@ -239,8 +239,10 @@ def test_an_integer_too_long_for_python_is_a_400_not_a_500(client, route):
 
 
 def test_a_chunked_request_is_read_and_held_to_the_upload_limit(client):
-    """A chunked body has no Content-Length: werkzeug read it as empty (a valid request was
-    "malformed JSON (char 0)") and never held it to the limit (5 MB was a 400, not a 413)."""
+    """A chunked body has no Content-Length: where the server does not mark its input as
+    terminated (this test client), werkzeug read it as empty (a valid request was "malformed
+    JSON (char 0)") and never held it to the limit (5 MB was a 400, not a 413). gunicorn, which
+    `zoo explain --serve` runs, marks it, and werkzeug handled it there already."""
     chunked = {"Transfer-Encoding": "chunked", "Content-Type": "application/json"}
     body = b'{"model": "conv3.mnist", "input": {"kind": "mnist", "value": 0}}'
     sent = client.post("/api/explain", input_stream=io.BytesIO(body), headers=chunked)
@@ -279,5 +281,6 @@ def test_a_damaged_weight_is_a_sentence_without_a_trace(monkeypatch, capsys):
         "model": "softmax.mnist", "input": {"kind": "mnist", "value": 0}})
     assert sent.status_code == 500
     assert sent.get_json()["error"].startswith("softmax.mnist: SHA256 mismatch. The server's copy "
-                                               "of the zoo is damaged: restore zoo/weights")
+                                               "of the zoo is damaged: restore its weights (git "
+                                               "checkout zoo/weights zoo/molecules/weights")
     assert "Traceback" not in capsys.readouterr().err

@@ -134,6 +134,7 @@ def test_a_pair_claimed_by_another_process_is_left_to_it(mlflow_store, tmp_path)
     (("bench-export", "--weights", "softmax*"), "--weights softmax* measures part of what "
                                                 "export_bench.csv holds: give --out"),
     (("bench", "--quick"), "--quick measures part of what bench.csv holds: give --out"),
+    (("bench", "--latency-only", "--quick"), "--quick measures part of what latency.csv holds"),
     (("bench-training", "--variants", "recipe"), "--variants measures part of what "
                                                  "bench_training.csv holds"),
     (("bench-export", "--out", "{tmp}"), "is a folder: give the CSV file's path"),
@@ -179,6 +180,12 @@ def test_a_search_is_refused_before_it_starts_for_bad_data_or_folders(mlflow_sto
     client = mlflow.MlflowClient(mlflow_store)
     assert not [r for e in client.search_experiments()
                 for r in client.search_runs([e.experiment_id])]
+
+
+def test_audio_flatness_without_the_recordings_is_a_message(tmp_path):
+    done = suite("audio-flatness", env={"ZOO_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"ZOO_DATA_DIR={tmp_path} holds no FSDD recordings" in done.stderr
 
 
 def test_time_job_report_without_turns_is_refused(tmp_path):

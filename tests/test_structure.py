@@ -203,8 +203,7 @@ def test_the_command_line_reads_as_before_the_move(monkeypatch):
     and ensemble's help naming a refit's tag (issue 28); screen's, ensemble-screen's and
     xo-lecture's --reference, since a user's screening or walk-through writes beside the store,
     not over the committed page; register's --verbose, since MLflow's registry lines now go to
-    a log; every --reference in one wording (reproductions.arguments.reference_option);
-    time-alternating's --verbose, since its runs' chatter goes to a log as reproduce's does; the
+    a log; every --reference in one wording (reproductions.arguments.reference_option); the
     new verb audio-flatness, the measured figures of zoo predict's speech check."""
     monkeypatch.setenv("COLUMNS", "80")  # argparse wraps to the terminal's width
     before = json.loads((REPO / "tests" / "data" / "cli_help" / "before.json").read_text())

@@ -84,6 +84,7 @@ def make_folder(path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f".tmp-{os.getpid()}-{next(_SERIAL)}-probe"
+        _remove(probe)  # the leftover of a process killed outright that had this process's id
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         os.remove(probe)
     except OSError as err:

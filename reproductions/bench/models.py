@@ -237,8 +237,10 @@ def run(args) -> int:
     if args.latency_one:
         print(json.dumps(latency_paths(LATENCY_WEIGHT, args.quick)))
         return 0
-    partial = "--quick" if args.quick else ("--models" if args.models else None)
-    out = out_file(args, RESULTS_CSV, partial)
+    # --latency-only writes latency.csv alone (beside --out), whatever --models says
+    partial = "--quick" if args.quick else (
+        "--models" if args.models and not args.latency_only else None)
+    out = out_file(args, LATENCY_CSV if args.latency_only else RESULTS_CSV, partial)
     latency_out = out.parent / LATENCY_CSV.name
     if args.latency_only:
         return run_latency(args.quick, latency_out)

@@ -30,7 +30,7 @@ def bench(sub):
                    "conv3_bn_small's fast paths (results/latency.csv, beside --out)")
     p.add_argument("--one", help=argparse.SUPPRESS)  # run in a child process
     p.add_argument("--latency-one", action="store_true", help=argparse.SUPPRESS)  # the same
-    p.set_defaults(keras=True)  # __main__: Keras imported quietly (its children too)
+    p.set_defaults(keras=True)  # __main__: Keras imported quietly
     return p, "reproductions.bench.models:run"
 
 
@@ -86,9 +86,7 @@ def time_alternating(sub):
     p.add_argument("--seeds", default=[], type=seed_list, help="comma-separated (default: A's "
                    "seeds); the runs are blind, in a temporary store")
     p.add_argument("--out-dir", default=None, help="folder (default: reproductions/results)")
-    p.add_argument("--verbose", action="store_true", help="show MLflow's, TensorFlow's and "
-                   "Keras' messages here too (default: in runs/logs/)")
-    p.set_defaults(quiet=True)  # as reproduce: its runs' chatter goes to a log file
+    p.set_defaults(keras=True)  # __main__: Keras imported quietly
     return p, "reproductions.bench.time_alternating:run"
 
 

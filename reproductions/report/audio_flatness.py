@@ -12,6 +12,7 @@ so the file is the same on every machine with the same packages.
 from __future__ import annotations
 
 import io
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -58,9 +59,13 @@ def run(args=None) -> int:
     """The `audio-flatness` verb."""
     import zoo
     from zoo.audio import SPEECH_FLATNESS, read_recording, spectral_flatness, spectrogram
-    from zoo.data import fsdd
+    from zoo.data import DataError, fsdd
 
-    folder = fsdd.source_of()
+    try:
+        folder = fsdd.source_of()
+    except DataError as err:  # ZOO_DATA_DIR without the recordings
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if folder == "tensorflow-datasets":
         print("error: audio-flatness reads FSDD's WAV files: point ZOO_DATA_DIR at a folder "
               "holding fsdd/recordings/*.wav, e.g. export ZOO_DATA_DIR=../shared/data",
@@ -72,9 +77,14 @@ def run(args=None) -> int:
 
     train, test = [], []
     for path in sorted(Path(folder).glob("*.wav")):
-        index = int(path.stem.rsplit("_", 1)[1])  # <digit>_<speaker>_<index>.wav
-        (test if index < 5 else train).append((path.name, flatness(path.read_bytes(),
-                                                                   path.name)))
+        named = re.fullmatch(r"\d_[a-z]+_(\d+)\.wav", path.name)  # <digit>_<speaker>_<index>
+        if named:  # another file beside the recordings is not one of them
+            (test if int(named[1]) < 5 else train).append(
+                (path.name, flatness(path.read_bytes(), path.name)))
+    if len(train) + len(test) != 3000:
+        print(f"error: {folder} holds {len(train) + len(test)} FSDD recordings, not 3,000: "
+              "the figures are of the whole set", file=sys.stderr)
+        return 2
     print(f"spectral flatness (zoo.audio.spectral_flatness; the speech range SPEECH_FLATNESS: "
           f"{SPEECH_FLATNESS[0]:g}-{SPEECH_FLATNESS[1]:g}), each sound as read_recording gives "
           "it (8 kHz, at most 1 s)")

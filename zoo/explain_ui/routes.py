@@ -55,8 +55,10 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
 
     def raw_body() -> bytes:
         """The request's bytes, at most the upload limit. werkzeug answers a Content-Length
-        over it with 413, but reads a chunked body (which has none) as empty: that one is read
-        here, from the server's de-chunked input, up to the limit."""
+        over it with 413, and so a chunked body (which has none) where the server marks its
+        de-chunked input as terminated (gunicorn, werkzeug's own server); where it does not
+        (werkzeug's test client, some servers), werkzeug reads such a body as empty, so it is
+        read here, from the server's input, up to the limit."""
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         if request.content_length is not None or not chunked:
             return request.get_data()
@@ -118,7 +120,8 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
     @app.errorhandler(WeightsError)
     def damaged_weight(err):  # the server's own file failed its check: no trace, what to do
         return jsonify(error=f"{err}. The server's copy of the zoo is damaged: restore "
-                       "zoo/weights (git checkout zoo/weights, or reinstall) and restart it"), 500
+                       "its weights (git checkout zoo/weights zoo/molecules/weights, or reinstall) and "
+                       "restart it"), 500
 
     @app.errorhandler(Exception)
     def internal(err):  # the trace goes to the server's log, a sentence to the page
