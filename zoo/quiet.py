@@ -8,8 +8,9 @@ imported, descriptor 2 goes to a temporary file instead; the lines known to be c
 dropped and any other line is written back to stderr, so a real warning or crash report still
 shows. TF_CPP_MIN_LOG_LEVEL=3 (unless the user set it) quiets what TensorFlow logs later, such
 as the "failed call to cuInit" of a machine without a GPU. Used by the commands only (`zoo`,
-and `python -m reproductions` for its verbs declared `keras`): a library must not touch its caller's file
-descriptors.
+`python -m reproductions` for its verbs declared `keras`) and by the processes a command becomes
+(the model server of `serve`: tracking/serve.py, tracking/scoring.py): a library must not touch
+its caller's file descriptors.
 """
 
 from __future__ import annotations

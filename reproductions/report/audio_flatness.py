@@ -12,7 +12,6 @@ so the file is the same on every machine with the same packages.
 from __future__ import annotations
 
 import io
-import re
 import statistics
 import sys
 from pathlib import Path
@@ -75,12 +74,12 @@ def run(args=None) -> int:
     def flatness(raw: bytes, name: str) -> float:
         return spectral_flatness(read_recording(raw, name, []))
 
-    train, test = [], []
+    split = {"train": [], "test": []}
     for path in sorted(Path(folder).glob("*.wav")):
-        named = re.fullmatch(r"\d_[a-z]+_(\d+)\.wav", path.name)  # <digit>_<speaker>_<index>
-        if named:  # another file beside the recordings is not one of them
-            (test if int(named[1]) < 5 else train).append(
-                (path.name, flatness(path.read_bytes(), path.name)))
+        part = fsdd.official_split(path.name)  # None: another file beside the recordings
+        if part is not None:
+            split[part].append((path.name, flatness(path.read_bytes(), path.name)))
+    train, test = split["train"], split["test"]
     if len(train) + len(test) != 3000:
         print(f"error: {folder} holds {len(train) + len(test)} FSDD recordings, not 3,000: "
               "the figures are of the whole set", file=sys.stderr)

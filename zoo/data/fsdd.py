@@ -39,7 +39,15 @@ from zoo.audio import RATE as SAMPLE_RATE
 from zoo.audio import spectrogram, spectrogram_of_file, spectrograms  # noqa: F401  (re-exported)
 
 _NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
+TEST_BELOW = 5  # the official split: recordings 0-4 of each speaker and digit are the test set
 CHECKSUMS = Path(__file__).with_name("fsdd_sha256.txt")
+
+
+def official_split(name: str) -> str | None:
+    """"test" or "train" for a recording's file name, as load_fsdd's official split puts it;
+    None for a file not named as FSDD's recordings are."""
+    named = _NAME.match(Path(name).name)
+    return None if named is None else "test" if int(named[3]) < TEST_BELOW else "train"
 
 
 def _known() -> dict[str, str]:
@@ -169,7 +177,7 @@ def load_split(data_dir=None, holdout: str | None = None):
 def _split(folder, holdout):
     specs, labels, speakers, indices = _records(folder)
     if holdout is None:
-        test = indices < 5
+        test = indices < TEST_BELOW
     elif holdout in SPEAKERS:
         test = speakers == holdout
     else:

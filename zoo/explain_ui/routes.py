@@ -119,9 +119,9 @@ def add_routes(app: Flask, lab: Lab, default_model: str) -> None:
 
     @app.errorhandler(WeightsError)
     def damaged_weight(err):  # the server's own file failed its check: no trace, what to do
-        return jsonify(error=f"{err}. The server's copy of the zoo is damaged: restore "
-                       "its weights (git checkout zoo/weights zoo/molecules/weights, or reinstall) and "
-                       "restart it"), 500
+        return jsonify(error=f"{err}. The server's copy of the zoo is damaged: restore its "
+                       "weights (git checkout zoo/weights zoo/molecules/weights, or reinstall) "
+                       "and restart it"), 500
 
     @app.errorhandler(Exception)
     def internal(err):  # the trace goes to the server's log, a sentence to the page
