@@ -115,13 +115,15 @@ def _quiet_start() -> None:
     """The verbs that use Keras without a log file of their own (ensemble, screen,
     export-weights...: `keras` where they are declared) keep the console to their own lines:
     TensorFlow's start-up and cuInit lines are dropped as the `zoo` command drops them
-    (zoo/quiet.py; a user who sets TF_CPP_MIN_LOG_LEVEL keeps them), and MLflow draws no bar for
-    each artifact a verb reads back."""
+    (zoo/quiet.py; a user who sets TF_CPP_MIN_LOG_LEVEL keeps them), and so is LiteRT's XNNPACK
+    line where a bench runs an interpreter (zoo.export.runtime); MLflow draws no bar for each
+    artifact a verb reads back."""
     import os
 
-    from zoo.quiet import import_keras_quietly
+    from zoo.quiet import command_console, import_keras_quietly
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    command_console()
     import_keras_quietly()
 
 

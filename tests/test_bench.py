@@ -58,6 +58,10 @@ def test_export_benchmark_writes_every_runtime_and_refuses_an_unknown_weight(tmp
         for key in ("size_bytes", "load_ms", "latency_b1_ms_median", "latency_b1000_ms_median",
                     "img_per_s_b1000"):
             assert float(row[key]) > 0, (row["runtime"], key)
+        # every one of the 2,000 test images through each runtime, against Keras' answers
+        assert row["test_inputs"] == "2000" and row["classes_differing_vs_keras"] == "0"
+        assert 0 <= float(row["max_abs_diff_vs_keras"]) < 1e-4
+    assert float(rows[0]["max_abs_diff_vs_keras"]) == 0  # Keras against itself
     bad = subprocess.run([sys.executable, "-m", "reproductions", "bench-export", "--weights",
                           "nope*", "--out", str(tmp_path / "x.csv")], cwd=REPO,
                          capture_output=True, text=True, timeout=600)

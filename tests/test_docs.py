@@ -57,6 +57,44 @@ def test_the_readme_results_are_generated_from_the_committed_files():
     assert "it ships conv7_bn.cosine_refit, which the default does not make again" in text
 
 
+def test_the_export_bench_part_is_generated_from_its_csv():
+    from reproductions.bench import export
+
+    assert export.render() in (REPO / "docs" / "export-and-serving.md").read_text()
+
+
+def test_the_export_bench_part_reads_its_figures_from_the_rows(tmp_path):
+    """On a hand-made CSV: the agreement sentence sums the differing classes over every row and
+    names the row of the largest difference; the speed-ups are Keras' batch-1 time over each
+    export's, for the weight shown."""
+    from reproductions.bench import export
+
+    rows = []
+    for weight, diffs, classes in (("conv3_bn.mnist", (0, 2e-7, 3e-6, 1e-6), (0, 0, 1, 0)),
+                                   ("mlp5.mnist", (0, 0, 9e-6, 4e-7), (0, 0, 0, 2))):
+        for (runtime, fmt), b1, diff, n in zip(export.RUNTIMES, (1.0, 0.5, 0.25, 0.2), diffs,
+                                               classes):
+            rows.append({"weight": weight, "runtime": runtime, "format": fmt or "keras",
+                         "size_bytes": 2_000_000, "load_ms": 50, "latency_b1_ms_median": b1,
+                         "latency_b1_ms_p95": b1, "latency_b1000_ms_median": 100 + 10 * n,
+                         "img_per_s_b1000": 1, "test_inputs": 10000,
+                         "max_abs_diff_vs_keras": diff, "classes_differing_vs_keras": n,
+                         "machine": "M", "keras": "k", "tensorflow": "t", "onnxruntime": "o",
+                         "ai_edge_litert": "l"})
+    with open(tmp_path / "export_bench.csv", "w", newline="") as f:
+        import csv
+
+        writer = csv.DictWriter(f, export.COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    text = export.render(tmp_path)
+    assert "one image): TensorFlow SavedModel 2.0, onnxruntime 4.0, LiteRT 5.0." in text
+    assert "over the 2 weights' whole test sets (20,000 inputs" in text
+    assert "3 inputs got another class" in text
+    assert "was 9.0e-06 (onnxruntime, mlp5.mnist)" in text
+    assert "| mlp5.mnist | 100.0 | 100.0 | 100.0 | 120.0 |" in text
+
+
 @pytest.mark.parametrize("recipe, heading", [
     ("conv7_bn_cosine", "## The ensemble of 8 (issue 28)"),
     ("conv7_bn_cosine_refit", "## The refit's ensemble (issue 28)")])

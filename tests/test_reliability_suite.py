@@ -195,6 +195,73 @@ def test_time_job_report_without_turns_is_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no empty table written
 
 
+def test_bench_export_keeps_litert_s_line_off_the_console(tmp_path):
+    """LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.", written from C++ as
+    its first interpreter allocates its tensors, came after bench-export's table; the console
+    now has the table and its "wrote" line, nothing of TensorFlow's or LiteRT's."""
+    from tests.test_reliability_cli import CHATTER
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-m", "reproductions", "bench-export", "--weights",
+                           "softmax.mnist", "--out", str(tmp_path / "x.csv")], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert ["softmax.mnist", "litert"] in [line.split()[:2] for line in done.stdout.splitlines()]
+    assert "XNNPACK" not in done.stderr + done.stdout, done.stderr
+    assert not [c for c in CHATTER if c in done.stderr], done.stderr
+
+
+def test_litert_s_line_is_dropped_in_a_command_only(capfd, monkeypatch):
+    """zoo/quiet.py's rule: the library leaves its caller's descriptor 2 alone; a command that
+    said so (reproductions' keras verbs) has LiteRT's line dropped and any other line kept, and
+    a user who set TF_CPP_MIN_LOG_LEVEL, asking for the log, gets it."""
+    import zoo
+    from zoo import quiet
+
+    said = b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+    monkeypatch.setattr(quiet, "_command", False)
+    with quiet.later_chatter_filtered():  # as the library: untouched
+        os.write(2, said)
+    assert capfd.readouterr().err == said.decode()
+    monkeypatch.setattr(zoo, "USER_TF_LOG_LEVEL", None)
+    quiet.command_console()
+    with quiet.later_chatter_filtered():
+        os.write(2, said + b"a real error\n")
+    assert capfd.readouterr().err == "a real error\n"
+    monkeypatch.setattr(zoo, "USER_TF_LOG_LEVEL", "0")
+    quiet.command_console()
+    with quiet.later_chatter_filtered():
+        os.write(2, said)
+    assert capfd.readouterr().err == said.decode()
+
+
+def test_a_turn_of_time_job_keeps_tensorflows_lines_off_the_console(tmp_path):
+    """time-job measures the machine's matmul peak with TensorFlow before each turn: its start-up
+    lines stayed on the console (the turn's own output goes to the turn's log). Here the turn's
+    checkout has an environment but no suite, so the reproduction fails at once: the console
+    has the turn's line and the error naming its log, and nothing of TensorFlow's."""
+    import shutil
+
+    from tests.test_reliability_cli import CHATTER
+
+    code = tmp_path / "checkout"
+    (code / ".venv" / "bin").mkdir(parents=True)
+    (code / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-m", "reproductions", "time-job", "--code", str(code),
+                           "--recipes", "softmax", "--out-dir", str(tmp_path / "out")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    turn_log = Path(done.stderr.rsplit("its output: ", 1)[-1].strip())
+    if turn_log.name == "reproduce.log":
+        shutil.rmtree(turn_log.parent)  # runs/time-job/turn1-<time>/, kept for a real turn
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.startswith("turn 1: python -m reproductions reproduce --dataset mnist "
+                                  "--recipes softmax --seeds 1 in "), done.stdout
+    assert done.stderr.startswith("error: the reproduction exited with 1; its output: "), \
+        done.stderr
+    assert not [c for c in CHATTER if c in done.stderr + done.stdout], done.stderr
+
+
 def test_register_keeps_mlflows_registry_lines_in_its_log(mlflow_store):
     """The console gets each weight's model URI; MLflow's "Successfully registered model" and
     "Created version" lines (printed, not logged, by MLflow) and TensorFlow's start-up lines go

@@ -70,6 +70,9 @@ def server(tmp_path, mnist):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
+        for line in (tmp_path / "serve.log").read_text().splitlines():
+            if line.startswith("log: "):  # the registering's MLflow lines, in runs/logs/
+                Path(line[len("log: "):].split(" (", 1)[0]).unlink(missing_ok=True)
 
 
 def test_the_real_model_server_answers_a_digit_and_refuses_bad_requests(server, mnist, tmp_path):
@@ -82,6 +85,10 @@ def test_the_real_model_server_answers_a_digit_and_refuses_bad_requests(server, 
     assert len(probs) == 2 and len(probs[0]) == 10
     assert [max(range(10), key=p.__getitem__) for p in probs] == [int(y) for y in y_test[:2]]
     assert abs(sum(probs[0]) - 1) < 1e-5
+    # docs/export-and-serving.md shows the answer to test digit 0: the server's, not typed
+    page = (REPO / "docs" / "export-and-serving.md").read_text()
+    shown = json.loads(re.search(r'\{"predictions": \[\[.*?\]\]\}', page, re.S).group(0))
+    np.testing.assert_allclose(shown["predictions"][0], probs[0], rtol=1e-3, atol=1e-12)
     # the server's log: its own lines, not TensorFlow's start-up lines from the registering
     # process or from each worker (two sets a process, before this change)
     from tests.test_reliability_cli import CHATTER
@@ -143,6 +150,58 @@ def test_serve_refuses_an_unknown_weight_with_exit_2(capsys):
 
     assert main(["serve", "conv3_bn.mnst", "--port", str(free_port())]) == 2
     assert "no shipped weights named 'conv3_bn.mnst'" in capsys.readouterr().err
+
+
+def _serve_until_it_becomes_the_server(store: str, out: Path) -> tuple[list[str], str, int]:
+    """(console lines, stderr, process id) of `python -m reproductions serve softmax.mnist` up
+    to its line "serving ...", printed as it replaces itself with uvicorn, then stopped."""
+    env = dict(os.environ, MLFLOW_TRACKING_URI=store, PYTHONPATH=str(REPO))
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user has it
+    with open(out.with_suffix(".out"), "w") as stdout, open(out.with_suffix(".err"), "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "reproductions", "serve", "softmax.mnist",
+                                 "--port", str(free_port()), "--workers", "1"], cwd=REPO,
+                                env=env, stdout=stdout, stderr=err, start_new_session=True)
+        try:
+            deadline = time.monotonic() + STARTUP_S
+            while "\nserving " not in "\n" + out.with_suffix(".out").read_text():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"serve stopped or stalled (exit {proc.poll()}):\n"
+                                + out.with_suffix(".err").read_text()[-3000:])
+                time.sleep(0.2)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+    return (out.with_suffix(".out").read_text().splitlines(),
+            out.with_suffix(".err").read_text(), proc.pid)
+
+
+def test_the_first_serve_keeps_mlflows_registry_lines_in_a_log(tmp_path):
+    """The first `serve` of a weight registers it: MLflow's "Successfully registered model" and
+    "Created version" lines reached the console. Now they go to runs/logs/serve-<time>-<pid>.log,
+    which the console names, as `register` keeps them; a later serve finds the weight registered
+    and leaves no log."""
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    lines, err, _ = _serve_until_it_becomes_the_server(store, tmp_path / "first")
+    assert "Successfully registered" not in err + "\n".join(lines), err
+    assert "Created version" not in err + "\n".join(lines), err
+    assert lines[0] == "softmax.mnist: models:/softmax/1 (alias @mnist)", lines
+    assert lines[1].startswith("log: ") and lines[1].endswith(
+        " (MLflow's messages from registering softmax.mnist)"), lines
+    assert lines[2].startswith("serving softmax.mnist (models:/softmax@mnist) on "), lines
+    log = Path(lines[1][len("log: "):].split(" (", 1)[0])
+    text = log.read_text()
+    log.unlink()
+    assert "Successfully registered model 'softmax'." in text
+    assert "Created version '1' of model 'softmax'." in text
+    lines, err, pid = _serve_until_it_becomes_the_server(store, tmp_path / "again")
+    assert lines[0] == "softmax.mnist: models:/softmax/1 (alias @mnist)", lines
+    assert lines[1].startswith("serving softmax.mnist "), lines
+    assert not list(log.parent.glob(f"serve-*-{pid}.log"))  # nothing logged, no file left
 
 
 def test_a_busy_or_impossible_port_is_a_message_at_once(capsys, tmp_path, monkeypatch):

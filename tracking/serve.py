@@ -18,6 +18,7 @@ authentication.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -61,12 +62,13 @@ def environment(model_uri: str) -> dict[str, str]:
     return env
 
 
-def serve(name: str, host: str = "127.0.0.1", port: int = 5001,
-          workers: int | None = None) -> int:
+def serve(name: str, host: str = "127.0.0.1", port: int = 5001, workers: int | None = None,
+          registering=contextlib.nullcontext) -> int:
     """Register shipped weight `name` if needed, then replace this process with the model
     server for it (returns only if that cannot start). WeightsError for an unknown name,
     TrackingError for a store that cannot be used, PortError for a port taken or out of range:
-    all before anything is started."""
+    all before anything is started. `registering()`: a context around the registering (the
+    suite's `serve` verb keeps MLflow's registry lines in a log there)."""
     card = zoo.weight_info(name)
     check_free(host, port)  # a busy port is said now, not after the workers load the model
     # this process becomes the server (execve below), as a command does: the registering's
@@ -74,7 +76,8 @@ def serve(name: str, host: str = "127.0.0.1", port: int = 5001,
     # command keeps them (zoo/quiet.py); the server's own lines are its log
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import_keras_quietly()
-    [model_uri] = register([str(card.name)])
+    with registering():
+        [model_uri] = register([str(card.name)])
     workers = workers or os.cpu_count() or 1
     cmd = command(host, port, workers)
     print(f"serving {card.name} ({model_uri}) on http://{host}:{port}/invocations with "

@@ -214,6 +214,8 @@ def runtime(path: str | Path):
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
+    from zoo.quiet import later_chatter_filtered
+
     interpreter = Interpreter(model_path=str(path))
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     shape = [None]
@@ -221,7 +223,10 @@ def runtime(path: str | Path):
     def predict(x):
         if shape[0] != x.shape:  # the batch axis is free: resize only when it changes
             interpreter.resize_tensor_input(inp["index"], list(x.shape))
-            interpreter.allocate_tensors()
+            # the process's first allocation prints LiteRT's XNNPACK line from C++: dropped in
+            # a command (zoo/quiet.py), left alone for a library's caller
+            with later_chatter_filtered():
+                interpreter.allocate_tensors()
             shape[0] = x.shape
         interpreter.set_tensor(inp["index"], np.ascontiguousarray(x, dtype=inp["dtype"]))
         interpreter.invoke()

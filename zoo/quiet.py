@@ -11,6 +11,12 @@ as the "failed call to cuInit" of a machine without a GPU. Used by the commands 
 `python -m reproductions` for its verbs declared `keras`) and by the processes a command becomes
 (the model server of `serve`: tracking/serve.py, tracking/scoring.py): a library must not touch
 its caller's file descriptors.
+
+Some native chatter comes later than the import: LiteRT writes "INFO: Created TensorFlow Lite
+XNNPACK delegate for CPU." from C++, through TFLite's own logger (which no variable or Python
+setting quiets), as the first interpreter of a process allocates its tensors. The library wraps
+such a step in `later_chatter_filtered()`, which filters only in a command that said so
+(`command_console()`, called by the command before its work); anywhere else it does nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +32,10 @@ CHATTER = re.compile(
     r"|[IW]\d{4} [\d:. ]+\d+ (port|cudart_stub|cpu_feature_guard|cuda_executor|cuda_dnn|"
     r"cuda_fft|cuda_blas|cuda_platform)\.cc:\d+\] .*"
     r"|To enable the following instructions: .* in other operations, rebuild TensorFlow with the "
-    r"appropriate compiler flags\.)$")
+    r"appropriate compiler flags\."
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.)$")
+
+_command = False  # set by command_console(): descriptor 2 is a command's, the zoo may filter it
 
 
 @contextlib.contextmanager
@@ -47,6 +56,27 @@ def native_stderr_filtered():
                     if line.strip() and not CHATTER.match(line)]
             if kept:
                 print("\n".join(kept), file=sys.stderr, flush=True)
+
+
+def command_console() -> None:
+    """Said by a command before its work, never by the library: this process's descriptor 2 is
+    the command's, so `later_chatter_filtered()` filters it (unless the user set
+    TF_CPP_MIN_LOG_LEVEL: whoever asks for TensorFlow's log gets LiteRT's line with it)."""
+    global _command
+    import zoo
+
+    _command = zoo.USER_TF_LOG_LEVEL is None
+
+
+@contextlib.contextmanager
+def later_chatter_filtered():
+    """`native_stderr_filtered()` in a command that called `command_console()`; elsewhere
+    nothing: a library's caller keeps its descriptor 2 as it was."""
+    if not _command:
+        yield
+        return
+    with native_stderr_filtered():
+        yield
 
 
 def import_keras_quietly() -> None:

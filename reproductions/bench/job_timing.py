@@ -36,7 +36,9 @@ import numpy as np
 from reproductions import RESULTS
 from reproductions.bench.common import out_folder
 from reproductions.run.phases import PHASES
+import zoo
 from zoo.files import append_csv_rows, atomic_path, write_text
+from zoo.quiet import import_keras_quietly
 
 # the set of runs that stands for the default job on one seed (docs/reproductions.md says why):
 # the three recipes that make most of its time, and one of each other kind of net
@@ -143,6 +145,11 @@ def take_turn(code: Path, jobs: int | None, recipes: str, seeds: str, out_dir: P
     folder.mkdir(parents=True)
     store = f"sqlite:///{folder}/mlflow.db"
     env = {**os.environ, "MLFLOW_TRACKING_URI": store}
+    # TF_CPP_MIN_LOG_LEVEL as the user set it, or unset (this process's quiet import set it): the
+    # turn runs as the user would run it, TensorFlow's lines and errors in its log
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    if zoo.USER_TF_LOG_LEVEL is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = zoo.USER_TF_LOG_LEVEL
     log = folder / "reproduce.log"
     load, started = os.getloadavg()[0], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     echo(f"turn {turn}: {' '.join(command)} in {code} (log: {log})")
@@ -339,6 +346,9 @@ def run(args) -> int:
         if not (code / ".venv" / "bin" / "python").exists():
             args.verb_parser.error(f"{code} has no .venv/bin/python: give a checkout of the "
                                    "suite with its environment (make venv there, or link one)")
+        # this process measures the matmul peak with TensorFlow: its start-up lines kept off
+        # the console (zoo/quiet.py); the turn's own output goes to the turn's log
+        import_keras_quietly()
         try:
             take_turn(code, args.jobs, ",".join(args.recipes or DEFAULT_RECIPES),
                       ",".join(map(str, args.seeds)), out_dir)

@@ -5,6 +5,7 @@ tracking/serve.py). The zoo's own `zoo explain` writes the page and touches no M
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import mlflow
@@ -48,7 +49,27 @@ def explain_run(args) -> int:
 def serve_run(args) -> int:
     """The `serve` verb: registers the weight if needed, then becomes MLflow's model server."""
     try:
-        return serve(args.model, args.host, args.port, args.workers)
+        return serve(args.model, args.host, args.port, args.workers,
+                     registering=lambda: _registering_logged(args.model))
     except (TrackingError, ValueError) as err:  # a store that is down, an unknown weight
         print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+@contextlib.contextmanager
+def _registering_logged(name: str):
+    """Around serve's registering: MLflow's "Successfully registered model" and "Created version"
+    lines (a weight's first serve) and whatever else MLflow or TensorFlow write meanwhile go to
+    runs/logs/serve-<time>-<pid>.log, as `register` keeps them; the console names the file when
+    it holds something, and an empty one is removed (the weight was registered already)."""
+    from reproductions.run import console
+
+    log = None
+    try:
+        with console.quiet("serve") as log:
+            yield
+    finally:
+        if log is not None and log.stat().st_size:
+            print(f"log: {log} (MLflow's messages from registering {name})", flush=True)
+        elif log is not None:
+            log.unlink()
