@@ -42,6 +42,16 @@ def fsdd():
     return zoo.data.load("fsdd")
 
 
+@pytest.fixture(scope="session")
+def keras_answers(tmp_path_factory):
+    """keras_answers(weight) -> (its whole test set x, y, Keras' probabilities on x): Keras
+    itself on the shipped file, computed once a session for all its processes (tests/shared.py);
+    the reference of the export parity tests and of test_results.py's independent reader."""
+    from tests.shared import KerasAnswers, session_folder
+
+    return KerasAnswers(session_folder(tmp_path_factory, "keras-answers"))
+
+
 @pytest.fixture()
 def mlflow_store(tmp_path, monkeypatch):
     """A fresh sqlite MLflow store for one test; returns its URI."""

@@ -3,8 +3,12 @@ the Keras model does on its whole test set (MNIST: 10,000 digits; X/O: its gener
 FSDD: the 300 test recordings).
 
 Tolerance: the same class for every test input, and class probabilities within 1e-4 of Keras'
-(the exports compute in float32 with other kernels and orders; measured differences are
-below 3e-6). Each weight is exported once per format, in a module-scoped fixture. Weights whose
+(the exports compute in float32 with other kernels and orders; what they reach, per weight and
+runtime, is in reproductions/results/export_bench.csv, written by `make bench-export`).
+Keras' answers are the shipped file's, loaded by Keras itself (safe mode), MNIST's test set
+read from its IDX files: tests/shared.py, whose answers also recompute the cards in
+test_results.py. Each export and each weight's answers are made once a test session, by the
+first of `make test`'s processes that needs them; the others read them. Weights whose
 files hold the same Keras config (the two ensembles of 8 conv7_bn, lenet5.mnist and
 lenet5.paper) export through the same graph and differ only in the numbers the exporter copies,
 so one of each such set stands for the others (`zoo predict`'s default where it is one of them,
@@ -13,14 +17,15 @@ else the first by name): each ensemble of 8 costs minutes here."""
 import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import zoo
-import zoo.data
 from zoo import export as zoo_export
 from zoo.cli import DEFAULT_WEIGHTS, main as zoo_main
+from tests.shared import session_folder, write_once
 
 
 def _one_per_config(names: list[str]) -> list[str]:
@@ -42,36 +47,29 @@ WEIGHTS = _one_per_config(zoo.list_weights())
 PROB_ATOL = 1e-4
 
 
+class Exports:
+    """exported[weight, format]: the path `zoo export` returned, exported by one process of the
+    session, into a folder they share."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def __getitem__(self, key):
+        name, fmt = key
+        record = write_once(self.folder / f"{name}.{fmt}.path", lambda temp: temp.write_text(
+            str(zoo_export.export(name, fmt, self.folder))))
+        return Path(record.read_text())
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """{(weight, format): path} for every shipped weight and format, exported once."""
-    out = tmp_path_factory.mktemp("exports")
-    return {(name, fmt): zoo_export.export(name, fmt, out)
-            for name in WEIGHTS for fmt in zoo_export.FORMATS}
-
-
-@pytest.fixture(scope="module")
-def keras_answers(mnist):
-    """{weight: (test inputs, Keras' probabilities)}: the reference each export must match."""
-    (_, _), (x_mnist, _) = mnist
-    answers = {}
-    for name in WEIGHTS:
-        dataset = zoo.weight_info(name).dataset
-        x = x_mnist if dataset == "mnist" else zoo.data.load(dataset)[1][0]
-        answers[name] = x, zoo.load(name).predict(x, batch_size=1000, verbose=0)
-    return answers
-
-
-def test_every_weight_has_every_format(exported):
-    assert len(WEIGHTS) >= 12 and len(exported) == 3 * len(WEIGHTS)
-    for (name, fmt), path in exported.items():
-        assert path.exists() and path.name.startswith(name), (name, fmt, path)
+    return Exports(session_folder(tmp_path_factory, "exports"))
 
 
 @pytest.mark.parametrize("fmt", zoo_export.FORMATS)
 @pytest.mark.parametrize("name", WEIGHTS)
 def test_export_answers_as_keras_on_the_whole_test_set(name, fmt, exported, keras_answers):
-    x, expected = keras_answers[name]
+    x, _, expected = keras_answers(name)
     assert len(x) >= 300
     got = zoo_export.runtime(exported[name, fmt])(x)
     assert got.shape == expected.shape
@@ -80,10 +78,19 @@ def test_export_answers_as_keras_on_the_whole_test_set(name, fmt, exported, kera
     np.testing.assert_allclose(got, expected, atol=PROB_ATOL, rtol=0)
 
 
+# after the parity tests, which make most of the exports it looks at
+def test_every_weight_has_every_format(exported):
+    assert len(WEIGHTS) >= 12
+    for name in WEIGHTS:
+        for fmt in zoo_export.FORMATS:
+            path = exported[name, fmt]
+            assert path.exists() and path.name.startswith(name), (name, fmt, path)
+
+
 @pytest.mark.parametrize("fmt", zoo_export.FORMATS)
 def test_batch_axis_is_free_and_input_is_raw_pixels(fmt, exported, keras_answers):
     name = "conv3_bn_small.mnist"
-    x, expected = keras_answers[name]
+    x, _, expected = keras_answers(name)
     assert x.dtype == np.uint8
     run = zoo_export.runtime(exported[name, fmt])
     for n in (1, 7, 1000, 3):  # growing and shrinking batches through one runtime

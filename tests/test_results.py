@@ -76,40 +76,21 @@ def test_each_row_recomputed_from_the_per_seed_file_with_scipy(row):
     assert row["verdict"] == expected
 
 
-def _idx(path: Path):
-    """An IDX file read with numpy alone (not zoo.data): images (n, 28, 28) or labels (n,)."""
-    import gzip
-
-    raw = gzip.decompress(path.read_bytes())
-    dims = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def test_every_shipped_mnist_card_recomputed_by_an_independent_reader():
+def test_every_shipped_mnist_card_recomputed_by_an_independent_reader(keras_answers):
     """The manifest read as JSON, each file loaded by Keras itself (safe mode), the test set read
     from the original IDX files with numpy: the card's accuracy, recomputed without the code that
-    wrote it (zoo.weights, zoo.data)."""
+    wrote it (zoo.weights, zoo.data). Keras' answers are computed once a session
+    (tests/shared.py), where the export parity tests read them too."""
     import json
-    import os
 
-    import keras
-
-    import zoo.layers  # noqa: F401  (registers the zoo's own layers with Keras)
-    import zoo.models.ensemble  # noqa: F401
-
-    folder = Path(os.environ["ZOO_DATA_DIR"]) / "mnist"
-    x = _idx(folder / "t10k-images-idx3-ubyte.gz")
-    y = _idx(folder / "t10k-labels-idx1-ubyte.gz")
     cards = json.loads((REPO / "zoo" / "weights" / "manifest.json").read_text())
     checked = 0
     for card in cards:
         if card["dataset"] != "mnist":
             continue
-        model = keras.saving.load_model(REPO / "zoo" / "weights" / card["file"], safe_mode=True)
-        predicted = np.concatenate([np.asarray(model(x[i:i + 1000].astype("float32"),
-                                                     training=False)).argmax(-1)
-                                    for i in range(0, len(x), 1000)])
+        x, y, probabilities = keras_answers(card["name"])
+        assert x.shape == (10_000, 28, 28) and y.shape == (10_000,)
+        predicted = probabilities.argmax(-1)
         assert int((predicted == y).sum()) == round(card["test_accuracy"] * len(y)), card["name"]
         checked += 1
     assert checked >= 10
