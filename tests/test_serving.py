@@ -34,6 +34,18 @@ def _post(url, body: bytes):
         return err.code, json.loads(err.read())
 
 
+def _stop(proc) -> None:
+    """A server started in its own session, stopped with its children: SIGTERM, then SIGKILL
+    after 20 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 @pytest.fixture()
 def server(tmp_path, mnist):
     port = free_port()
@@ -62,13 +74,7 @@ def server(tmp_path, mnist):
             time.sleep(0.5)
         yield base
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        _stop(proc)
         log.close()
         for line in (tmp_path / "serve.log").read_text().splitlines():
             if line.startswith("log: "):  # the registering's MLflow lines, in runs/logs/
@@ -169,13 +175,7 @@ def _serve_until_it_becomes_the_server(store: str, out: Path) -> tuple[list[str]
                                 + out.with_suffix(".err").read_text()[-3000:])
                 time.sleep(0.2)
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+            _stop(proc)
     return (out.with_suffix(".out").read_text().splitlines(),
             out.with_suffix(".err").read_text(), proc.pid)
 
