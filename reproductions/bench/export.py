@@ -26,6 +26,7 @@ docs/export-and-serving.md from it (`render`; tests/test_docs.py renders it agai
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import statistics
 import sys
@@ -112,7 +113,6 @@ def _through(predict, x: np.ndarray) -> np.ndarray:
                            for i in range(0, len(x), CHUNK)])
 
 
-
 def run(args) -> int:
     """The `bench-export` verb (arguments: its room's verbs.py)."""
     import zoo
@@ -159,6 +159,7 @@ SHOWN = "conv3_bn.mnist"
 RUNTIME_NAMES = {"keras": "Keras (`.keras`, `predict_on_batch`)",
                  "tf.saved_model": "TensorFlow SavedModel", "onnxruntime": "onnxruntime",
                  "litert": "LiteRT (ai-edge-litert)"}
+SHORT_NAMES = {runtime: name.split(" (")[0] for runtime, name in RUNTIME_NAMES.items()}
 
 
 def _ms(value: str) -> str:
@@ -168,8 +169,6 @@ def _ms(value: str) -> str:
 
 def render(results: Path = RESULTS) -> str:
     """The generated part's text, markers included, from `results`/export_bench.csv."""
-    import csv
-
     with open(results / RESULTS_CSV.name, newline="") as f:
         rows = list(csv.DictReader(f))
     shown = {r["runtime"]: r for r in rows if r["weight"] == SHOWN}
@@ -187,16 +186,15 @@ def render(results: Path = RESULTS) -> str:
                      f"| {_ms(r['latency_b1000_ms_median'])} |")
     keras_b1 = float(first["latency_b1_ms_median"])
     speedups = ", ".join(
-        f"{RUNTIME_NAMES[rt].split(' (')[0]} "
-        f"{keras_b1 / float(shown[rt]['latency_b1_ms_median']):.1f}" for rt, _ in RUNTIMES[1:])
+        f"{SHORT_NAMES[rt]} {keras_b1 / float(shown[rt]['latency_b1_ms_median']):.1f}"
+        for rt, _ in RUNTIMES[1:])
     worst = max(rows, key=lambda r: float(r["max_abs_diff_vs_keras"]))
     differing = sum(int(r["classes_differing_vs_keras"]) for r in rows)
     inputs = {r["weight"]: int(r["test_inputs"]) for r in rows}
     lines += ["",
               f"At batch 1, Keras' time over each export's (how many times as fast it answers "
               f"one image): {speedups}. Every weight at batch 1000 (median ms):",
-              "", "| weight | " + " | ".join(RUNTIME_NAMES[rt].split(" (")[0]
-                                           for rt, _ in RUNTIMES) + " |",
+              "", "| weight | " + " | ".join(SHORT_NAMES[rt] for rt, _ in RUNTIMES) + " |",
               "|---|" + "---|" * len(RUNTIMES)]
     for weight in dict.fromkeys(r["weight"] for r in rows):
         by = {r["runtime"]: r for r in rows if r["weight"] == weight}
