@@ -28,7 +28,7 @@ from tracking.register import register
 from tracking.scoring import MODEL_ENV
 from tracking.store import REPO_ROOT, tracking_uri
 from zoo.ports import check_free
-from zoo.quiet import import_keras_quietly
+from zoo.quiet import import_keras_quietly, users_log_level
 
 
 def command(host: str, port: int, workers: int) -> list[str]:
@@ -52,14 +52,9 @@ def environment(model_uri: str) -> dict[str, str]:
     # Keras file, must not spread over every core in each worker either
     env.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     env.setdefault("TF_NUM_INTEROP_THREADS", "1")
-    # TF_CPP_MIN_LOG_LEVEL as the user set it, or unset (this process's quiet import set it):
-    # each worker then imports Keras quietly (tracking/scoring.py), and a user who set it gets
-    # TensorFlow's log, as in `zoo`
-    if zoo.USER_TF_LOG_LEVEL is None:
-        env.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    else:
-        env["TF_CPP_MIN_LOG_LEVEL"] = zoo.USER_TF_LOG_LEVEL
-    return env
+    # each worker then imports Keras quietly (tracking/scoring.py), and a user who set
+    # TF_CPP_MIN_LOG_LEVEL gets TensorFlow's log, as in `zoo`
+    return users_log_level(env)
 
 
 def serve(name: str, host: str = "127.0.0.1", port: int = 5001, workers: int | None = None,

@@ -89,6 +89,19 @@ def import_keras_quietly() -> None:
         import keras  # noqa: F401  (and TensorFlow, its backend)
 
 
+def users_log_level(env: dict[str, str]) -> dict[str, str]:
+    """`env` for a child process with TF_CPP_MIN_LOG_LEVEL as the user set it, or unset: this
+    process's quiet import set it to 3, which a child would inherit and so hide TensorFlow's
+    errors from its log, or keep its own quiet import from running. Changes `env`, returns it."""
+    import zoo
+
+    if zoo.USER_TF_LOG_LEVEL is None:
+        env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    else:
+        env["TF_CPP_MIN_LOG_LEVEL"] = zoo.USER_TF_LOG_LEVEL
+    return env
+
+
 def stop_at_closed_pipe(main, *args):
     """main(*args), for a command whose output may be piped into `head`: when the reader stops
     reading, the command stops as `head` expects, with no BrokenPipeError traceback (Python's

@@ -36,9 +36,8 @@ import numpy as np
 from reproductions import RESULTS
 from reproductions.bench.common import out_folder
 from reproductions.run.phases import PHASES
-import zoo
 from zoo.files import append_csv_rows, atomic_path, write_text
-from zoo.quiet import import_keras_quietly
+from zoo.quiet import import_keras_quietly, users_log_level
 
 # the set of runs that stands for the default job on one seed (docs/reproductions.md says why):
 # the three recipes that make most of its time, and one of each other kind of net
@@ -144,12 +143,8 @@ def take_turn(code: Path, jobs: int | None, recipes: str, seeds: str, out_dir: P
     folder = REPO_ROOT / "runs" / "time-job" / f"turn{turn}-{time.strftime('%Y%m%dT%H%M%S')}"
     folder.mkdir(parents=True)
     store = f"sqlite:///{folder}/mlflow.db"
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store}
-    # TF_CPP_MIN_LOG_LEVEL as the user set it, or unset (this process's quiet import set it): the
-    # turn runs as the user would run it, TensorFlow's lines and errors in its log
-    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    if zoo.USER_TF_LOG_LEVEL is not None:
-        env["TF_CPP_MIN_LOG_LEVEL"] = zoo.USER_TF_LOG_LEVEL
+    # the turn runs as the user would run it, TensorFlow's lines and errors in its log
+    env = users_log_level({**os.environ, "MLFLOW_TRACKING_URI": store})
     log = folder / "reproduce.log"
     load, started = os.getloadavg()[0], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     echo(f"turn {turn}: {' '.join(command)} in {code} (log: {log})")
