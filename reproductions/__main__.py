@@ -95,7 +95,9 @@ def main(argv=None) -> int:
 
 
 def _start(args) -> int:
-    """The verb, with its store checked and its console quiet as it was declared."""
+    """The verb, with its arguments and store checked and its console quiet as it was declared."""
+    if getattr(args, "check", None):  # a verb's own checks of its arguments (a usage error,
+        resolve(args.check)(args)     # exit code 2), before the store's and Keras' slow start
     if not _store_ok(args):  # before any log file: a refused verb leaves nothing behind
         return 2
     if getattr(args, "quiet", False) and not args.verbose:

@@ -8,6 +8,7 @@ import functools
 import itertools
 import json
 import math
+import os
 
 import keras
 import mlflow
@@ -447,6 +448,27 @@ def test_suite_verbs_of_issue_14_refuse_bad_input(mlflow_store):
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 2, (args, done.stderr[-2000:])
         assert message in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
+
+
+def test_the_ensemble_verbs_argument_errors_come_before_keras_and_the_store(tmp_path):
+    """The verb's `check` (reproductions.ship.ensemble.asked) runs before the store is opened and
+    Keras imported: a process that is refused has imported neither, even with a store that does
+    not exist."""
+    import subprocess
+    import sys
+
+    from tests.test_recipes import REPO
+
+    code = ("import sys\nfrom reproductions.__main__ import main\n"
+            "try:\n    main(['ensemble', 'conv7_bn_cosine', '--seeds', '1,2'])\n"
+            "except SystemExit as stop:\n"
+            "    print(stop.code, 'keras' in sys.modules, 'mlflow' in sys.modules)\n")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/none/store.db"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.stdout.split() == ["2", "False", "False"], done.stdout + done.stderr[-2000:]
+    assert "declares its member seeds before training" in done.stderr
+    assert not (tmp_path / "none").exists()
 
 
 def test_predict_defaults_to_the_record_ensemble_once_it_ships(monkeypatch):

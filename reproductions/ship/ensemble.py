@@ -174,22 +174,14 @@ def spread_file(recipe, screening=None) -> str:
     return f"{recipe.name if screening is None else screening.name}_ensemble.csv"
 
 
-def run(args) -> int:
-    """The `ensemble` verb: members from the store, the spread CSV, the shipped weight."""
-    import zoo
-    import zoo.data
+def asked(args):
+    """The verb's arguments checked against the catalog, the screenings and the shipped cards:
+    (the recipe, the screening or None, the (recipe, seed) of each member, the weight's name).
+    A bad one is a usage error. It needs neither the store nor Keras, so `python -m reproductions`
+    runs it before either (the verb's `check`): a wrong seed list is answered at once."""
     import zoo.weights
-    from reproductions.report import record_doc
-    from reproductions.ship.models_md import write_models_md
-    from reproductions import RESULTS
     from reproductions.recipes import ENSEMBLES, RECIPES
     from reproductions.recipes.ensemble_screening import load_ensemble_screening
-    from reproductions.recipes.notes import threads_of
-    from reproductions.report.pace import check_same_work, on_reference_kind, reference_pace
-    from reproductions.run.members import Member, member_probabilities, trained_members
-    from tracking import check_store
-    from zoo.files import open_for_writing, write_text
-    from zoo.weights import MANIFEST
 
     if args.recipe not in RECIPES:
         args.verb_parser.error(f"unknown recipe {args.recipe!r}")
@@ -241,6 +233,26 @@ def run(args) -> int:
     if held is not None and held.recipe != recipe.name:
         args.verb_parser.error(f"{target} is {held.recipe}'s ensemble; {recipe.name}'s would ship "
                                "over it: give it a tag of its own (reproductions/ship/naming.py)")
+    return recipe, screening, pairs, target
+
+
+def run(args) -> int:
+    """The `ensemble` verb: members from the store, the spread CSV, the shipped weight."""
+    import zoo
+    import zoo.data
+    import zoo.weights
+    from reproductions.report import record_doc
+    from reproductions.ship.models_md import write_models_md
+    from reproductions import RESULTS
+    from reproductions.recipes import ENSEMBLES, RECIPES
+    from reproductions.recipes.notes import threads_of
+    from reproductions.report.pace import check_same_work, on_reference_kind, reference_pace
+    from reproductions.run.members import Member, member_probabilities, trained_members
+    from tracking import check_store
+    from zoo.files import open_for_writing, write_text
+    from zoo.weights import MANIFEST
+
+    recipe, screening, pairs, target = asked(args)
     check_store()
     names = sorted({name for name, _ in pairs})
     runs, members = {}, {}  # by seed; by Member where the nets come from several recipes

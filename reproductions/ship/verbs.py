@@ -58,7 +58,8 @@ def ensemble(sub):
                    "no ensemble screening {wrong}; declared: {valid}"),
                    help="ship the candidate an ensemble screening chose on validation "
                    "(recipes/ensembles/<name>.json), under the name it declares")
-    p.set_defaults(needs_store=True, keras=True)  # __main__: store checked, Keras quiet
+    # __main__: its arguments checked first (in a second), then the store, Keras quiet
+    p.set_defaults(needs_store=True, keras=True, check="reproductions.ship.ensemble:asked")
     return p, "reproductions.ship.ensemble:run"
 
 
