@@ -76,6 +76,19 @@ def test_help_of_both_commands_loads_nothing_heavy():
         assert "LOADED []" in done.stdout, (module, done.stdout[-500:], done.stderr[-2000:])
 
 
+def test_the_store_verbs_that_need_no_net_load_without_keras():
+    """`report` and `time-to-accuracy` read the store and write tables: their modules, and the
+    tracking queries under them (tracking.runs, tracking.parents), import MLflow but not Keras
+    and TensorFlow, whose start-up doubled `make report-mnist`'s time. The Keras callbacks live
+    in tracking/curves.py, imported by what trains."""
+    code = ("import sys\nimport reproductions.report.tables, reproductions.report.time_to_accuracy"
+            "\nimport tracking.runs, tracking.parents\n"
+            "print('LOADED', [m for m in ('keras', 'tensorflow') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert "LOADED []" in done.stdout, (done.stdout[-500:], done.stderr[-2000:])
+
+
 PY_FILES = [p for d in ("zoo", "tracking", "reproductions") for p in (REPO / d).rglob("*.py")]
 
 

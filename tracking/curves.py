@@ -115,3 +115,12 @@ def log_earlier_points(state: dict, eval_every: int) -> None:
         client = MlflowClient()
         for i in range(0, len(metrics), 1000):  # log_batch takes 1,000 metrics at most
             client.log_batch(run, metrics=metrics[i:i + 1000])
+
+
+class MlflowEpochMetrics(mlflow.keras.MlflowCallback):
+    """MLflow's Keras callback (optimizer params, model summary, metrics per epoch), without its
+    step-less `validation_*` copies: fit's val_* metrics already carry the epoch. KerasTuner's
+    trials log with it (reproductions/search/tune.py); a suite run logs by StepCurves."""
+
+    def on_test_end(self, logs=None):
+        pass

@@ -114,11 +114,3 @@ def finished_runs(experiment: str, recipe) -> dict:
 def last_value(run, metric: str) -> float:
     """The last logged value of `metric` in `run` (a metric logged per evaluation)."""
     return MlflowClient().get_metric_history(run.info.run_id, metric)[-1].value
-
-
-class MlflowEpochMetrics(mlflow.keras.MlflowCallback):
-    """MLflow's Keras callback (optimizer params, model summary, metrics per epoch), without its
-    step-less `validation_*` copies: fit's val_* metrics already carry the epoch."""
-
-    def on_test_end(self, logs=None):
-        pass

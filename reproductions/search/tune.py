@@ -38,8 +38,8 @@ from reproductions.run.prepare import load_data
 from reproductions.recipes import TUNED, Recipe, derive, get_recipe
 from reproductions.search.spaces import ZooHyperModel, recipe_from
 from tracking import REPO_ROOT, TrackingError, check_store, experiment_id, run_tags
+from tracking.curves import MlflowEpochMetrics
 from tracking.tags import git_commit, machine
-from tracking.runs import MlflowEpochMetrics
 from zoo.data import DataError
 from zoo.files import make_folder, write_text
 
