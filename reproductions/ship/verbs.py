@@ -58,7 +58,7 @@ def ensemble(sub):
                    "no ensemble screening {wrong}; declared: {valid}"),
                    help="ship the candidate an ensemble screening chose on validation "
                    "(recipes/ensembles/<name>.json), under the name it declares")
-    # __main__: its arguments checked first (in a second), then the store, Keras quiet
+    # __main__: its arguments checked first, before the store and Keras; then Keras quiet
     p.set_defaults(needs_store=True, keras=True, check="reproductions.ship.ensemble:asked")
     return p, "reproductions.ship.ensemble:run"
 
