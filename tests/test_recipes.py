@@ -336,6 +336,14 @@ def test_every_screened_smoothing_variant_keeps_its_hash():
     assert variants["ls_10"].label_smoothing == 0.1
 
 
+def test_every_screened_dropout_variant_keeps_its_hash():
+    """Pinned when the screening was declared, before any of its runs; l_0 is conv7_bn_cosine."""
+    variants = load_screening("conv7_bn_dropout").variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_dropout"]
+    assert variants["l_0"].hash() == RECIPES["conv7_bn_cosine"].hash()
+    assert variants["d_20"].model_kwargs()["dropout"] == 0.2
+
+
 def test_every_screened_averaging_variant_keeps_its_hash():
     """Pinned when the screening was declared, before any of its runs; l_0 is conv7_bn_cosine."""
     variants = load_screening("conv7_bn_average").variants

@@ -149,6 +149,13 @@ def test_a_pace_is_refused_for_a_variant_that_trains_another_way():
         check_same_work(derive(base, {"augment_affine": None}), "conv7_bn_cosine")
     with pytest.raises(ValueError, match="augment_elastic differ"):  # its own ops, its own cost
         check_same_work(derive(base, {"augment_elastic": [34, 4]}), "conv7_bn_cosine")
+    # a dropout's rate costs the same mask (conv7_bn's default is 0.4); no dropout at all, or
+    # another kernel for BatchNorm, does not
+    check_same_work(derive(base, {"model_options": [["dropout", 0.2]]}), "conv7_bn_cosine")
+    for options in ([["dropout", 0.0]], [["fused_bn", True]],
+                    [["dropout", 0.2], ["fused_bn", True]]):
+        with pytest.raises(ValueError, match="model_options differ"):
+            check_same_work(derive(base, {"model_options": options}), "conv7_bn_cosine")
 
 
 def test_ctrl_c_during_a_screening_says_so_and_exits_130(monkeypatch, capsys):

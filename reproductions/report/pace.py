@@ -50,8 +50,25 @@ def on_reference_kind(wall_s: float, images_per_second: float, reference_ips: fl
 # (distill, label_smoothing: made before training), ema_momentum (one multiply-add a weight
 # a step, against the hundred images' convolutions) and ema_bn_batches (a forward pass over that
 # many batches at each validation: 4 x 100 for screening conv7_bn_swa, against 8,000 steps).
-STEP_COST = ("model", "model_options", "batch_size", "precision", "optimizer", "augment_shift",
-             "jit_compile")
+STEP_COST = ("model", "batch_size", "precision", "optimizer", "augment_shift", "jit_compile")
+# model options whose value sets no cost, only whether their op runs, as the augmentation's
+# strength: a dropout layer draws the same mask at any rate (Keras skips it at rate 0)
+RATE_OPTIONS = ("dropout",)
+
+
+def _options_cost(recipe, rates) -> dict:
+    """The model options that set a step's cost: each by value, a rate by whether it is not 0
+    (the builder's default where the recipe does not name it)."""
+    import inspect
+
+    import zoo.registry
+
+    options = dict(recipe.model_options or ())
+    cost = {k: v for k, v in options.items() if k not in RATE_OPTIONS}
+    for name in rates:
+        default = inspect.signature(zoo.registry.builder(recipe.model)).parameters[name].default
+        cost[name] = bool(options.get(name, default))
+    return cost
 
 
 def check_same_work(recipe, reference_name: str) -> None:
@@ -61,6 +78,11 @@ def check_same_work(recipe, reference_name: str) -> None:
     differ = [f for f in STEP_COST if getattr(recipe, f) != getattr(reference, f)]
     differ += [f for f in ("augment_affine", "augment_elastic")
                if (getattr(recipe, f) is None) != (getattr(reference, f) is None)]
+    if recipe.model_options != reference.model_options:
+        rates = {k for r in (recipe, reference) for k, _ in r.model_options or ()
+                 if k in RATE_OPTIONS}
+        if "model" in differ or _options_cost(recipe, rates) != _options_cost(reference, rates):
+            differ.append("model_options")
     if differ:
         raise ValueError(f"{recipe.name}'s steps are not {reference_name}'s ({', '.join(differ)} "
                          f"differ): its time cannot be scaled by {reference_name}'s pace; name a "
