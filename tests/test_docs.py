@@ -97,7 +97,8 @@ def test_the_export_bench_part_reads_its_figures_from_the_rows(tmp_path):
 
 @pytest.mark.parametrize("recipe, heading", [
     ("conv7_bn_cosine", "## The ensemble of 8 (issue 28)"),
-    ("conv7_bn_cosine_refit", "## The refit's ensemble (issue 28)")])
+    ("conv7_bn_cosine_refit", "## The refit's ensemble (issue 28)"),
+    ("conv7_bn_dropout20_refit", "## The dropout refit and its ensemble (issue 28)")])
 def test_the_records_ensembles_are_generated_from_their_spread_files(recipe, heading):
     """docs/record.md's ensemble parts are reproductions/report/record_doc.py's renderings of the
     committed <recipe>_ensemble.csv, and no figure in their sections is typed around them."""
