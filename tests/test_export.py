@@ -177,7 +177,7 @@ def test_zoo_export_refuses_bad_input_with_exit_2(tmp_path, capsys):
         zoo_export.runtime(tmp_path / "model.pt")
 
 
-def test_weights_stand_for_each_other_only_where_their_configs_differ_in_object_ids_or_dropout_rates():
+def test_weights_share_an_export_only_where_their_configs_differ_in_object_ids_or_dropout():
     """_config_key: the four conv7_bn files differ as bytes (Keras' shared_object_id) but are one
     net; conv7_bn and its ensemble, or conv7_bn and conv3_bn, are not. Dropout rates aside."""
     def config(name):
