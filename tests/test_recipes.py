@@ -351,6 +351,18 @@ def test_every_screened_dropout_variant_keeps_its_hash():
     assert refit.seeds == RECIPES["conv7_bn_cosine_refit"].seeds
 
 
+def test_every_screened_decay_variant_keeps_its_hash():
+    """Pinned when the screening was declared, before any of its runs; d_20 is
+    conv7_bn_dropout20, the previous screening's choice, whose runs it shares."""
+    screening = load_screening("conv7_bn_decay")
+    variants = screening.variants
+    assert {n: r.hash() for n, r in variants.items()} == PINNED["screen_conv7_bn_decay"]
+    assert variants["d_20"].hash() == RECIPES["conv7_bn_dropout20"].hash()
+    assert variants["d_20"].hash() == load_screening("conv7_bn_dropout").variants["d_20"].hash()
+    assert variants["wd_05"].weight_decay == 0.05
+    assert variants["wd_05"].hash() != variants["d_20"].hash()
+
+
 def test_every_screened_averaging_variant_keeps_its_hash():
     """Pinned when the screening was declared, before any of its runs; l_0 is conv7_bn_cosine."""
     variants = load_screening("conv7_bn_average").variants

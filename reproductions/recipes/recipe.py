@@ -117,6 +117,11 @@ class Recipe:
     # run's own training stream (its first ones: the same images and augmentation), each batch
     # weighing the same, before each validation and for the final net. Out of the hash when None.
     ema_bn_batches: int | None = None
+    # decoupled weight decay (issue 28; Loshchilov & Hutter 2019, AdamW): each step, after the
+    # gradient's update, every kernel shrinks by weight_decay x the step's learning rate (Keras'
+    # optimizer argument `weight_decay`); biases and BatchNorm's gamma and beta (the 1-D
+    # variables) are left out, as is usual. Adam only. Out of the hash when None.
+    weight_decay: float | None = None
     # a refit (issue 28): the name of the chosen recipe whose fields this one keeps, trained
     # again on every training image, its validation split too (validation_size=0), once the
     # choice is made; as scikit-learn's refit=True. Nothing is chosen on its runs (it has no
@@ -228,6 +233,11 @@ class Recipe:
             problems.append(f"ema_bn_batches is a number of batches >= 1 and goes with "
                             f"ema_momentum (it refreshes BatchNorm for the averaged weights), got "
                             f"{self.ema_bn_batches!r}")
+        if self.weight_decay is not None and (
+                not isinstance(self.weight_decay, float) or not 0 < self.weight_decay < 1
+                or self.optimizer != "adam"):
+            problems.append(f"weight_decay is a fraction in (0, 1) such as 0.05, with optimizer "
+                            f"'adam', got {self.weight_decay!r} with {self.optimizer!r}")
         if self.train_subset is not None and self.train_subset < self.batch_size:
             problems.append(f"train_subset ({self.train_subset}) is smaller than a batch")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):

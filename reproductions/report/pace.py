@@ -47,9 +47,10 @@ def on_reference_kind(wall_s: float, images_per_second: float, reference_ips: fl
 # what sets the cost of a training step: a run's pace stands for the machine's speed only
 # against a reference that trains the same way. The augmentation counts by its kind (the same
 # ops turn an image by 10° or by 15°), the rest by value. Left out as next to free: soft targets
-# (distill, label_smoothing: made before training), ema_momentum (one multiply-add a weight
-# a step, against the hundred images' convolutions) and ema_bn_batches (a forward pass over that
-# many batches at each validation: 4 x 100 for screening conv7_bn_swa, against 8,000 steps).
+# (distill, label_smoothing: made before training), ema_momentum and weight_decay (each one
+# multiply-add a weight a step, against the hundred images' convolutions) and ema_bn_batches (a
+# forward pass over that many batches at each validation: 4 x 100 for screening conv7_bn_swa,
+# against 8,000 steps).
 STEP_COST = ("model", "batch_size", "precision", "optimizer", "augment_shift", "jit_compile")
 # model options whose value sets no cost, only whether their op runs, as the augmentation's
 # strength: a dropout layer draws the same mask at any rate (Keras skips it at rate 0)

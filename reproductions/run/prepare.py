@@ -154,7 +154,11 @@ def compile_model(recipe: Recipe, model, steps_per_execution=1, jit_compile=Fals
     if recipe.optimizer == "adam":
         optimizer = keras.optimizers.Adam(lr, epsilon=recipe.adam_epsilon,
                                           **({"use_ema": True, "ema_momentum": recipe.ema_momentum}
-                                             if recipe.ema_momentum else {}))
+                                             if recipe.ema_momentum else {}),
+                                          weight_decay=recipe.weight_decay)
+        if recipe.weight_decay:  # kernels only: a bias or BatchNorm's gamma/beta is 1-D
+            optimizer.exclude_from_weight_decay(
+                var_list=[v for v in model.trainable_variables if len(v.shape) < 2])
     elif recipe.optimizer == "sdlm":
         optimizer = SDLM(lr, mu=recipe.sdlm_mu)
     else:
