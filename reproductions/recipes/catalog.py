@@ -209,6 +209,33 @@ BUILT_IN: tuple[Recipe, ...] = (
            notes="conv7_bn_dropout20's settings, chosen on its validation split, trained again "
                  "on all 60,000 training images (800,000 images, ~13.3 passes); nothing is "
                  "chosen on its runs, and the test set is read once, after the last step"),
+    # screening/conv7_bn_decay.json's wd_05, chosen by its rule on validation loss of seeds 8
+    # and 9, blind (its hash is wd_05's, tested): conv7_bn_dropout20 with decoupled weight decay
+    # 0.05. As the screening file declared before its runs, it is trained on the test set only as
+    # its refit below; its own seeds are conv7_bn_cosine's, for whoever trains it by name.
+    Recipe("conv7_bn_decay", "conv7_bn", 0.9965,
+           "issue 28: >= 99.65% a single net (its whole 95% interval) in at most 15 minutes a "
+           "seed on 2 CPU cores",
+           **_conv7_bn_cosine, model_options=(("dropout", 0.2),), weight_decay=0.05,
+           seeds=THREE,
+           study="issue 28's screening choice, trained on the test set as its refit "
+                 "(conv7_bn_decay_refit)",
+           notes="conv7_bn_dropout20 with decoupled weight decay 0.05 on its kernels; chosen on "
+                 "validation loss of seeds 8 and 9 against conv7_bn_dropout20 "
+                 "(screening/conv7_bn_decay.json), never on the test set"),
+    # issue 28: conv7_bn_decay refit, declared with its seeds before any of its runs, as the
+    # screening file said: conv7_bn_cosine_refit's seeds, its single-net row and an ensemble's
+    # members (ENSEMBLES), never the family's screening seeds 8 and 9.
+    Recipe("conv7_bn_decay_refit", "conv7_bn", 0.9965,
+           "issue 28: >= 99.65% a single net (its whole 95% interval) in at most 15 minutes a "
+           "seed on 2 CPU cores",
+           **(_conv7_bn_cosine | dict(validation_size=0)), model_options=(("dropout", 0.2),),
+           weight_decay=0.05, refit_of="conv7_bn_decay", seeds=(1, 2, 3, 4, 5, 6, 7, 10),
+           study="issue 28's record: its eight seeds are also an ensemble's members, which the "
+                 "default does not train",
+           notes="conv7_bn_decay's settings, chosen on its validation split, trained again on "
+                 "all 60,000 training images (800,000 images, ~13.3 passes); nothing is chosen "
+                 "on its runs, and the test set is read once, after the last step"),
     Recipe("lenet5", "lenet5", 0.9905,
            "LeCun et al. 1998: LeNet-5, 0.95% test error (0.9905 test accuracy)",
            steps=12_000, reshuffle_each_epoch=True, seeds=FIVE, validation_size=0,
@@ -291,7 +318,8 @@ BUILT_IN: tuple[Recipe, ...] = (
 # conv7_bn_cosine_refit's ensemble: its own eight declared seeds, the same numbers.
 ENSEMBLES: dict[str, tuple[int, ...]] = {"conv7_bn_cosine": (1, 2, 3, 4, 5, 6, 7, 10),
                                          "conv7_bn_cosine_refit": (1, 2, 3, 4, 5, 6, 7, 10),
-                                         "conv7_bn_dropout20_refit": (1, 2, 3, 4, 5, 6, 7, 10)}
+                                         "conv7_bn_dropout20_refit": (1, 2, 3, 4, 5, 6, 7, 10),
+                                         "conv7_bn_decay_refit": (1, 2, 3, 4, 5, 6, 7, 10)}
 
 
 def collect(recipes, more) -> dict[str, Recipe]:
