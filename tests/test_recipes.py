@@ -175,8 +175,9 @@ def test_default_seeds_five_under_three_minutes_three_above():
     1,200,000 single-pattern updates longer, every other MNIST recipe < 3; conv7_bn and
     conv7_bn_cosine ~6-8 (mnist_seeds.csv). Issue 28 asks at least 4 of a single net that
     claims the record: conv7_bn_distilled and conv7_bn_swa (~6-10 minutes) declare 4; the refits
-    declare 8, their seeds being their ensembles' members (conv7_bn_dropout20, the choice the
-    second refit trains again, keeps conv7_bn_cosine's 3, as conv7_bn_decay, the third's)."""
+    declare 8, their seeds being their ensembles' members (conv7_bn_dropout20 and
+    conv7_bn_decay, the choices the second and third refits train again, keep conv7_bn_cosine's
+    3)."""
     for name, recipe in RECIPES.items():
         if recipe.family == "mnist":
             slow = ("conv3_bn", "conv3_bn_bf16", "lenet5_paper", "lenet5_rbf", "conv7_bn",
