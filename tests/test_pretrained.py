@@ -319,6 +319,15 @@ def test_weight_names_have_one_parser():
     assert not zoo.WeightName.is_weight_name("xo")
 
 
+def test_a_name_means_one_weight_wherever_it_is_read():
+    # zoo explain, the explainer page and its server all read a name through shipped_name
+    assert weights.shipped_name("lenet5") == "lenet5.mnist"
+    assert weights.shipped_name("audio_conv") == "audio_conv.fsdd"  # its only weight
+    assert weights.shipped_name("conv3.tuned") == "conv3.tuned"
+    for left_to_the_caller in ("conv3_bn.nosuch", "nosuch", "../conv3_bn.keras", ""):
+        assert weights.shipped_name(left_to_the_caller) == left_to_the_caller
+
+
 def test_cards_are_the_manifest_typed_and_unchanged():
     import json
 

@@ -50,8 +50,9 @@ class Subject:
 def resolve_model(name: str) -> Subject:
     """A shipped weight ("conv3_bn.mnist"), else the model's shipped default weights, else
     fresh weights (said so on the page)."""
-    if WeightName.is_weight_name(name) or zoo.weights.default_weight(name) in zoo.list_weights():
-        card = zoo.weight_info(name)
+    full = zoo.weights.shipped_name(name)
+    if WeightName.is_weight_name(full):
+        card = zoo.weight_info(full)
         return Subject(zoo.load(str(card.name)), str(card.name), str(card.name), card.classes,
                        card.input_kind)
     info = zoo.model_info(name)  # an unknown name fails here, listing close matches

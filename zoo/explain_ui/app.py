@@ -47,9 +47,7 @@ def serve(host: str = "127.0.0.1", port: int = 8050, model: str | None = None,
 
     from zoo.ports import PortError, check_free
 
-    model = model or DEFAULT_MODEL
-    if model in zoo.list_models():  # "lenet5": its shipped default, as zoo.load does
-        model = zoo.weights.default_weight(model)
+    model = zoo.weights.shipped_name(model or DEFAULT_MODEL)  # "lenet5": its shipped default
     if model not in zoo.list_weights():
         from zoo.molecules import weights as molecule_weights
 

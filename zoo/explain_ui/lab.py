@@ -109,8 +109,7 @@ class Lab:
             raise InputError("say which model: {\"model\": \"conv3_bn.mnist\", ...}")
         if not isinstance(source, dict):
             raise InputError("say what to explain: {\"input\": {\"kind\": ..., \"value\": ...}}")
-        if name in zoo.list_models():  # "lenet5": its shipped default, as `zoo explain` reads it
-            name = zoo.weights.default_weight(name)
+        name = zoo.weights.shipped_name(name)  # "lenet5": its shipped default, as `zoo explain`
         with self._lock:
             start = time.perf_counter()
             explainer = self.explainer(name)

@@ -21,8 +21,8 @@ carrying code is refused.
 from zoo.weights.card import WEIGHTS_DIR, WeightCard, WeightName, WeightsError
 from zoo.weights.loading import accuracy, load, load_file, read_verified, verify
 from zoo.weights.manifest import (DEFAULT_TAG, MANIFEST, cards, default_weight, list_weights,
-                                  weight_info)
+                                  shipped_name, weight_info)
 
 __all__ = ["DEFAULT_TAG", "MANIFEST", "WEIGHTS_DIR", "WeightCard", "WeightName", "WeightsError",
            "accuracy", "cards", "default_weight", "list_weights", "load", "load_file",
-           "read_verified", "verify", "weight_info"]
+           "read_verified", "shipped_name", "verify", "weight_info"]

@@ -55,12 +55,23 @@ def default_weight(model: str) -> str:
     return default if default in own or len(own) != 1 else own[0]
 
 
+def shipped_name(name: str) -> str:
+    """The weight a user means by `name`, the one reading of it for every command and page: a
+    weight name ("conv3_bn.mnist") as given; a bare model name its default weight when that ships
+    ("lenet5" -> "lenet5.mnist", "audio_conv" -> "audio_conv.fsdd"); anything else unchanged, so
+    the caller's own lookup refuses it by the name the user typed (or builds fresh weights)."""
+    if WeightName.is_weight_name(name):
+        return name
+    default = default_weight(name)
+    return default if default in cards() else name
+
+
 def weight_info(name: str) -> WeightCard:
     """The card of weight `name`; a bare model name means its default weight ("conv3_bn" means
     "conv3_bn.mnist"; a model trained on other data: its one shipped weight, "audio_conv.fsdd")."""
-    full = name if WeightName.is_weight_name(name) else default_weight(name)
-    # a model name with no weight of its own is named as given, not with a tag put after it
-    said = full if full in cards() or WeightName.is_weight_name(name) else name
+    said = shipped_name(name)
+    # a model name with no weight of its own: named as typed, its close matches "<model>.mnist"'s
+    full = said if WeightName.is_weight_name(said) else default_weight(name)
     hint = ("" if "/" not in name and not name.endswith(".keras") else
             " (a shipped weight's name, not a file: a .keras file of your own loads with "
             "keras.saving.load_model)")
