@@ -474,14 +474,14 @@ def test_the_ensemble_verbs_argument_errors_come_before_keras_and_the_store(tmp_
 def test_predict_defaults_to_the_record_ensemble_once_it_ships(monkeypatch):
     from zoo import cli
 
-    assert cli.default_weight("picture") == (
+    assert cli.weight_for_kind("picture") == (
         "conv7_bn_ensemble.mnist" if "conv7_bn_ensemble.mnist" in zoo.list_weights()
         else "conv3_bn.mnist")
     monkeypatch.setattr(zoo, "list_weights", lambda: ["conv3_bn.mnist", "conv7_bn_ensemble.mnist"])
-    assert cli.default_weight("picture") == "conv7_bn_ensemble.mnist"
+    assert cli.weight_for_kind("picture") == "conv7_bn_ensemble.mnist"
     monkeypatch.setattr(zoo, "list_weights", lambda: ["audio_conv.fsdd", "conv3_bn.mnist"])
-    assert cli.default_weight("audio") == "audio_conv.fsdd"
-    assert cli.default_weight("picture") == "conv3_bn.mnist"
+    assert cli.weight_for_kind("audio") == "audio_conv.fsdd"
+    assert cli.weight_for_kind("picture") == "conv3_bn.mnist"
 
 
 def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, monkeypatch,

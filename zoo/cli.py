@@ -41,7 +41,9 @@ DEFAULT_WEIGHTS = {"audio": ("audio_conv.fsdd",),
 KIND_WORDS = {"audio": ("a WAV recording", "recordings"), "picture": ("a picture", "pictures")}
 
 
-def default_weight(kind: str) -> str:
+def weight_for_kind(kind: str) -> str:
+    """The weight `zoo predict` gives a file of `kind` ("audio", "picture") without --model: by
+    what the input is, where zoo.weights.shipped_name reads a name the user gave."""
     shipped = set(zoo.list_weights())
     return next(n for n in DEFAULT_WEIGHTS[kind] if n in shipped)
 
@@ -126,7 +128,7 @@ def _predict(args):
     inputs, failed = [], 0  # (path, card, array, notes) of the files that read
     for path in args.files:
         kind = _kind_of_file(path)
-        card = zoo.weight_info(args.model or default_weight(kind))
+        card = zoo.weight_info(args.model or weight_for_kind(kind))
         wants = "audio" if card.input_kind == "audio" else "picture"
         notes = []
         try:
@@ -138,7 +140,7 @@ def _predict(args):
                 one, many = KIND_WORDS[kind]
                 raise DataError(
                     f"{path} is {one}, but {card.name} takes {KIND_WORDS[wants][1]}; leave "
-                    f"--model out ({many} go to {default_weight(kind)}) or name a weight for "
+                    f"--model out ({many} go to {weight_for_kind(kind)}) or name a weight for "
                     f"{many} (zoo list)")
             if card.input_kind not in FAST_KINDS:
                 _quiet_keras()  # a recording's spectrogram is TensorFlow's
