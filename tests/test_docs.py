@@ -204,11 +204,12 @@ def test_the_glance_at_issue_28_is_generated_and_counts_only_what_meets_every_co
     monkeypatch.setattr(record_doc, "shipped_ensemble", lambda recipe: f"{recipe}.weight")
     lines = record_doc.render_glance(tmp_path).splitlines()
     single, ensemble, distilled = lines[4:7]
-    assert single.endswith("| yes | `conv7_bn_cosine_refit`, 99.67% ± 0.02 (99.66%-99.69%), "
-                           "400 s a seed; with the 7 tries counted: within noise |")
+    assert single.endswith("| yes | `conv7_bn_cosine_refit` (seeds 1 2 3 4 5 6 7 10), 99.67% ± "
+                           "0.02 (99.66%-99.69%), 400 s a seed; with the 7 tries counted: within "
+                           "noise |")
     assert ensemble.endswith("| yes | `fits.weight` |")
     assert distilled == ("| the distilled net's row, whatever its verdict | yes | "
-                         "`conv7_bn_distilled`, 99.67% ± 0.02, within noise |")
+                         "`conv7_bn_distilled` (seeds 1 2 3 4), 99.67% ± 0.02, within noise |")
     assert "| `too_slow.weight` (`too_slow`) | 8 | 99.76% | 99.75% and 99.77% | 62 minutes | " \
            "above |" in lines
     assert "| `one_half_short.weight` (`one_half_short`) | 8 | 99.76% | 99.74% and 99.77% | " \

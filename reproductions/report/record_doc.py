@@ -274,7 +274,8 @@ def render_glance(results: Path = RESULTS) -> str:
     distilled = next((one for one in singles if one["name"] == DISTILLED), None)
     tries = len(SINGLE_NETS)
     single_by = "; ".join(
-        f"`{one['name']}`, {_pct(row['mean_test_acc'])} ± {points(row['std_test_acc'])} "
+        f"`{one['name']}` (seeds {row['seeds']}), {_pct(row['mean_test_acc'])} ± "
+        f"{points(row['std_test_acc'])} "
         f"({_pct(row['ci95_low_test_acc'])}-{_pct(row['ci95_high_test_acc'])}), "
         f"{one['scaled']:,.0f} s a seed; with the {tries} tries counted: {one['counted']}"
         for one in above for row in [one["row"]]) or f"none of the {len(singles)} recipes tried"
@@ -291,7 +292,8 @@ def render_glance(results: Path = RESULTS) -> str:
                 f"none of the {len(ensembles)} declared ensembles (the table that follows)")
              + " |",
              "| the distilled net's row, whatever its verdict | "
-             + ("yes | " + f"`{DISTILLED}`, {_pct(distilled['row']['mean_test_acc'])} ± "
+             + ("yes | " + f"`{DISTILLED}` (seeds {distilled['row']['seeds']}), "
+                f"{_pct(distilled['row']['mean_test_acc'])} ± "
                 f"{points(distilled['row']['std_test_acc'])}, {distilled['row']['verdict']}"
                 if distilled else "no | not trained yet") + " |",
              "",
