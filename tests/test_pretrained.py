@@ -284,14 +284,29 @@ def test_zoo_predict_hears_real_test_recordings(capsys):
         assert line.startswith(f"{folder / name}: {name[0]} ("), line
 
 
-def test_zoo_evaluate_writes_a_confusion_matrix(tmp_path, capsys):
-    name = SHIPPED[0]
+@pytest.mark.parametrize("name", ["audio_conv.fsdd", "conv3_bn.mnist"])
+def test_zoo_evaluate_writes_a_confusion_matrix_and_lists_every_error(name, tmp_path, capsys):
+    import csv
+
     assert zoo_cli(["evaluate", name, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     card = zoo.weight_info(name)
     assert f"test accuracy {100 * card.test_accuracy:.2f}%" in out
-    assert "class 9:" in out or "class O:" in out
+    assert "class 9:" in out
     assert (tmp_path / f"{name}-confusion.png").stat().st_size > 1000
+    # as many rows as the card's accuracy leaves wrong on the test set
+    (_, _), (_, y_test) = zoo.data.load(card.dataset)
+    with open(tmp_path / f"{name}-errors.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == round((1 - card.test_accuracy) * len(y_test)) > 0
+    indices = [int(r["test_index"]) for r in rows]
+    assert indices == sorted(set(indices)) and 0 <= indices[0] and indices[-1] < len(y_test)
+    for r in rows:
+        assert r["true"] == str(y_test[int(r["test_index"])]) != r["predicted"]
+        assert float(r["p_predicted"]) >= float(r["p_true"])
+    assert f"the {len(rows)} test examples it gets wrong" in out
+    drawn = tmp_path / f"{name}-errors.png"  # pictures only: a recording's errors are listed
+    assert drawn.stat().st_size > 1000 if card.input_kind == "mnist" else not drawn.exists()
 
 
 def test_weight_names_follow_the_recipes():

@@ -4,7 +4,7 @@
     zoo info conv3_bn | conv3_bn.mnist
     zoo predict digit.png other.jpg recording.wav [--model conv3_bn.mnist] [--top 3]
     zoo predict "CCO" "c1ccccc1O" --model smiles_cnn.freesolv   (molecules, as SMILES)
-    zoo evaluate conv3_bn.mnist [--out folder] [--robustness]
+    zoo evaluate conv3_bn.mnist [--out folder] [--robustness]   (and every test error, listed)
     zoo explain conv3_bn.mnist 7 [--out folder]
     zoo explain smiles_cnn.freesolv "CCO"   (which atoms or characters moved a molecule's answer)
     zoo explain --serve [conv3_bn.mnist] [--port 8050]   (the live explainer, zoo/explain_ui)
@@ -258,7 +258,8 @@ def _evaluate(args):
     # model is loaded for nothing
     (_, _), (x_test, y_test) = zoo.data.load(card.dataset)
     model = zoo.load(str(card.name))
-    pred = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
+    probs = model.predict(x_test, batch_size=1000, verbose=0)
+    pred = probs.argmax(axis=1)
     acc = float(np.mean(pred == y_test))
     print(f"{card.name}: test accuracy {100 * acc:.2f}% on {len(y_test)} images "
           f"(manifest: {100 * card.test_accuracy:.2f}%)")
@@ -266,9 +267,39 @@ def _evaluate(args):
         mask = y_test == c
         print(f"  class {label}: {100 * np.mean(pred[mask] == c):.2f}% of {mask.sum()}")
     fig = plots.confusion_matrix(y_test, pred, card.classes, f"{card.name} on the test set")
-    path = plots.save(fig, out / f"{card.name}-confusion.png", dpi=90)
-    print(f"wrote {path}")
+    print(f"wrote {plots.save(fig, out / f'{card.name}-confusion.png', dpi=90)}")
+    wrong = np.flatnonzero(pred != y_test)
+    listed = _write_errors(out / f"{card.name}-errors.csv", wrong, y_test, pred, probs,
+                           card.classes)
+    print(f"wrote {listed} (the {len(wrong)} test examples it gets wrong, by their index in "
+          "the test set)")
+    if card.input_kind != "audio":  # a recording's errors are in the CSV, not drawn
+        shown = min(len(wrong), ERRORS_DRAWN)
+        grid = plots.misclassified_grid(x_test, y_test, pred, probs.max(axis=1), card.classes,
+                                        limit=shown, title=f"{card.name}: {shown} of its "
+                                        f"{len(wrong)} test errors, true→predicted (probability)")
+        print(f"wrote {plots.save(grid, out / f'{card.name}-errors.png', dpi=90)}")
     return 0
+
+
+ERRORS_DRAWN = 36  # `zoo evaluate`'s picture of errors: the first 36, by test index
+
+
+def _write_errors(path, wrong, y_test, pred, probs, classes) -> Path:
+    """Every test example the weight gets wrong, one row each: its index in the test set (as
+    `zoo explain <weight> <index>` takes it), true and predicted class, and the probability the
+    weight gave each of the two."""
+    import csv
+
+    from zoo.files import open_for_writing
+
+    with open_for_writing(path, newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["test_index", "true", "predicted", "p_predicted", "p_true"])
+        writer.writerows([int(i), classes[y_test[i]], classes[pred[i]],
+                          f"{probs[i, pred[i]]:.4f}", f"{probs[i, y_test[i]]:.4f}"]
+                         for i in wrong)
+    return Path(path)
 
 
 def _robustness(card):
@@ -404,9 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keras", action="store_true", help="run pictures through Keras instead of "
                    "ONNX Runtime (each call then imports TensorFlow: ~7 s); recordings always are")
     p.set_defaults(run=_predict)
-    p = sub.add_parser("evaluate", help="test accuracy, per class, and a confusion matrix PNG")
+    p = sub.add_parser("evaluate", help="test accuracy, per class, a confusion matrix PNG and "
+                       "the test examples it gets wrong (CSV, and a PNG of pictures)")
     p.add_argument("name", help="shipped weight, e.g. conv3_bn.mnist")
-    p.add_argument("--out", default=".", type=_folder, help="folder for the confusion matrix PNG")
+    p.add_argument("--out", default=".", type=_folder,
+                   help="folder for the confusion matrix PNG and the errors' CSV and PNG")
     p.add_argument("--robustness", action="store_true", help="instead: accuracy on the test "
                    "set moved by 1 and 2 pixels each way, rotated by ±10 and ±20 degrees, and "
                    "with Gaussian noise (zoo/robustness.py); MNIST weights")
