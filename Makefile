@@ -49,7 +49,7 @@ STORE_FROM_ENV := $(filter sqlite:% postgresql% mysql% mssql%,$(MLFLOW_TRACKING_
 STORE ?= $(or $(STORE_FROM_ENV),sqlite:///$(CURDIR)/mlflow.db)
 ARTIFACTS ?= $(CURDIR)/mlartifacts
 
-.PHONY: help venv venv-backends test test-slow test-backends export bench-export bench-cli bench-serving profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd reproduce-molecules report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
+.PHONY: help venv venv-backends test test-slow test-backends export bench-export bench-cli bench-serving profile bench-peers time-alternating serve reproduce-mnist reproduce-xo reproduce-fsdd reproduce-molecules report-mnist report-reference zoo-weights register-zoo bench bench-training explain explain-track explain-ui explain-ui-bench screen robustness record-errors time-to-accuracy zoo-ensemble tune-mnist tune-chief tune-worker mlflow-server mlflow-ui clean-venv
 
 help:
 	@echo "make venv             .venv with the pinned requirements.txt, once (Python 3.11)"
@@ -69,6 +69,7 @@ help:
 	@echo "make zoo-weights      ship the reproductions' weights in zoo/weights (manifest, MODELS.md)"
 	@echo "make register-zoo     register the shipped weights in the MLflow model registry"
 	@echo "make robustness       every shipped weight on a shifted, rotated, noisy test set (~3 min)"
+	@echo "make record-errors    the test images each declared ensemble gets wrong, for the record"
 	@echo "make time-to-accuracy every MNIST recipe's accuracy against its time (time_to_accuracy.png beside the store)"
 	@echo "make zoo-ensemble     ship ENSEMBLE_RECIPE=conv7_bn_cosine's ENSEMBLE_SEEDS=1,2,3,4,5,6,7,10 as one model"
 	@echo "make screen           train and tabulate a screening's variants (SCREENING=conv3_bn_fast)"
@@ -180,6 +181,13 @@ zoo-ensemble: $(READY)
 
 robustness: $(READY)
 	$(SUITE) robustness
+
+# every declared ensemble's test errors (zoo evaluate: <weight>-errors.csv), then docs/record.md's
+# glance at issue 28, which says which images they all get wrong
+record-errors: $(READY)
+	$(PY) -c "from reproductions.report.record_doc import declared_weights as d; \
+	    print(*d(), sep='\n')" | xargs -I WEIGHT $(VENV)/bin/zoo evaluate WEIGHT --out reproductions/results/errors
+	$(SUITE) report mnist --reference
 
 register-zoo: $(READY)
 	$(SUITE) register

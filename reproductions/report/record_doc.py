@@ -75,6 +75,10 @@ SINGLE_BUDGET_S = 900  # 15 minutes a seed on the reference kind
 ENSEMBLE_BUDGET_S = 3600  # 60 minutes for all the members, on the reference kind
 MAX_MEMBERS = 8
 DISTILLED = "conv7_bn_distilled"  # the net that carries the ensemble (issue 28, item 3)
+TEST_IMAGES = 10_000  # MNIST's test set
+# each declared ensemble's test errors, `zoo evaluate <weight> --out` this folder of the results
+# (`make record-errors`): which images they all get wrong says what any lever is up against
+ERRORS = "errors"
 
 
 def verdict(whole: float, halves: list[float], bar: float = BAR) -> str:
@@ -150,7 +154,7 @@ def _render(path: Path, recipe: str, weight: str, how: str, start: str, end: str
     halves, half_accs = disjoint_halves(rows, n)
     acc = float(whole["mean_test_acc"])
     said = verdict(acc, half_accs)
-    gap = round((acc - BAR) * 10_000)  # the MNIST test set's 10,000 images
+    gap = round((acc - BAR) * TEST_IMAGES)
     paced = "members_wall_s_mean_reference_kind" in whole
     wall = float(whole["members_wall_s_mean"])
     machine = whole.get("machine") or "an unnamed machine"
@@ -297,16 +301,55 @@ def render_glance(results: Path = RESULTS) -> str:
                 f"{points(distilled['row']['std_test_acc'])}, {distilled['row']['verdict']}"
                 if distilled else "no | not trained yet") + " |",
              "",
-             "| declared ensemble | nets | test accuracy | disjoint halves | members' training "
-             "on the reference kind | verdict |", "|---|---|---|---|---|---|"]
+             "| declared ensemble | nets | test accuracy | test errors | disjoint halves | "
+             "members' training on the reference kind | verdict |", "|---|---|---|---|---|---|---|"]
+    wrong = {judged["weight"]: errors_of(judged["weight"], results) for _, judged in ensembles}
     for recipe, judged in ensembles:
         halves = " and ".join(_pct(a) for a in judged["halves"]) or "none"
         spent = ("not paced" if judged["reference_s"] is None
                  else f"{judged['reference_s'] / 60:.0f} minutes")
+        errors = wrong[judged["weight"]]
         lines.append(f"| `{judged['weight']}` (`{recipe}`) | {judged['members']} | "
-                     f"{_pct(judged['accuracy'])} | {halves} | {spent} | {judged['verdict']} |")
-    lines += ["", GLANCE_END]
+                     f"{_pct(judged['accuracy'])} | "
+                     f"{'not listed' if errors is None else f'{len(errors):,}'} | {halves} | "
+                     f"{spent} | {judged['verdict']} |")
+    lines += ["", shared_errors_line(wrong), "", GLANCE_END]
     return "\n".join(lines)
+
+
+def declared_weights(results: Path = RESULTS) -> list[str]:
+    """The shipped weight of each declared ensemble that has its spread file (`make
+    record-errors` evaluates them)."""
+    return [shipped_ensemble(r) for r in ENSEMBLES if (results / f"{r}_ensemble.csv").exists()]
+
+
+def errors_of(weight: str, results: Path = RESULTS) -> set[int] | None:
+    """The test indices `weight` gets wrong, from its `zoo evaluate` CSV in the results' errors
+    folder; None where there is none."""
+    path = results / ERRORS / f"{weight}-errors.csv"
+    if not path.exists():
+        return None
+    with open(path, newline="") as f:
+        return {int(r["test_index"]) for r in csv.DictReader(f)}
+
+
+def shared_errors_line(wrong: dict[str, set[int] | None]) -> str:
+    """What the declared ensembles' error lists have in common, against what the bar allows."""
+    allowed = int(round((1 - BAR) * TEST_IMAGES))
+    missing = [w for w, errors in wrong.items() if errors is None]
+    if missing or not wrong:
+        return (f"The ensembles' test errors are not all listed ({', '.join(missing) or 'none'}"
+                f" missing): `make record-errors` lists them in reproductions/results/{ERRORS}/.")
+    shared = sorted(set.intersection(*wrong.values()))
+    default = next(iter(wrong))
+    return (f"The bar allows at most {allowed} wrong of the {TEST_IMAGES:,} test images. "
+            f"{len(shared)} test images are wrong in every one of the {len(wrong)} ensembles "
+            f"(their test indices: {', '.join(map(str, shared))}; `zoo explain <weight> "
+            f"<index>` shows one), {len(set.union(*wrong.values()))} in at least one. Each "
+            f"ensemble's list is reproductions/results/{ERRORS}/<weight>-errors.csv, written by "
+            f"`make record-errors` (`zoo evaluate <weight>` for each); the first "
+            f"ensemble's errors drawn: [{default}-errors.png](../reproductions/results/{ERRORS}/"
+            f"{default}-errors.png).")
 
 
 def update(doc: Path, results: Path = RESULTS, recipes=None) -> bool:
