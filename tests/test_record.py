@@ -642,3 +642,20 @@ def test_a_study_ships_only_above_its_bar(name, verdict, ships):
     from reproductions.ship.export_weights import why_not_shipped
 
     assert (why_not_shipped(RECIPES[name], verdict) is None) == ships
+
+
+def test_make_record_errors_evaluates_every_declared_ensemble():
+    """`make record-errors` hands `zoo evaluate` the shipped weight of each declared ensemble,
+    one a line (xargs -I reads lines): the manifest's ensemble weights, all of them."""
+    import subprocess
+
+    from tests.shared import REPO
+
+    shown = subprocess.run(["make", "-n", "record-errors"], cwd=REPO, capture_output=True,
+                           text=True, check=True).stdout
+    # the command that names the weights (whatever make -n shows before it is not run)
+    lister = shown[shown.index(".venv/bin/python -c"):].split(" | xargs", 1)[0]
+    assert "zoo evaluate WEIGHT --out reproductions/results/errors" in shown
+    named = subprocess.run(lister, shell=True, cwd=REPO, capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    assert sorted(named) == zoo.list_weights("*_ensemble.*") and len(named) >= 4
