@@ -61,6 +61,7 @@ VERBS = (  # each "module:function" declares one verb and returns (its parser, i
     "reproductions.bench.verbs:bench_logging",                   # bench-logging
     "reproductions.report.verbs:xo_lecture",                     # xo-lecture
     "reproductions.report.verbs:audio_flatness",                 # audio-flatness
+    "reproductions.report.verbs:record_errors",                  # record-errors
     "reproductions.ship.verbs:explain",                          # explain
     "reproductions.ship.verbs:serve",                            # serve
     "reproductions.bench.verbs:bench_export",                    # bench-export

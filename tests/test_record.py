@@ -644,18 +644,35 @@ def test_a_study_ships_only_above_its_bar(name, verdict, ships):
     assert (why_not_shipped(RECIPES[name], verdict) is None) == ships
 
 
-def test_make_record_errors_evaluates_every_declared_ensemble():
-    """`make record-errors` hands `zoo evaluate` the shipped weight of each declared ensemble,
-    one a line (xargs -I reads lines): the manifest's ensemble weights, all of them."""
+def test_record_errors_lists_each_declared_ensembles_errors_and_those_they_share(
+        tmp_path, monkeypatch, capsys, keras_answers):
+    """`record-errors` runs `zoo evaluate` on each declared ensemble's weight into --out and
+    counts the test images all of them get wrong (two small weights stand in for the ensembles
+    here; Keras' own answers, computed apart, are the oracle); without --reference it writes
+    nothing of the committed results or docs. `make record-errors` is its --reference run."""
     import subprocess
 
+    from reproductions.__main__ import main as suite_main
+    from reproductions.report import record_doc
     from tests.shared import REPO
 
+    assert record_doc.declared_weights() == [
+        record_doc.shipped_ensemble(r) for r in record_doc.ENSEMBLES]
+    monkeypatch.setattr(record_doc, "declared_weights", lambda: ["softmax.mnist", "mlp5.mnist"])
+    committed = {p: p.stat().st_mtime_ns for p in [record_doc.DOC, *(
+        REPO / "reproductions" / "results" / "errors").iterdir()]}
+    assert suite_main(["record-errors", "--out", str(tmp_path)]) == 0
+    wrong = []
+    for weight in ("softmax.mnist", "mlp5.mnist"):
+        _, y, probabilities = keras_answers(weight)
+        wrong.append(set(np.flatnonzero(probabilities.argmax(-1) != y)))
+        with open(tmp_path / f"{weight}-errors.csv", newline="") as f:
+            assert {int(r["test_index"]) for r in csv.DictReader(f)} == wrong[-1]
+    shared = len(wrong[0] & wrong[1])
+    assert 0 < shared < min(map(len, wrong))
+    assert f"{shared} test images are wrong in every one of the 2 declared ensembles" in \
+        capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in committed} == committed
     shown = subprocess.run(["make", "-n", "record-errors"], cwd=REPO, capture_output=True,
                            text=True, check=True).stdout
-    # the command that names the weights (whatever make -n shows before it is not run)
-    lister = shown[shown.index(".venv/bin/python -c"):].split(" | xargs", 1)[0]
-    assert "zoo evaluate WEIGHT --out reproductions/results/errors" in shown
-    named = subprocess.run(lister, shell=True, cwd=REPO, capture_output=True, text=True,
-                           check=True).stdout.splitlines()
-    assert sorted(named) == zoo.list_weights("*_ensemble.*") and len(named) >= 4
+    assert "-m reproductions record-errors --reference" in shown

@@ -287,8 +287,8 @@ ERRORS_DRAWN = 36  # `zoo evaluate`'s picture of errors: the first 36, by test i
 
 def _write_errors(path, wrong, y_test, pred, probs, classes) -> Path:
     """Every test example the weight gets wrong, one row each: its index in the test set (as
-    `zoo explain <weight> <index>` takes it), true and predicted class, and the probability the
-    weight gave each of the two."""
+    `zoo explain <weight> <index>` takes it for MNIST and FSDD), true and predicted class, and
+    the probability the weight gave each of the two."""
     import csv
 
     from zoo.files import open_for_writing

@@ -478,7 +478,7 @@ def run(args) -> int:
         from reproductions.report import record_doc  # and the record's single nets
 
         if record_doc.update_single(record_doc.DOC, folder):
-            print(f"wrote {record_doc.DOC} (its single nets)")
+            print(f"wrote {record_doc.DOC} (its single nets and its glance at issue 28)")
     print_comparison(args.dataset, folder)
     print(f"updated {refresh_parents(args.dataset)} parent run(s) in MLflow "
           f"(experiment zoo-{args.dataset})")

@@ -1,5 +1,5 @@
 """The report room's verbs: their command lines (their work: tables.py, time_to_accuracy.py,
-xo_lecture.py, audio_flatness.py).
+xo_lecture.py, audio_flatness.py, record_doc.py).
 
 Each function declares one verb on the suite's parser and names the function that runs it
 ("module:function", imported only when the verb runs, so that `--help` stays quick);
@@ -45,3 +45,15 @@ def audio_flatness(sub):
                        "predict's speech check (> results/audio_flatness.txt)")
     p.set_defaults(keras=True)  # __main__: Keras imported quietly
     return p, "reproductions.report.audio_flatness:run"
+
+
+def record_errors(sub):
+    p = sub.add_parser("record-errors", help="the test images each declared ensemble gets wrong "
+                       "(zoo evaluate on each), and how many they all get wrong")
+    p.add_argument("--out", default="runs/record-errors", help="folder for the lists and "
+                   "pictures (default: runs/record-errors)")
+    p.add_argument("--reference", action="store_true", help="write the committed "
+                   "reproductions/results/errors and docs/record.md's glance at issue 28 "
+                   "(deliberate: the reference) instead of --out")
+    p.set_defaults(keras=True)  # __main__: Keras imported quietly
+    return p, "reproductions.report.record_doc:errors_run"
