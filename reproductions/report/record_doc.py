@@ -304,10 +304,7 @@ def render_glance(results: Path = RESULTS) -> str:
              "",
              "| declared ensemble | nets | test accuracy | test errors | disjoint halves | "
              "members' training on the reference kind | verdict |", "|---|---|---|---|---|---|---|"]
-    # a list that does not hold as many images as the accuracy leaves wrong is of another file
-    wrong = {judged["weight"]: errors if errors is None or len(errors) == round(
-        (1 - judged["accuracy"]) * TEST_IMAGES) else "out of date"
-        for _, judged in ensembles for errors in [errors_of(judged["weight"], results / ERRORS)]}
+    wrong = {judged["weight"]: listed_errors(judged, results) for _, judged in ensembles}
     for recipe, judged in ensembles:
         halves = " and ".join(_pct(a) for a in judged["halves"]) or "none"
         spent = ("not paced" if judged["reference_s"] is None
@@ -336,6 +333,16 @@ def errors_of(weight: str, folder: Path) -> set[int] | None:
         return None
     with open(path, newline="") as f:
         return {int(r["test_index"]) for r in csv.DictReader(f)}
+
+
+def listed_errors(judged: dict, results: Path) -> set[int] | str | None:
+    """A judged ensemble's committed list of test errors; None where there is none, "out of
+    date" where it holds another number of images than the ensemble's accuracy leaves wrong (a
+    list of another file)."""
+    errors = errors_of(judged["weight"], results / ERRORS)
+    if errors is None or len(errors) == round((1 - judged["accuracy"]) * TEST_IMAGES):
+        return errors
+    return "out of date"
 
 
 def shared_errors_line(wrong: dict[str, set[int] | str | None]) -> str:
