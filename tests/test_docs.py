@@ -233,8 +233,8 @@ def test_the_glance_at_issue_28_is_generated_and_counts_only_what_meets_every_co
                                                  "test errors are listed.")
     single, ensemble, distilled = lines[4:7]
     assert single.endswith("| yes | `conv7_bn_cosine_refit` (seeds 1 2 3 4 5 6 7 10), 99.67% ± "
-                           "0.02 (99.66%-99.69%), 400 s a seed; with the 7 tries counted: within "
-                           "noise |")
+                           "0.02 (99.66%-99.69%), 400 s a seed (within noise with the 7 tries "
+                           "counted) |")
     assert ensemble.endswith("| yes | `fits.weight` |")
     assert distilled == ("| the distilled net's row, whatever its verdict | yes | "
                          "`conv7_bn_distilled` (seeds 1 2 3 4), 99.67% ± 0.02, within noise |")

@@ -281,7 +281,7 @@ def render_glance(results: Path = RESULTS) -> str:
         f"`{one['name']}` (seeds {row['seeds']}), {_pct(row['mean_test_acc'])} ± "
         f"{points(row['std_test_acc'])} "
         f"({_pct(row['ci95_low_test_acc'])}-{_pct(row['ci95_high_test_acc'])}), "
-        f"{one['scaled']:,.0f} s a seed; with the {tries} tries counted: {one['counted']}"
+        f"{one['scaled']:,.0f} s a seed ({one['counted']} with the {tries} tries counted)"
         for one in above for row in [one["row"]]) or f"none of the {len(singles)} recipes tried"
     lines = [GLANCE_START, "",
              "| issue 28 asks for | met | by what (each from its section below) |",
