@@ -56,7 +56,7 @@ help:
 	@echo "make venv-backends    .venv-backends: Keras on JAX and PyTorch, no TensorFlow"
 	@echo "make clean-venv       remove .venv (a broken or outdated one)"
 	@echo "make test             run the test suite (creates .venv on first use)"
-	@echo "make test-slow        the tests of 20 s or more (several processes, servers, benchmarks); CI runs both"
+	@echo "make test-slow        the longest tests (several processes, servers, benchmarks); CI runs both"
 	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=..., JOBS=N"
 	@echo "                      runs at once, default one a core; THREADS=N each run's threads;"
 	@echo "                      V=1: MLflow's, TensorFlow's and Keras' messages shown too)"

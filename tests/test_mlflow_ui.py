@@ -236,6 +236,7 @@ def test_parents_created_concurrently_end_as_one(mlflow_store, monkeypatch):
 
 # ---- the real UI in a real browser --------------------------------------------------------
 
+@pytest.mark.slow  # 25 s or more: `make test-slow`, which CI runs
 def test_the_mlflow_ui_shows_datasets_parents_with_summaries_and_step_curves(store):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

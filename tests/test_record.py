@@ -484,6 +484,7 @@ def test_predict_defaults_to_the_record_ensemble_once_it_ships(monkeypatch):
     assert cli.weight_for_kind("picture") == "conv3_bn.mnist"
 
 
+@pytest.mark.slow  # 25 s or more: `make test-slow`, which CI runs
 def test_the_ensemble_verb_ships_members_from_the_store(mlflow_store, tmp_path, monkeypatch,
                                                         capsys):
     """Two members logged as runs of conv7_bn (fresh nets: no training), shipped by the verb

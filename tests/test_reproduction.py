@@ -228,6 +228,7 @@ def test_screening_trains_blind(mlflow_store, monkeypatch, tmp_path):
     assert "Rule: the recipe's goal" in text
 
 
+@pytest.mark.slow  # 25 s or more: `make test-slow`, which CI runs
 def test_a_batchnorm_net_trains_fused_and_the_same_seed_gives_the_same_weights(mlflow_store,
                                                                                ckpt):
     """The suite trains BatchNorm through TensorFlow's fused kernel (prepare.training_kernels):
@@ -311,6 +312,7 @@ KILLABLE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # 25 s or more: `make test-slow`, which CI runs
 def test_kill_9_then_resume_gives_the_uninterrupted_weights(mlflow_store, ckpt):
     child = subprocess.Popen([sys.executable, "-c", KILLABLE, str(ckpt)], cwd=REPO,
                              stdout=subprocess.PIPE, text=True)

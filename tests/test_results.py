@@ -76,6 +76,7 @@ def test_each_row_recomputed_from_the_per_seed_file_with_scipy(row):
     assert row["verdict"] == expected
 
 
+@pytest.mark.slow  # 25 s or more: `make test-slow`, which CI runs
 def test_every_shipped_mnist_card_recomputed_by_an_independent_reader(keras_answers):
     """The manifest read as JSON, each file loaded by Keras itself (safe mode), the test set read
     from the original IDX files with numpy: the card's accuracy, recomputed without the code that

@@ -100,13 +100,21 @@ def read_spread(path: Path) -> tuple[list[dict], int, dict]:
     return rows, n, next(r for r in rows if int(r["k"]) == n)
 
 
-def disjoint_halves(rows: list[dict], n: int) -> tuple[dict | None, list[float]]:
-    """The spread file's row of the two disjoint ensembles of n/2, and their two accuracies
-    ([] where the file has no such pair)."""
+def judge_spread(path: Path) -> dict:
+    """An ensemble's spread file judged against the bar, read once for its block and its line in
+    the glance: its rows, number of members, whole ensemble's row and accuracy, the row of its two
+    disjoint halves (None where the file has no such pair) and their accuracies, the verdict and
+    its members' training on the reference kind (None where the file has no pace)."""
+    rows, n, whole = read_spread(path)
     halves = next((r for r in rows if r["kind"] == "disjoint groups" and int(r["k"]) == n // 2),
                   None)
-    return halves, ([float(halves["min_test_acc"]), float(halves["max_test_acc"])]
-                    if halves and int(halves["count"]) == 2 else [])
+    half_accs = ([float(halves["min_test_acc"]), float(halves["max_test_acc"])]
+                 if halves and int(halves["count"]) == 2 else [])
+    accuracy = float(whole["mean_test_acc"])
+    reference = whole.get("members_wall_s_mean_reference_kind")
+    return {"rows": rows, "members": n, "whole": whole, "accuracy": accuracy,
+            "halves_row": halves, "halves": half_accs, "verdict": verdict(accuracy, half_accs),
+            "reference_s": float(reference) if reference else None}
 
 
 def render(results: Path = RESULTS, recipe: str = RECIPE) -> str:
@@ -150,17 +158,14 @@ def render_screened(name: str, results: Path = RESULTS) -> str:
 
 
 def _render(path: Path, recipe: str, weight: str, how: str, start: str, end: str) -> str:
-    rows, n, whole = read_spread(path)
-    halves, half_accs = disjoint_halves(rows, n)
-    acc = float(whole["mean_test_acc"])
-    said = verdict(acc, half_accs)
-    gap = round((acc - BAR) * TEST_IMAGES)
-    paced = "members_wall_s_mean_reference_kind" in whole
+    judged = judge_spread(path)
+    rows, n, whole, halves = (judged[k] for k in ("rows", "members", "whole", "halves_row"))
+    gap = round((judged["accuracy"] - BAR) * TEST_IMAGES)
+    paced = (ref := judged["reference_s"]) is not None
     wall = float(whole["members_wall_s_mean"])
     machine = whole.get("machine") or "an unnamed machine"
     time = f"{wall:,.0f} s ({wall / 60:.0f} minutes) on {machine}"
     if paced:
-        ref = float(whole["members_wall_s_mean_reference_kind"])
         time += f", {ref:,.0f} s ({ref / 60:.0f} minutes) on the reference kind (by their pace)"
     members = whole["groups"].replace("+", ", ")
     nets = (f"the nets {members} (recipe:seed)" if ":" in members
@@ -169,10 +174,10 @@ def _render(path: Path, recipe: str, weight: str, how: str, start: str, end: str
              f"**The ensemble of {n}** ({weight}, {nets}, {how}): test accuracy "
              f"**{_pct(whole['mean_test_acc'])}**, {gap:+d} test "
              f"image{'' if abs(gap) == 1 else 's'} from the bar of "
-             f"{100 * BAR:.2f}% ({BAR_SOURCE}). Verdict: **{said}**"
+             f"{100 * BAR:.2f}% ({BAR_SOURCE}). Verdict: **{judged['verdict']}**"
              + (f" (its disjoint halves of {n // 2}: {_pct(halves['min_test_acc'])}"
                 f" and {_pct(halves['max_test_acc'])}; the rule is in reproductions/report/"
-                "record_doc.py)" if half_accs else "")
+                "record_doc.py)" if judged["halves"] else "")
              + f". Its members' runs took {time}, all together.",
              "",
              "| members | ensembles | test accuracy, mean ± std | min-max | members' training, "
@@ -254,13 +259,7 @@ def judge_ensemble(recipe: str, results: Path = RESULTS) -> dict | None:
     path = results / f"{recipe}_ensemble.csv"
     if not path.exists():
         return None
-    rows, n, whole = read_spread(path)
-    _, half_accs = disjoint_halves(rows, n)
-    acc = float(whole["mean_test_acc"])
-    reference = whole.get("members_wall_s_mean_reference_kind")
-    return {"weight": shipped_ensemble(recipe), "members": n, "accuracy": acc,
-            "halves": half_accs, "verdict": verdict(acc, half_accs),
-            "reference_s": float(reference) if reference else None}
+    return {"weight": shipped_ensemble(recipe), **judge_spread(path)}
 
 
 def render_glance(results: Path = RESULTS) -> str:
