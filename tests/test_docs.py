@@ -53,8 +53,31 @@ def test_the_readme_results_are_generated_from_the_committed_files():
     text = (REPO / "README.md").read_text()
     assert readme.render() in text
     assert readme.render_default() in text  # "Start here": what the default trains, its time
-    # a weight shipped from a study is named: the default does not make it again
-    assert "it ships conv7_bn.cosine_refit, which the default does not make again" in text
+
+
+def test_the_readme_names_every_weight_a_study_ships_and_the_studies_page_each_study():
+    """Read from the manifest's JSON and the catalog, without the renderer: a weight shipped from
+    one seed of a study is named where the README says what the default trains (the default does
+    not make it again), and docs/reproductions.md lists each study with what it is for."""
+    import json
+
+    from reproductions.recipes import RECIPES
+    from reproductions.report import readme
+
+    studies = [r for r in RECIPES.values() if r.family == "mnist" and r.study]
+    cards = json.loads((REPO / "zoo" / "weights" / "manifest.json").read_text())
+    from_studies = [c["name"] for c in cards
+                    if c["recipe"] in {r.name for r in studies} and c["seed"] is not None]
+    text = (REPO / "README.md").read_text()
+    default = text.split(readme.DEFAULT_START)[1].split(readme.DEFAULT_END)[0]
+    assert "conv7_bn.cosine_refit" in from_studies
+    assert all(name in default for name in from_studies)
+    assert "which the default does not make again" in default
+    page = (REPO / "docs" / "reproductions.md").read_text()
+    assert readme.render_studies() in page
+    for r in studies:
+        assert re.search(rf"\b{r.name}\b", default), r.name  # named in the README
+        assert f"- `{r.name}`, seeds {' '.join(map(str, r.seeds))}: {r.study}" in page
 
 
 def test_the_export_bench_part_is_generated_from_its_csv():

@@ -475,6 +475,8 @@ def run(args) -> int:
 
         if readme.update(REPO_ROOT / "README.md", folder):
             print(f"wrote {REPO_ROOT / 'README.md'} (its generated sections)")
+        if readme.update_studies():
+            print(f"wrote {readme.STUDIES_DOC} (its list of the studies)")
         from reproductions.report import record_doc  # and the record's single nets
 
         if record_doc.update_single(record_doc.DOC, folder):
