@@ -24,7 +24,10 @@ MAX_EPOCHS ?= 4
 CHIEF_IP ?= 127.0.0.1
 CHIEF_PORT ?= 8000
 WORKER ?= worker0
-TUNE_ARGS = --recipe $(RECIPE) --tuner $(TUNER) --max-trials $(MAX_TRIALS) --max-epochs $(MAX_EPOCHS)
+# EXPORT_DIR=: where the tuned recipe goes; without it, the suite's tuned/ folder, where a search
+# that would replace the committed conv3_tuned.json is refused before it starts
+TUNE_ARGS = --recipe $(RECIPE) --tuner $(TUNER) --max-trials $(MAX_TRIALS) --max-epochs $(MAX_EPOCHS) \
+	$(if $(EXPORT_DIR),--export-dir $(EXPORT_DIR))
 INPUT ?= 7
 FORMAT ?= onnx
 OUT ?= exports
@@ -96,7 +99,8 @@ help:
 	@echo "make serve            MLflow's model server for a shipped weight, registered if needed,"
 	@echo "                      on http://$(HOST):$(SERVE_PORT)/invocations (MODEL=, PORT=)"
 	@echo "make test-backends    every shipped weight on Keras' JAX and PyTorch backends"
-	@echo "make tune-mnist       a KerasTuner search around RECIPE=conv3 (TUNER=hyperband|random|bayesian)"
+	@echo "make tune-mnist       a KerasTuner search around RECIPE=conv3 (TUNER=hyperband|random|bayesian;"
+	@echo "                      EXPORT_DIR=runs/tuned: the tuned recipe's folder)"
 	@echo "make tune-chief / tune-worker WORKER=w1   the same search spread over processes or machines"
 	@echo "make mlflow-server    a tracking server on HOST:PORT (STORE=: a database URI; default:"
 	@echo "                      MLFLOW_TRACKING_URI when it names one, else the embedded mlflow.db)"

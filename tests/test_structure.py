@@ -218,7 +218,9 @@ def test_the_command_line_reads_as_before_the_move(monkeypatch):
     not over the committed page; register's --verbose, since MLflow's registry lines now go to
     a log; every --reference in one wording (reproductions.arguments.reference_option); the
     new verb audio-flatness, the measured figures of zoo predict's speech check; the new verb
-    record-errors, the test images each declared ensemble gets wrong (issue 28)."""
+    record-errors, the test images each declared ensemble gets wrong (issue 28); tune's
+    --reference, beside --export-dir, since a user's search must not replace the committed
+    tuned recipe."""
     monkeypatch.setenv("COLUMNS", "80")  # argparse wraps to the terminal's width
     before = json.loads((REPO / "tests" / "data" / "cli_help" / "before.json").read_text())
     after = _help_texts()

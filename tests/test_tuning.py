@@ -169,3 +169,54 @@ def test_unknown_tuner_and_bad_budget_are_refused(mlflow_store, tmp_path):
         tune.search(RECIPES["conv3"], "random", max_trials=0, directory=tmp_path)
     with pytest.raises(tune.TuningError, match="unknown tuner 'grid'"):
         tune.make_tuner(RECIPES["conv3"], "grid", 1, 1, tmp_path, "x")
+
+
+def test_a_search_that_would_replace_the_committed_tuned_recipe_is_refused_before_it_starts(
+        mlflow_store, tmp_path, capsys, monkeypatch):
+    """`make tune-mnist` with its defaults (conv3, hyperband) exports where the committed
+    conv3_tuned.json and its search record live: refused at once, exit 2, the files and the
+    store untouched, no trial trained; --export-dir elsewhere and --reference (on purpose) are the
+    two ways on, and they exclude each other. A recipe with nothing committed of its own may
+    still export there (its first tuned recipe)."""
+    from reproductions.__main__ import main as suite_main
+
+    tuned = REPO / "reproductions" / "recipes" / "tuned"
+    before = {p: p.read_bytes() for p in tuned.rglob("*.json")}
+    assert tuned / "conv3_tuned.json" in before
+    started = []
+    monkeypatch.setattr(tune, "search", lambda *args, **kwargs: started.append(args) or {})
+    assert suite_main(["tune", "--recipe", "conv3", "--max-epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "would replace the committed reproductions/recipes/tuned/conv3_tuned.json and " \
+           "reproductions/recipes/tuned/searches/conv3-hyperband.json" in err
+    assert "--export-dir DIR" in err and "--reference" in err and "Traceback" not in err
+    assert started == [] and {p: p.read_bytes() for p in tuned.rglob("*.json")} == before
+    # another name still exports the recipe conv3_tuned.json: refused for that file alone
+    assert suite_main(["tune", "--recipe", "conv3", "--name", "mine"]) == 2
+    assert "the committed reproductions/recipes/tuned/conv3_tuned.json;" in capsys.readouterr().err
+    assert started == []
+    for way in (["--export-dir", str(tmp_path / "mine")], ["--reference"]):
+        assert suite_main(["tune", "--recipe", "conv3", *way]) == 0
+    assert len(started) == 2  # export_dir is search's fourth argument from the end
+    assert started[0][-4] == tmp_path / "mine" and started[1][-4] == tune.TUNED
+    assert not (tuned / "conv3_bn_tuned.json").exists()
+    assert suite_main(["tune", "--recipe", "conv3_bn"]) == 0  # nothing committed of conv3_bn's
+    with pytest.raises(SystemExit) as exit_code:
+        suite_main(["tune", "--reference", "--export-dir", str(tmp_path)])
+    assert exit_code.value.code == 2
+
+
+def test_only_files_git_tracks_count_as_committed(tmp_path):
+    """A user's own earlier export (untracked: here a file in the git-ignored runs/) may be
+    replaced; a tracked file may not, nor one git cannot tell about (outside the checkout)."""
+    assert tune.committed(REPO / "reproductions" / "recipes" / "tuned" / "conv3_tuned.json")
+    mine = REPO / "runs" / f"tuned-by-a-user-{os.getpid()}.json"
+    mine.parent.mkdir(exist_ok=True)
+    mine.write_text("{}")
+    try:
+        assert not tune.committed(mine)
+    finally:
+        mine.unlink()
+    outside = tmp_path / "conv3_tuned.json"
+    outside.write_text("{}")
+    assert tune.committed(outside) and not tune.committed(tmp_path / "none.json")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -297,13 +298,44 @@ def command_line(args) -> str:
     return " ".join(words)
 
 
+def committed(path: Path) -> bool:
+    """Whether git tracks `path`: a user's own earlier export there is not the reference. Where
+    git cannot tell (not a checkout, no git), a file there counts as committed, to be safe."""
+    try:
+        out = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "--error-unmatch",
+                              str(path)], capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return path.exists()
+    return out.returncode == 0 or (out.returncode != 1 and path.exists())  # 1: not tracked
+
+
+def committed_replaced(recipe: Recipe, name: str, export_dir: Path) -> list[Path]:
+    """The committed files a search's export into `export_dir` would replace: its tuned recipe
+    and its record, where `export_dir` is the suite's own tuned/ folder."""
+    if export_dir.resolve() != TUNED.resolve():
+        return []
+    return [path for path in (TUNED / f"{recipe.name}_tuned.json",
+                              TUNED / "searches" / f"{name}.json") if committed(path)]
+
+
 def run(args) -> int:
     """The `tune` verb (arguments: its room's verbs.py)."""
     try:
-        summary = search(get_recipe(args.recipe), args.tuner, args.max_trials, args.max_epochs,
+        recipe = get_recipe(args.recipe)
+        export_dir = Path(args.export_dir) if args.export_dir else TUNED
+        # a user's search never replaces the committed recipe behind the reference tables
+        # (conv3_tuned): refused now, not after hours of trials
+        replaced = ([] if args.reference or is_worker() else
+                    committed_replaced(recipe, args.name or f"{recipe.name}-{args.tuner}",
+                                       export_dir))
+        if replaced:
+            named = " and ".join(str(path.relative_to(REPO_ROOT)) for path in replaced)
+            raise TuningError(f"this search would replace the committed {named}; give "
+                              "--export-dir DIR to write elsewhere, or --reference to replace "
+                              "them on purpose")
+        summary = search(recipe, args.tuner, args.max_trials, args.max_epochs,
                          args.train_subset, Path(args.dir) if args.dir else TUNING_DIR,
-                         args.name, args.data_dir,
-                         Path(args.export_dir) if args.export_dir else TUNED,
+                         args.name, args.data_dir, export_dir,
                          args.objective, args.hyperband_iterations, command_line(args))
     except (TuningError, TrackingError, KeyError, DataError) as err:
         print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)

@@ -25,9 +25,13 @@ def tune(sub):
     p.add_argument("--name", default=None, type=plain_name,
                    help="search name (default: recipe-tuner)")
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--export-dir", default=None, help="folder the tuned recipe is written to "
-                   "(default: reproductions/recipes/tuned, where the suite's recipes are read from), "
-                   "and the search's record to its searches/ folder")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--export-dir", default=None, help="folder the tuned recipe is written "
+                       "to (default: reproductions/recipes/tuned, where the suite's recipes are "
+                       "read from), and the search's record to its searches/ folder")
+    where.add_argument("--reference", action="store_true", help="replace the committed tuned "
+                       "recipe and search record there (deliberate: the reference); without it "
+                       "a search that would replace them is refused before it starts")
     p.add_argument("--objective", default="val_accuracy", choices=("val_accuracy", "val_loss"),
                    help="what the trials are ranked by, on the validation split")
     p.add_argument("--hyperband-iterations", type=positive_int, default=1,
