@@ -25,13 +25,18 @@ def mnist_over_http(monkeypatch, tmp_path):
                         f"http://127.0.0.1:{server.server_port}/")
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
     monkeypatch.delenv("ZOO_DATA_DIR", raising=False)  # no local copy: a set one must hold it
-    yield
+    yield server
     server.shutdown()
 
 
 def test_without_local_files_mnist_comes_through_tensorflow_datasets(mnist_over_http, mnist):
     assert zoo.data.source_of("mnist") == "tensorflow-datasets"
     (x_train, y_train), (x_test, y_test) = zoo.data.load_mnist()
+    mnist_over_http.shutdown()  # offline now: what tfds prepared loads without the network
+    mnist_over_http.server_close()
+    again = zoo.data.load_mnist()
+    assert all(np.array_equal(a, b) for a, b in zip((*again[0], *again[1]),
+                                                    (x_train, y_train, x_test, y_test)))
     (x_ref, y_ref), (xt_ref, yt_ref) = mnist
     assert x_train.shape == (60000, 28, 28) and x_train.dtype == np.uint8
     # tfds may store the examples in another order: compare the (image, label) pairs as multisets
@@ -111,41 +116,68 @@ def test_a_data_folder_that_holds_nothing_usable_is_an_error(monkeypatch, tmp_pa
     assert not (tmp_path / "tfds").exists() and not any(tmp_path.iterdir())
 
 
-@pytest.fixture()
-def fsdd_over_http(monkeypatch, tmp_path):
-    """FSDD's release archive, as tfds downloads it, built from the verified local recordings."""
+def serve_release(monkeypatch, tmp_path, speakers=None):
+    """FSDD's release archive at a local address, as GitHub serves it, built from the verified
+    local recordings (of `speakers` only, where given); zoo.data.fsdd downloads from there."""
     import tarfile
 
-    from tensorflow_datasets.datasets.spoken_digit import spoken_digit_dataset_builder as builder
+    from zoo.data import fsdd
 
-    from zoo.data.fsdd import _folder
-
-    archive = tmp_path / "www" / "v1.0.9.tar.gz"
+    archive = tmp_path / "www" / f"v{fsdd.RELEASE}.tar.gz"
     archive.parent.mkdir()
     with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
-        tar.add(_folder(None), arcname="free-spoken-digit-dataset-1.0.9/recordings")
+        for wav in sorted(fsdd._folder(None).glob("*.wav")):
+            if speakers is None or wav.name.split("_")[1] in speakers:
+                tar.add(wav, arcname=f"free-spoken-digit-dataset-{fsdd.RELEASE}/recordings/"
+                                     f"{wav.name}")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler,
                                 directory=str(archive.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setattr(builder, "_DOWNLOAD_URL",
-                        f"http://127.0.0.1:{server.server_port}/v1.0.9.tar.gz")
+    monkeypatch.setattr(fsdd, "URL", f"http://127.0.0.1:{server.server_port}/{archive.name}")
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
     monkeypatch.delenv("ZOO_DATA_DIR", raising=False)  # no local copy: a set one must hold it
-    yield
+    fsdd._records.cache_clear()
+    return server
+
+
+@pytest.fixture()
+def fsdd_over_http(monkeypatch, tmp_path):
+    server = serve_release(monkeypatch, tmp_path)
+    yield server
     server.shutdown()
+    from zoo.data.fsdd import _records
+    _records.cache_clear()
 
 
 def test_without_local_files_fsdd_comes_through_tensorflow_datasets(fsdd, fsdd_over_http):
+    """Release 1.0.10 (the 3,000 recordings zoo/data/fsdd_sha256.txt lists), downloaded and
+    unpacked by tfds' download manager, gives the arrays of the local copy; once unpacked, it
+    loads offline."""
     from zoo.data.fsdd import _records, load_fsdd
 
-    _records.cache_clear()
-    try:
-        assert zoo.data.source_of("fsdd") == "tensorflow-datasets"
-        (x_train, y_train), (x_test, y_test) = load_fsdd()
-    finally:
-        _records.cache_clear()
+    assert zoo.data.source_of("fsdd") == "tensorflow-datasets"
+    (x_train, y_train), (x_test, y_test) = load_fsdd()
     (x_ref, y_ref), (xt_ref, yt_ref) = fsdd
-    np.testing.assert_array_equal(y_train, y_ref)
-    np.testing.assert_array_equal(y_test, yt_ref)
-    np.testing.assert_allclose(x_test, xt_ref, atol=1e-3)
+    for got, expected in ((x_train, x_ref), (y_train, y_ref), (x_test, xt_ref), (y_test, yt_ref)):
+        np.testing.assert_array_equal(got, expected)
+    fsdd_over_http.shutdown()
+    fsdd_over_http.server_close()
+    _records.cache_clear()
+    np.testing.assert_array_equal(load_fsdd()[1][0], xt_ref)
+
+
+def test_a_release_without_every_recording_is_refused(monkeypatch, tmp_path):
+    """tfds' own spoken_digit is release 1.0.9: 2,500 recordings, lucas's missing. An archive
+    like it is an error naming what is missing, never a smaller data set."""
+    from zoo.data.fsdd import _records, load_fsdd
+
+    server = serve_release(monkeypatch, tmp_path, speakers={"george", "jackson", "nicolas",
+                                                            "theo", "yweweler"})
+    try:
+        with pytest.raises(zoo.data.DataError, match="500 FSDD recordings missing, e.g. "
+                                                     "0_lucas_0.wav"):
+            load_fsdd()
+    finally:
+        server.shutdown()
+        _records.cache_clear()

@@ -9,8 +9,10 @@ and digit are the test set (300), 5-49 the training set (2,700).
 
 Sources: a folder (`data_dir`, else $ZOO_DATA_DIR: zoo.data.root; in it fsdd/recordings/,
 recordings/ or the folder itself) holding recordings/*.wav, each checked
-against the checksums shipped with the zoo (fsdd_sha256.txt); else tensorflow-datasets
-(`spoken_digit`), which downloads. Decoding uses TensorFlow's own ops (tf.audio.decode_wav),
+against the checksums shipped with the zoo (fsdd_sha256.txt); else FSDD's release v1.0.10 (the
+3,000 recordings those checksums list), downloaded and unpacked by tensorflow-datasets' download
+manager and checked the same way. Not tfds' own `spoken_digit`: it is release v1.0.9, 2,500
+recordings of five speakers, without lucas. Decoding uses TensorFlow's own ops (tf.audio.decode_wav),
 imported inside the function that decodes, so that models and cards need no TensorFlow. The
 spectrograms are zoo.audio's, the same for the data set as for a user's file (1 s of audio,
 padded or cut, 32 ms frames every 16 ms, 64 mel bands up to 4 kHz, log -> a 64 x 61 image,
@@ -41,6 +43,9 @@ from zoo.audio import spectrogram, spectrogram_of_file, spectrograms  # noqa: F4
 _NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 TEST_BELOW = 5  # the official split: recordings 0-4 of each speaker and digit are the test set
 CHECKSUMS = Path(__file__).with_name("fsdd_sha256.txt")
+# the release whose 3,000 recordings fsdd_sha256.txt lists (checked against the tag's files)
+RELEASE = "1.0.10"
+URL = f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/v{RELEASE}.tar.gz"
 
 
 def official_split(name: str) -> str | None:
@@ -106,9 +111,10 @@ def source_of(data_dir=None, holdout=None) -> str:
 @lru_cache(maxsize=2)
 def _records(folder: Path | None):
     """(spectrograms, labels, speakers, indices) for all 3,000 recordings, from `folder` (None:
-    tensorflow-datasets); cached by folder, since every fold reads the same recordings."""
+    the release downloaded through tensorflow-datasets); cached by folder, since every fold reads
+    the same recordings."""
     if folder is None:
-        return _records_from_tfds()
+        folder = _downloaded()
     known = _known()
     missing = sorted(set(known) - {p.name for p in folder.glob("*.wav")})
     if missing:
@@ -132,30 +138,34 @@ _OFFLINE_HELP = "Offline, point ZOO_DATA_DIR at a folder holding fsdd/recordings
     "export ZOO_DATA_DIR=../shared/data"
 
 
-def _records_from_tfds():
+def _downloaded() -> Path:
+    """The recordings of FSDD's release RELEASE, downloaded once and unpacked under
+    tensorflow-datasets' data folder by its download manager (a second call finds them there);
+    _records checks each against fsdd_sha256.txt, as it does a local folder's."""
     import tensorflow_datasets as tfds
-    from tensorflow_datasets.datasets.spoken_digit import spoken_digit_dataset_builder as builder
 
-    check_online("FSDD", builder._DOWNLOAD_URL, _OFFLINE_HELP)  # seconds, not minutes
+    downloads = tfds_data_dir() / "downloads" / "fsdd"
+    # unpacked by an earlier call (the manager's extracted/ folder): no network needed, and
+    # _records still checks every file
+    earlier = sorted(downloads.glob(f"extracted/*/free-spoken-digit-dataset-{RELEASE}/"
+                                    "recordings"))
+    if earlier:
+        return earlier[0]
+    check_online("FSDD", URL, _OFFLINE_HELP)  # seconds, not minutes
     try:
         with nothing_left_on_failure(tfds_data_dir()):
-            ds = tfds.load("spoken_digit", split="train",
-                           data_dir=os.environ.get("TFDS_DATA_DIR"))
-        specs, labels, speakers, indices = [], [], [], []
-        for example in tfds.as_numpy(ds):
-            name = Path(example["audio/filename"].decode()).name
-            digit, speaker, index = _NAME.match(name).groups()
-            specs.append(example["audio"].astype("float32") / 32768.0)
-            labels.append(int(digit))
-            speakers.append(speaker)
-            indices.append(int(index))
+            manager = tfds.download.DownloadManager(download_dir=downloads)
+            unpacked = Path(manager.download_and_extract(URL))
     except Exception as err:  # offline, tfds fails in many ways; all mean the same to a user
         raise DataError(
-            f"could not load FSDD through tensorflow-datasets ({type(err).__name__}: {err}). "
-            f"{_OFFLINE_HELP}") from err
-    order = sorted(range(len(specs)), key=lambda i: (labels[i], speakers[i], indices[i]))
-    return (spectrograms([specs[i] for i in order]), np.array(labels)[order],
-            np.array(speakers)[order], np.array(indices)[order])
+            f"could not download FSDD {RELEASE} through tensorflow-datasets "
+            f"({type(err).__name__}: {err}). {_OFFLINE_HELP}") from err
+    folder = unpacked / f"free-spoken-digit-dataset-{RELEASE}" / "recordings"
+    if not folder.is_dir():
+        raise DataError(f"{URL} unpacked into {unpacked} without the folder "
+                        f"free-spoken-digit-dataset-{RELEASE}/recordings; delete {unpacked} and "
+                        f"try again. {_OFFLINE_HELP}")
+    return folder
 
 
 def load_fsdd(data_dir=None, holdout: str | None = None):
