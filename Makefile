@@ -59,7 +59,7 @@ help:
 	@echo "make venv-backends    .venv-backends: Keras on JAX and PyTorch, no TensorFlow"
 	@echo "make clean-venv       remove .venv (a broken or outdated one)"
 	@echo "make test             run the test suite (creates .venv on first use)"
-	@echo "make test-slow        the longest tests (several processes, servers, benchmarks); CI runs both"
+	@echo "make test-slow        the longest tests (several processes, servers, benchmarks); CI runs it too"
 	@echo "make reproduce-mnist  train every MNIST recipe over its seeds (RECIPES=..., SEEDS=..., JOBS=N"
 	@echo "                      runs at once, default one a core; THREADS=N each run's threads;"
 	@echo "                      V=1: MLflow's, TensorFlow's and Keras' messages shown too)"
@@ -124,7 +124,7 @@ $(READY): requirements.txt pyproject.toml
 	touch $@
 
 # TEST_JOBS: processes `make test` spreads its tests over (pytest-xdist's -n; 0: this one only).
-# Two keep both of 2 cores busy between TensorFlow's ops; measured in docs/tests.md.
+# Two keep both of 2 cores busy between TensorFlow's ops (docs/tests.md says how to time it).
 TEST_JOBS ?= 2
 test: $(READY)
 	$(PY) -m pytest -n $(TEST_JOBS)

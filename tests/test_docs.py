@@ -66,11 +66,12 @@ def test_the_readme_names_every_weight_a_study_ships_and_the_studies_page_each_s
 
     studies = [r for r in RECIPES.values() if r.family == "mnist" and r.study]
     cards = json.loads((REPO / "zoo" / "weights" / "manifest.json").read_text())
-    from_studies = [c["name"] for c in cards
-                    if c["recipe"] in {r.name for r in studies} and c["seed"] is not None]
+    # a net of one seed, or the ensemble of the recipe's members
+    from_studies = [c["name"] for c in cards if c["recipe"] in {r.name for r in studies}
+                    and (c["seed"] is not None or c["name"].split(".")[0].endswith("_ensemble"))]
     text = (REPO / "README.md").read_text()
     default = text.split(readme.DEFAULT_START)[1].split(readme.DEFAULT_END)[0]
-    assert "conv7_bn.cosine_refit" in from_studies
+    assert {"conv7_bn.cosine_refit", "conv7_bn_ensemble.decay_refit"} <= set(from_studies)
     assert all(name in default for name in from_studies)
     assert "which the default does not make again" in default
     page = (REPO / "docs" / "reproductions.md").read_text()
@@ -393,3 +394,14 @@ def test_every_test_a_page_cites_exists(page):
         assert source.is_file(), f"{page.name}: {file} does not exist"
         assert re.search(rf"^def {name}\(", source.read_text(), re.M), \
             f"{page.name}: {file}::{name} does not exist"
+
+
+def test_the_layout_names_every_module():
+    """docs/layout.md promises every file and folder, one line each: a module added without its
+    line there fails here (named by its file's stem, as the layout's lists name them)."""
+    text = (REPO / "docs" / "layout.md").read_text()
+    unnamed = [str(path.relative_to(REPO)) for package in ("zoo", "tracking", "reproductions")
+               for path in sorted((REPO / package).rglob("*.py"))
+               if path.name != "__init__.py"
+               and not re.search(rf"\b{re.escape(path.stem)}\b", text)]
+    assert unnamed == [], f"docs/layout.md does not name {', '.join(unnamed)}"

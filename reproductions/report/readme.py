@@ -103,9 +103,13 @@ def render_default(results: Path = RESULTS) -> str:
         f"{'; '.join(machines)} ({len(runs)} runs in mnist_seeds.csv). Studies train only by "
         f"name: {', '.join(r.name for r in studies) or 'none'} ([what each is for]"
         f"(docs/reproductions.md#studies))"
-        + (f"; {' and '.join(from_studies)} ship{'s' if len(from_studies) == 1 else ''} from "
-           f"them, which the default does not make again" if from_studies else "") + ".",
+        + (f"; {_and(from_studies)} ship{'s' if len(from_studies) == 1 else ''} from them, "
+           f"which the default does not make again" if from_studies else "") + ".",
         DEFAULT_END])
+
+
+def _and(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
 
 
 def _studies() -> list:
@@ -116,12 +120,13 @@ def _studies() -> list:
 
 
 def _shipped_by_recipe() -> dict[str, list[str]]:
-    """The weights shipped from one seed of each recipe (the manifest's cards), by recipe."""
+    """The weights shipped from each recipe's runs (the manifest's cards), by recipe: one seed's
+    net, or the ensemble of its declared members."""
     import zoo.weights
 
     shipped = {}
     for card in zoo.weights.cards().values():
-        if card.seed is not None:
+        if card.seed is not None or card.name.arch.endswith("_ensemble"):
             shipped.setdefault(card.recipe, []).append(str(card.name))
     return shipped
 
@@ -132,7 +137,7 @@ def render_studies(results: Path = RESULTS) -> str:
     shipped = _shipped_by_recipe()
     lines = [STUDIES_START, ""]
     for r in _studies():
-        ships = f"; it ships {', '.join(shipped[r.name])}" if r.name in shipped else ""
+        ships = f"; it ships {_and(shipped[r.name])}" if r.name in shipped else ""
         lines.append(f"- `{r.name}`, seeds {' '.join(map(str, r.seeds))}: {r.study}{ships}.")
     return "\n".join([*lines, "", STUDIES_END])
 
