@@ -12,8 +12,8 @@ recordings/ or the folder itself) holding recordings/*.wav, each checked
 against the checksums shipped with the zoo (fsdd_sha256.txt); else FSDD's release v1.0.10 (the
 3,000 recordings those checksums list), downloaded and unpacked by tensorflow-datasets' download
 manager and checked the same way. Not tfds' own `spoken_digit`: it is release v1.0.9, 2,500
-recordings of five speakers, without lucas. Decoding uses TensorFlow's own ops (tf.audio.decode_wav),
-imported inside the function that decodes, so that models and cards need no TensorFlow. The
+recordings of five speakers, without lucas. Decoding uses TensorFlow's own ops
+(tf.audio.decode_wav), imported inside the function that decodes, so that models and cards need no TensorFlow. The
 spectrograms are zoo.audio's, the same for the data set as for a user's file (1 s of audio,
 padded or cut, 32 ms frames every 16 ms, 64 mel bands up to 4 kHz, log -> a 64 x 61 image,
 frequency bands as rows and time as columns); they are importable from here as before.
