@@ -13,15 +13,15 @@ against the checksums shipped with the zoo (fsdd_sha256.txt); else FSDD's releas
 3,000 recordings those checksums list), downloaded and unpacked by tensorflow-datasets' download
 manager and checked the same way. Not tfds' own `spoken_digit`: it is release v1.0.9, 2,500
 recordings of five speakers, without lucas. Decoding uses TensorFlow's own ops
-(tf.audio.decode_wav), imported inside the function that decodes, so that models and cards need no TensorFlow. The
-spectrograms are zoo.audio's, the same for the data set as for a user's file (1 s of audio,
-padded or cut, 32 ms frames every 16 ms, 64 mel bands up to 4 kHz, log -> a 64 x 61 image,
-frequency bands as rows and time as columns); they are importable from here as before.
+(tf.audio.decode_wav), imported inside the function that decodes, so that models and cards
+need no TensorFlow. The spectrograms are zoo.audio's, the same for the data set as for a user's
+file (1 s of audio, padded or cut, 32 ms frames every 16 ms, 64 mel bands up to 4 kHz, log -> a
+64 x 61 image, frequency bands as rows and time as columns); they are importable from here as
+before.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +46,7 @@ CHECKSUMS = Path(__file__).with_name("fsdd_sha256.txt")
 # the release whose 3,000 recordings fsdd_sha256.txt lists (checked against the tag's files)
 RELEASE = "1.0.10"
 URL = f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/v{RELEASE}.tar.gz"
+UNPACKED = f"free-spoken-digit-dataset-{RELEASE}/recordings"  # the recordings, in the archive
 
 
 def official_split(name: str) -> str | None:
@@ -147,8 +148,7 @@ def _downloaded() -> Path:
     downloads = tfds_data_dir() / "downloads" / "fsdd"
     # unpacked by an earlier call (the manager's extracted/ folder): no network needed, and
     # _records still checks every file
-    earlier = sorted(downloads.glob(f"extracted/*/free-spoken-digit-dataset-{RELEASE}/"
-                                    "recordings"))
+    earlier = sorted(downloads.glob(f"extracted/*/{UNPACKED}"))
     if earlier:
         return earlier[0]
     check_online("FSDD", URL, _OFFLINE_HELP)  # seconds, not minutes
@@ -160,11 +160,10 @@ def _downloaded() -> Path:
         raise DataError(
             f"could not download FSDD {RELEASE} through tensorflow-datasets "
             f"({type(err).__name__}: {err}). {_OFFLINE_HELP}") from err
-    folder = unpacked / f"free-spoken-digit-dataset-{RELEASE}" / "recordings"
+    folder = unpacked / UNPACKED
     if not folder.is_dir():
-        raise DataError(f"{URL} unpacked into {unpacked} without the folder "
-                        f"free-spoken-digit-dataset-{RELEASE}/recordings; delete {unpacked} and "
-                        f"try again. {_OFFLINE_HELP}")
+        raise DataError(f"{URL} unpacked into {unpacked} without the folder {UNPACKED}; delete "
+                        f"{unpacked} and try again. {_OFFLINE_HELP}")
     return folder
 
 
