@@ -7,7 +7,7 @@ SUITE := $(PY) -m reproductions
 READY := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 # keras on JAX and PyTorch, without TensorFlow: what users of those backends have
 VENV_BACKENDS := .venv-backends
-READY_BACKENDS := $(VENV_BACKENDS)/.installed-$(shell cksum < requirements-backends.txt | cut -d' ' -f1)
+READY_BACKENDS := $(VENV_BACKENDS)/.installed-$(shell cat requirements-backends.txt requirements-torch.txt | cksum | cut -d' ' -f1)
 
 # RECIPES= names recipes everywhere (comma-separated); MODELS= is its old name, still accepted
 # for a while (a model's canonical recipe carries the model's name).
@@ -135,9 +135,13 @@ test-slow: $(READY)
 
 venv-backends: $(READY_BACKENDS)
 
-$(READY_BACKENDS): requirements-backends.txt
+$(READY_BACKENDS): requirements-backends.txt requirements-torch.txt
 	test -x $(VENV_BACKENDS)/bin/python || $(PYTHON) -m venv $(VENV_BACKENDS)
 	$(VENV_BACKENDS)/bin/python -m pip install --quiet --upgrade "pip==26.3"
+	# torch alone first, from PyTorch's CPU index (PyPI's wheel pulls several GB of CUDA
+	# libraries); --no-deps, so that only torch is looked up there (a machine that cannot reach
+	# it takes the same version from its own registry), its dependencies in the next line
+	$(VENV_BACKENDS)/bin/python -m pip install --quiet --no-deps -r requirements-torch.txt
 	$(VENV_BACKENDS)/bin/python -m pip install --quiet -r requirements-backends.txt
 	rm -f $(VENV_BACKENDS)/.installed-*
 	touch $@

@@ -17,11 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 def test_quick_benchmark_writes_a_well_formed_csv(tmp_path):
     out = tmp_path / "bench.csv"
     done = subprocess.run([sys.executable, "-m", "reproductions", "bench", "--quick", "--models",
-                           "softmax,conv3_bn,xo_lecture", "--out", str(out)], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
+                           "softmax,conv3_bn,xo_lecture,conv7_bn_ensemble", "--out", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = list(csv.DictReader(out.open()))
-    assert [r["model"] for r in rows] == ["softmax", "conv3_bn", "xo_lecture"]
+    assert [r["model"] for r in rows] == ["softmax", "conv3_bn", "xo_lecture",
+                                          "conv7_bn_ensemble"]
     assert tuple(rows[0]) == COLUMNS
     for row in rows:
         for key in ("train_img_per_s", "infer_img_per_s_b1000", "latency_b1_ms_median",
@@ -29,6 +30,9 @@ def test_quick_benchmark_writes_a_well_formed_csv(tmp_path):
             assert float(row[key]) > 0
         assert row["mode"] == "quick" and "cores" in row["machine"]
     assert rows[1]["params"] == "708362"
+    # the ensemble trains like its members' net (no recipe of its own), 8 of them at once
+    assert rows[3]["recipe"] == "conv7_bn" and rows[3]["params"] == str(8 * 326_410)
+    assert float(rows[3]["fwd_mflop_per_image"]) > 8 * 30
 
 
 def test_forward_flops_counts_the_layers():
@@ -39,6 +43,15 @@ def test_forward_flops_counts_the_layers():
     # conv3_bn by hand: 28*28*24*36 + 14*14*48*600 + 7*7*64*768 + 3136*200 + 200*10 MACs
     macs = 28 * 28 * 24 * 36 + 14 * 14 * 48 * 600 + 7 * 7 * 64 * 768 + 3136 * 200 + 200 * 10
     assert forward_flops(zoo.create_model("conv3_bn")) == 2 * macs
+
+
+def test_forward_flops_counts_every_member_of_an_ensemble():
+    """An ensemble holds its members as nested models: each one's layers count."""
+    import zoo
+    from zoo.models.ensemble import ensemble
+
+    members = [zoo.create_model("softmax"), zoo.create_model("softmax")]
+    assert forward_flops(ensemble(members, name="two")) == 2 * (2 * 784 * 10)
 
 
 def test_export_benchmark_writes_every_runtime_and_refuses_an_unknown_weight(tmp_path):

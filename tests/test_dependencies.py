@@ -54,3 +54,19 @@ def test_the_backends_venv_is_pinned_exactly_and_has_no_tensorflow():
     main = dict(pins())
     assert {n: v for n, v in backends.items() if n in main} == \
         {n: v for n, v in main.items() if n in backends}
+
+
+def test_the_backends_torch_is_the_cpu_build_of_requirements_torch():
+    """`make venv-backends` installs torch alone from requirements-torch.txt, whose index is
+    PyTorch's CPU one, before requirements-backends.txt: both must pin the same torch, or the
+    second install would replace the CPU build by PyPI's (CUDA) wheel."""
+    torch_file = BACKENDS.with_name("requirements-torch.txt")
+    lines = [ln.split("#", 1)[0].strip() for ln in torch_file.read_text().splitlines()]
+    options = [ln for ln in lines if ln.startswith("-")]
+    pinned = dict(ln.split("==") for ln in lines if ln and not ln.startswith("-"))
+    assert options == ["--extra-index-url https://download.pytorch.org/whl/cpu"]
+    backends = [ln.split("#", 1)[0].strip() for ln in BACKENDS.read_text().splitlines()]
+    assert f"torch=={pinned['torch']}" in backends
+    makefile = BACKENDS.with_name("Makefile").read_text()
+    assert makefile.index("--no-deps -r requirements-torch.txt") < \
+        makefile.index("install --quiet -r requirements-backends.txt")

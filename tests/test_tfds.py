@@ -2,6 +2,7 @@
 tensorflow-datasets, which downloads and prepares it. Here tfds downloads from a local HTTP server
 holding the same original files (CI has no internet): everything else is the real tfds path."""
 
+import contextlib
 import functools
 import http.server
 import threading
@@ -116,9 +117,11 @@ def test_a_data_folder_that_holds_nothing_usable_is_an_error(monkeypatch, tmp_pa
     assert not (tmp_path / "tfds").exists() and not any(tmp_path.iterdir())
 
 
+@contextlib.contextmanager
 def serve_release(monkeypatch, tmp_path, speakers=None):
     """FSDD's release archive at a local address, as GitHub serves it, built from the verified
-    local recordings (of `speakers` only, where given); zoo.data.fsdd downloads from there."""
+    local recordings (of `speakers` only, where given); zoo.data.fsdd downloads from there while
+    the block runs. The server stops and the loader forgets what it read, on the way out."""
     import tarfile
 
     from zoo.data import fsdd
@@ -138,16 +141,18 @@ def serve_release(monkeypatch, tmp_path, speakers=None):
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
     monkeypatch.delenv("ZOO_DATA_DIR", raising=False)  # no local copy: a set one must hold it
     fsdd._records.cache_clear()
-    return server
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        fsdd._records.cache_clear()
 
 
 @pytest.fixture()
 def fsdd_over_http(monkeypatch, tmp_path):
-    server = serve_release(monkeypatch, tmp_path)
-    yield server
-    server.shutdown()
-    from zoo.data.fsdd import _records
-    _records.cache_clear()
+    with serve_release(monkeypatch, tmp_path) as server:
+        yield server
 
 
 def test_without_local_files_fsdd_comes_through_tensorflow_datasets(fsdd, fsdd_over_http):
@@ -170,14 +175,10 @@ def test_without_local_files_fsdd_comes_through_tensorflow_datasets(fsdd, fsdd_o
 def test_a_release_without_every_recording_is_refused(monkeypatch, tmp_path):
     """tfds' own spoken_digit is release 1.0.9: 2,500 recordings, lucas's missing. An archive
     like it is an error naming what is missing, never a smaller data set."""
-    from zoo.data.fsdd import _records, load_fsdd
+    from zoo.data.fsdd import load_fsdd
 
-    server = serve_release(monkeypatch, tmp_path, speakers={"george", "jackson", "nicolas",
-                                                            "theo", "yweweler"})
-    try:
+    with serve_release(monkeypatch, tmp_path, speakers={"george", "jackson", "nicolas", "theo",
+                                                         "yweweler"}):
         with pytest.raises(zoo.data.DataError, match="500 FSDD recordings missing, e.g. "
                                                      "0_lucas_0.wav"):
             load_fsdd()
-    finally:
-        server.shutdown()
-        _records.cache_clear()

@@ -283,7 +283,7 @@ def render_glance(results: Path = RESULTS) -> str:
         f"{points(row['std_test_acc'])} "
         f"({_pct(row['ci95_low_test_acc'])}-{_pct(row['ci95_high_test_acc'])}), "
         f"{one['scaled']:,.0f} s a seed ({one['counted']} with the {tries} tries counted)"
-        + shipped_seed(one["name"])
+        + shipped_single(one["name"])
         for one in above for row in [one["row"]]) or f"none of the {len(singles)} recipes tried"
     lines = [GLANCE_START, "",
              "| issue 28 asks for | met | by what (each from its section below) |",
@@ -325,7 +325,7 @@ def render_glance(results: Path = RESULTS) -> str:
     return "\n".join(lines)
 
 
-def shipped_seed(recipe: str) -> str:
+def shipped_single(recipe: str) -> str:
     """What a single-net recipe ships, with that one net's own test accuracy (the verdict is of
     the mean over its seeds, not of the net a user loads); "" where it ships none."""
     import zoo.weights
