@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from reproductions.bench.common import write_csv
+
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -105,12 +107,7 @@ def test_the_export_bench_part_reads_its_figures_from_the_rows(tmp_path):
                          "max_abs_diff_vs_keras": diff, "classes_differing_vs_keras": n,
                          "machine": "M", "keras": "k", "tensorflow": "t", "onnxruntime": "o",
                          "ai_edge_litert": "l"})
-    with open(tmp_path / "export_bench.csv", "w", newline="") as f:
-        import csv
-
-        writer = csv.DictWriter(f, export.COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(tmp_path / "export_bench.csv", export.COLUMNS, rows)  # as the bench writes it
     text = export.render(tmp_path)
     assert "one image): TensorFlow SavedModel 2.0, onnxruntime 4.0, LiteRT 5.0." in text
     assert "over the 2 weights' whole test sets (20,000 inputs" in text
@@ -130,8 +127,6 @@ def test_the_performance_page_shows_the_committed_bench():
 def test_the_bench_part_reads_its_figures_from_the_rows(tmp_path):
     """On hand-made CSVs: a row per model with its share of the peak, conv3_bn_small's FLOPs and
     speed over conv3_bn's, and a row per batch-1 path with its verdict."""
-    import csv
-
     from reproductions.bench import models
 
     common = {"batch_size": 100, "infer_img_per_s_b1000": 5000, "latency_b1_ms_median": 1.5,
@@ -143,20 +138,14 @@ def test_the_bench_part_reads_its_figures_from_the_rows(tmp_path):
             {**common, "model": "conv3_bn_small", "recipe": "conv3_bn_fast", "params": 510658,
              "fwd_mflop_per_image": 9.0, "train_img_per_s": 2500, "train_gflop_per_s": 67.5,
              "fraction_of_matmul_peak": 0.3375}]
-    with open(tmp_path / "bench.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, models.COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(tmp_path / "bench.csv", models.COLUMNS, rows)
     paths = [{"weight": "conv3_bn_small.mnist", "path": path, "latency_b1_ms_median": median,
               "latency_b1_ms_p90": median * 2, "goal_ms": 0.5, "meets_goal": meets,
               "calls": 300, "mode": "full", "machine": "M", "tensorflow": "t", "keras": "k",
               "onnxruntime": "o", "ai_edge_litert": "l"}
              for path, median, meets in (("keras predict_on_batch", 0.75, "no"),
                                          ("onnxruntime", 0.05, "yes"))]
-    with open(tmp_path / "latency.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, models.LATENCY_COLUMNS)
-        writer.writeheader()
-        writer.writerows(paths)
+    write_csv(tmp_path / "latency.csv", models.LATENCY_COLUMNS, paths)
     text = models.render(tmp_path)
     assert "float32 matmul peak of 200 GFLOP/s" in text
     assert ("| conv3_bn_small | conv3_bn_fast | 510,658 | 9.00 | 100 | 2,500 | 67.5 (34%) "

@@ -279,7 +279,8 @@ def run(args) -> int:
         rows.append(row)
         print(f"{name:14} train {row['train_img_per_s']:8.0f} img/s "
               f"({row['train_gflop_per_s']:5.1f} GFLOP/s, "
-              f"{100 * row['fraction_of_matmul_peak']:4.1f}% of peak)  infer {row['infer_img_per_s_b1000']:8.0f} img/s  batch-1 "
+              f"{100 * row['fraction_of_matmul_peak']:4.1f}% of peak)  "
+              f"infer {row['infer_img_per_s_b1000']:8.0f} img/s  batch-1 "
               f"{row['latency_b1_ms_median']:.2f} ms (p95 {row['latency_b1_ms_p95']:.2f})  "
               f"{row['fwd_mflop_per_image']:6.2f} MFLOP/img  {row['peak_rss_mb']:.0f} MB",
               flush=True)
@@ -291,7 +292,8 @@ def run(args) -> int:
 def _update_doc(written: Path) -> int:
     """Regenerate docs/performance.md's part when the committed files were written (a run
     with --out writes elsewhere and leaves the text alone)."""
-    if written.parent == RESULTS and splice(DOC, ((DOC_START, DOC_END, render),)):
+    committed = written.resolve().parent == RESULTS.resolve()
+    if committed and splice(DOC, ((DOC_START, DOC_END, render),)):
         print(f"wrote its part of {DOC.relative_to(REPO_ROOT)}")
     return 0
 
