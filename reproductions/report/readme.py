@@ -36,7 +36,8 @@ STUDIES_END = "<!-- end of the generated studies -->"
 STUDIES_DOC = REPO_ROOT / "docs" / "reproductions.md"
 
 
-def _rows(path: Path) -> list[dict]:
+def read_rows(path: Path) -> list[dict]:
+    """A results CSV's rows, as dicts of strings."""
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
 
@@ -55,7 +56,7 @@ def render(results: Path = RESULTS) -> str:
              "| recipe | model | declared seeds | final test accuracy, mean ± std | 95% interval "
              "| published figure | verdict (distance to it) |",
              "|---|---|---|---|---|---|---|"]
-    for r in _rows(results / "mnist.csv"):
+    for r in read_rows(results / "mnist.csv"):
         interval = (f"{100 * float(r['ci95_low_test_acc']):.2f}-"
                     f"{100 * float(r['ci95_high_test_acc']):.2f}%"
                     if r["ci95_low_test_acc"] else "-")
@@ -63,8 +64,8 @@ def render(results: Path = RESULTS) -> str:
                      f"| {100 * float(r['mean_test_acc']):.2f}% ± "
                      f"{points(r['std_test_acc'])} | {interval} "
                      f"| {r['target_acc'] or '-'} | {_verdict(r)} |")
-    machines = sorted({r["machine"] for r in _rows(results / "mnist.csv")})
-    timing = _rows(results / "reproduce_mnist_timing.csv")
+    machines = sorted({r["machine"] for r in read_rows(results / "mnist.csv")})
+    timing = read_rows(results / "reproduce_mnist_timing.csv")
     total = sum(float(t["wall_s"]) for t in timing)
     runs = sum(int(t["runs_trained"]) for t in timing)
     lines += ["",
@@ -85,7 +86,7 @@ def render_default(results: Path = RESULTS) -> str:
 
     mnist = [r for r in RECIPES.values() if r.family == "mnist"]
     default = [r for r in mnist if not r.study]
-    runs = [row for row in _rows(results / "mnist_seeds.csv")
+    runs = [row for row in read_rows(results / "mnist_seeds.csv")
             if row["recipe"] in {r.name for r in default} and row["declared"] == "yes"
             and row["recipe_hash"] == RECIPES[row["recipe"]].hash()]
     total = sum(float(row["wall_s"]) for row in runs)
